@@ -1,0 +1,120 @@
+"""The user-facing error tree and envman's exit codes: one code per kind of failure."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # typing imports re: too slow for the `envman run` path
+if TYPE_CHECKING:
+    from typing import Final
+
+
+class ExitCode:
+    """Process exit codes; documented in the README and stable across releases.
+
+    Plain ints, not an enum: `envman run` imports this on its hot path.
+    """
+
+    OK: Final = 0
+    FAILURE: Final = 1
+    USAGE: Final = 2
+    PROFILE_NOT_FOUND: Final = 3
+    PROFILE_SYNTAX: Final = 4
+    PROFILE_SCHEMA: Final = 5
+    ENGINE_UNAVAILABLE: Final = 6
+    REGISTRY_UNREACHABLE: Final = 7
+    BUILD_FAILED: Final = 8
+    NAME_CLASH: Final = 9
+    ENV_NOT_FOUND: Final = 10
+    HOOK_FAILED: Final = 11
+    CONTAINER_FAILED: Final = 12
+    ABORTED: Final = 13
+    LINT_FAILED: Final = 14
+    STATE_CORRUPT: Final = 15
+
+
+class EnvmanError(Exception):
+    """An error the user can act on: a message, a hint and an exit code, never a traceback."""
+
+    exit_code: int = ExitCode.FAILURE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class ProfileNotFound(EnvmanError):
+    """No profile of that name or path."""
+
+    exit_code = ExitCode.PROFILE_NOT_FOUND
+
+
+class ProfileSyntaxError(EnvmanError):
+    """A profile file that does not parse (YAML, ini, Containerfile)."""
+
+    exit_code = ExitCode.PROFILE_SYNTAX
+
+
+class ProfileSchemaError(EnvmanError):
+    """A profile that parses but has an unknown key, a wrong type or a bad value."""
+
+    exit_code = ExitCode.PROFILE_SCHEMA
+
+
+class EngineUnavailable(EnvmanError):
+    """podman is missing or its API cannot be reached."""
+
+    exit_code = ExitCode.ENGINE_UNAVAILABLE
+
+
+class RegistryUnreachable(EnvmanError):
+    """A base image had to be pulled and its registry did not answer."""
+
+    exit_code = ExitCode.REGISTRY_UNREACHABLE
+
+
+class BuildFailed(EnvmanError):
+    """podman build failed; the previous image and container are untouched."""
+
+    exit_code = ExitCode.BUILD_FAILED
+
+
+class NameClash(EnvmanError):
+    """A container of that name exists and envman did not create it."""
+
+    exit_code = ExitCode.NAME_CLASH
+
+
+class EnvNotFound(EnvmanError):
+    """No environment of that name."""
+
+    exit_code = ExitCode.ENV_NOT_FOUND
+
+
+class HookFailed(EnvmanError):
+    """A host or create hook exited non-zero."""
+
+    exit_code = ExitCode.HOOK_FAILED
+
+
+class ContainerFailed(EnvmanError):
+    """podman refused to create, start, stop or remove a container."""
+
+    exit_code = ExitCode.CONTAINER_FAILED
+
+
+class Aborted(EnvmanError):
+    """The user said no."""
+
+    exit_code = ExitCode.ABORTED
+
+
+class LintFailed(EnvmanError):
+    """`profile lint` found a requirement that is not met."""
+
+    exit_code = ExitCode.LINT_FAILED
+
+
+class StateCorrupt(EnvmanError):
+    """envman's own state file cannot be read."""
+
+    exit_code = ExitCode.STATE_CORRUPT

@@ -1,0 +1,250 @@
+"""Finding profiles (lookup order, name or path) and resolving their includes into one Profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from envman.errors import ProfileNotFound, ProfileSchemaError, ProfileSyntaxError
+from envman.profile.containerfile_format import read_containerfile_profile
+from envman.profile.ini_format import read_ini_profiles
+from envman.profile.merge import conflicting_scalars, merge
+from envman.profile.model import Origin, Profile
+from envman.profile.validate import NAME_RE
+from envman.profile.yaml_format import read_yaml_profile
+
+FORMAT_PRECEDENCE = ("yaml", "ini", "containerfile")
+
+
+@dataclass(frozen=True)
+class ProfileRef:
+    """Where one profile lives: a file, and for ini files the section."""
+
+    name: str
+    path: Path
+    format: str
+    section: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Identity used for cycle detection."""
+        return (str(self.path), self.section or "")
+
+    def __str__(self) -> str:
+        return f"{self.path}#{self.section}" if self.section else str(self.path)
+
+
+def format_of(path: Path) -> str | None:
+    """The profile format a file name announces, or None."""
+    name = path.name
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name.endswith(".ini"):
+        return "ini"
+    lowered = name.lower()
+    if lowered in ("containerfile", "dockerfile") or lowered.endswith(
+        (".containerfile", ".dockerfile")
+    ):
+        return "containerfile"
+    if lowered.startswith(("containerfile.", "dockerfile.")):
+        return "containerfile"
+    return None
+
+
+def name_of(path: Path) -> str:
+    """The profile name of a file: ansible.yaml, ansible.Containerfile, Containerfile.ansible."""
+    name = path.name
+    lowered = name.lower()
+    if lowered in ("containerfile", "dockerfile"):
+        return path.parent.name
+    if lowered.startswith(("containerfile.", "dockerfile.")):
+        return name.split(".", 1)[1]
+    return name.rsplit(".", 1)[0]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ProfileSyntaxError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ProfileNotFound(f"{path}: {exc.strerror}") from None
+
+
+def refs_in_file(path: Path) -> list[ProfileRef]:
+    """The profiles one file defines (an ini file may define several)."""
+    fmt = format_of(path)
+    if fmt == "ini":
+        return [
+            ProfileRef(p.name, path, "ini", p.name)
+            for p in read_ini_profiles(_read_text(path), str(path))
+        ]
+    if fmt is None:
+        return []
+    return [ProfileRef(name_of(path), path, fmt)]
+
+
+def refs_in_dir(directory: Path) -> list[ProfileRef]:
+    """All profiles of a directory, by name, in format precedence (the first of a name wins)."""
+    if not directory.is_dir():
+        return []
+    refs: list[ProfileRef] = []
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            refs.extend(refs_in_file(path))
+    return sorted(refs, key=lambda r: (r.name, FORMAT_PRECEDENCE.index(r.format), str(r.path)))
+
+
+def list_profiles(dirs: tuple[Path, ...]) -> list[tuple[ProfileRef, bool]]:
+    """Every profile in lookup order, each with whether it is the one a bare name selects."""
+    seen: set[str] = set()
+    out: list[tuple[ProfileRef, bool]] = []
+    for directory in dirs:
+        for ref in refs_in_dir(directory):
+            out.append((ref, ref.name not in seen))
+            seen.add(ref.name)
+    return out
+
+
+def _find_in_dir(directory: Path, name: str) -> ProfileRef | None:
+    for suffix in (".yaml", ".yml"):
+        if (directory / f"{name}{suffix}").is_file():
+            return ProfileRef(name, directory / f"{name}{suffix}", "yaml")
+    for ref in refs_in_dir(directory):
+        if ref.name == name:
+            return ref
+    return None
+
+
+def find(arg: str, dirs: tuple[Path, ...], cwd: Path) -> ProfileRef:
+    """A profile by name (lookup order) or by path (`file`, or `file.ini#section`)."""
+    path_part, _, section = arg.partition("#")
+    candidate = Path(path_part).expanduser()
+    if not candidate.is_absolute():
+        candidate = cwd / candidate
+    looks_like_path = "/" in path_part or format_of(Path(path_part)) is not None
+    if looks_like_path and candidate.is_file():
+        return _ref_for_file(candidate.resolve(), section or None)
+    if looks_like_path and "/" in path_part:
+        raise ProfileNotFound(
+            f"{path_part}: no such file", "check the path, or give a profile name"
+        )
+    if NAME_RE.match(arg):
+        for directory in dirs:
+            ref = _find_in_dir(directory, arg)
+            if ref is not None:
+                return ref
+    searched = ", ".join(str(d) for d in dirs)
+    raise ProfileNotFound(
+        f"no profile named '{arg}'", f"looked in {searched}; see `envman profile list`"
+    )
+
+
+def _ref_for_file(path: Path, section: str | None) -> ProfileRef:
+    refs = refs_in_file(path)
+    if not refs:
+        raise ProfileNotFound(f"{path}: not a profile file", "use .yaml, .ini or a Containerfile")
+    if section is not None:
+        for ref in refs:
+            if ref.section == section:
+                return ref
+        names = ", ".join(r.name for r in refs)
+        raise ProfileNotFound(f"{path}: no section [{section}]", f"sections: {names}")
+    if len(refs) > 1:
+        names = ", ".join(r.name for r in refs)
+        raise ProfileNotFound(
+            f"{path} defines several profiles ({names})", f"pick one: {path}#{refs[0].name}"
+        )
+    return refs[0]
+
+
+def load_raw(ref: ProfileRef) -> Profile:
+    """One profile as written, includes not yet applied."""
+    text = _read_text(ref.path)
+    if ref.format == "yaml":
+        profile = read_yaml_profile(text, str(ref.path), ref.name)
+        return profile
+    if ref.format == "ini":
+        for profile in read_ini_profiles(text, str(ref.path)):
+            if profile.name == ref.section:
+                return profile
+        raise ProfileNotFound(f"{ref.path}: no section [{ref.section}]")
+    return read_containerfile_profile(text, str(ref.path), ref.name)
+
+
+class Resolver:
+    """Resolves includes recursively with cycle detection; files are read once."""
+
+    def __init__(self, dirs: tuple[Path, ...], cwd: Path) -> None:
+        self.dirs = dirs
+        self.cwd = cwd
+        self._raw: dict[tuple[str, str], Profile] = {}
+
+    def resolve(self, ref: ProfileRef, chain: tuple[ProfileRef, ...] = ()) -> Profile:
+        """The profile with all includes merged in order, then its own values on top."""
+        if any(r.key == ref.key for r in chain):
+            cycle = " -> ".join(r.name for r in (*chain, ref))
+            raise ProfileSchemaError(
+                f"{chain[-1]}: include cycle: {cycle}", "remove one of the includes"
+            )
+        own = self._load(ref)
+        if not own.includes:
+            return own
+        base: Profile | None = None
+        for name in own.includes:
+            included = self.resolve(self._find_include(name, ref, own), (*chain, ref))
+            base = included if base is None else merge(base, included)
+        assert base is not None
+        merged = merge(base, own)
+        if own.format == "ini":
+            clashes = conflicting_scalars(base, own)
+            if clashes:
+                note = (
+                    f"{own.origin}: [{own.name}] and its include both set {', '.join(clashes)}: "
+                    f"envman keeps [{own.name}]'s value; distrobox 1.x turns such a pair into "
+                    "garbage, 2.x keeps the included one"
+                )
+                merged = replace(merged, warnings=(*merged.warnings, note))
+        return replace(merged, includes=own.includes)
+
+    def _load(self, ref: ProfileRef) -> Profile:
+        if ref.key not in self._raw:
+            self._raw[ref.key] = load_raw(ref)
+        return self._raw[ref.key]
+
+    def _find_include(self, name: str, including: ProfileRef, own: Profile) -> ProfileRef:
+        directory = including.path.parent
+        if including.format == "ini":
+            for ref in refs_in_file(including.path):
+                if ref.section == name:
+                    return ref
+        if "/" in name or format_of(Path(name)) is not None:
+            target = (directory / name).resolve()
+            if not target.is_relative_to(directory.resolve()):
+                raise ProfileSchemaError(
+                    f"{own.origin}: include: '{name}' points outside {directory}",
+                    "includes stay inside the including profile's directory",
+                )
+            if not target.is_file():
+                raise ProfileNotFound(f"{own.origin}: include: no file '{name}'")
+            return _ref_for_file(target, None)
+        local = _find_in_dir(directory, name)
+        if local is not None:
+            return local
+        try:
+            return find(name, self.dirs, self.cwd)
+        except ProfileNotFound:
+            raise ProfileNotFound(
+                f"{own.origin}: include: no profile named '{name}'", "see `envman profile list`"
+            ) from None
+
+
+def resolve(arg: str, dirs: tuple[Path, ...], cwd: Path) -> tuple[ProfileRef, Profile]:
+    """Find a profile by name or path and resolve its includes."""
+    ref = find(arg, dirs, cwd)
+    return ref, Resolver(dirs, cwd).resolve(ref)
+
+
+def origin_for(ref: ProfileRef) -> Origin:
+    """The origin of a whole profile file."""
+    return Origin(str(ref.path), 1)
