@@ -29,6 +29,7 @@ class ExitCode:
     ABORTED: Final = 13
     LINT_FAILED: Final = 14
     STATE_CORRUPT: Final = 15
+    BRIDGE_FAILED: Final = 16
 
 
 class EnvmanError(Exception):
@@ -118,3 +119,9 @@ class StateCorrupt(EnvmanError):
     """envman's own state file cannot be read."""
 
     exit_code = ExitCode.STATE_CORRUPT
+
+
+class BridgeError(EnvmanError):
+    """A bad bridge.yaml rule, an unsafe file or directory, or systemd/flatpak refusing a step."""
+
+    exit_code = ExitCode.BRIDGE_FAILED

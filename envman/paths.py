@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-SHIPPED_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+# A wheel carries profiles/ and hooks/ inside the package; a source checkout has them beside it.
+SHIPPED_ROOT = _PACKAGE / "_shipped" if (_PACKAGE / "_shipped").is_dir() else _PACKAGE.parent
 
 
 @dataclass(frozen=True)

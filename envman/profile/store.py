@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envman.errors import ProfileNotFound, ProfileSchemaError, ProfileSyntaxError
-from envman.profile.containerfile_format import read_containerfile_profile
 from envman.profile.ini_format import read_ini_profiles
 from envman.profile.merge import conflicting_scalars, merge
 from envman.profile.model import Origin, Profile
@@ -169,6 +168,9 @@ def load_raw(ref: ProfileRef) -> Profile:
             if profile.name == ref.section:
                 return profile
         raise ProfileNotFound(f"{ref.path}: no section [{ref.section}]")
+    # The Containerfile parser is sizeable: load it only for Containerfile profiles.
+    from envman.profile.containerfile_format import read_containerfile_profile
+
     return read_containerfile_profile(text, str(ref.path), ref.name)
 
 

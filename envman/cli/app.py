@@ -1,0 +1,180 @@
+"""The typer application: the root commands, the sub-apps, and the single error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from envman import __version__
+from envman.cli import config as config_cli
+from envman.cli import profile as profile_cli
+from envman.cli.common import JSON_OPTION, context
+from envman.cli.output import emit_json, note, say, table
+from envman.errors import Aborted, EnvmanError, ExitCode
+
+app = typer.Typer(
+    name="envman",
+    help="Declarative, versioned dev-environment containers for immutable Linux desktops.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(profile_cli.app, name="profile")
+app.add_typer(config_cli.app, name="config")
+
+NAME = Annotated[str, typer.Argument(help="Environment (profile) name, or a profile file path.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        say(f"envman {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Declarative, versioned dev-environment containers for immutable Linux desktops."""
+
+
+@app.command()
+def up(
+    name: NAME,
+    pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Build if the profile changed, create or recreate the container if needed, start it."""
+    from envman.ops.envs import up as do_up
+
+    result = do_up(context(), name, pull=pull)
+    for warning in result.warnings:
+        note(f"warning: {warning}")
+    if json_out:
+        emit_json(result)
+        return
+    say(f"{result.name}: {result.action} (image {result.image})")
+
+
+@app.command()
+def rebuild(
+    name: NAME,
+    pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Rebuild the image without the layer cache, then recreate the container."""
+    from envman.ops.envs import up as do_up
+
+    result = do_up(context(), name, no_cache=True, pull=pull)
+    if json_out:
+        emit_json(result)
+        return
+    say(f"{result.name}: {result.action} (image {result.image})")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(
+    name: Annotated[str, typer.Argument(help="Environment name.")],
+    command: Annotated[list[str], typer.Argument(help="Command and arguments, after --.")],
+) -> None:
+    """Run a command in an environment; its exit status, stdin, stdout and TTY are kept.
+
+    Options before NAME: -e/--env NAME=VALUE (repeatable), -w/--workdir DIR.
+    """
+    from envman.fastpath import main as fast_main
+
+    sys.exit(fast_main(["run", name, "--", *command]))
+
+
+@app.command()
+def enter(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
+    """Open an interactive login shell in an environment, in the current directory."""
+    from envman.fastpath import main as fast_main
+
+    sys.exit(fast_main(["enter", name]))
+
+
+@app.command("ls")
+def list_envs(json_out: JSON_OPTION = False) -> None:
+    """List the environments envman manages."""
+    from envman.ops.envs import list_envs as do_list
+
+    rows = do_list(context())
+    if json_out:
+        emit_json(rows)
+        return
+    body = [(r.name, r.state, r.version or "-", r.content_hash, r.image) for r in rows]
+    sys.stdout.write(table(body, ("NAME", "STATE", "VERSION", "HASH", "IMAGE")))
+
+
+@app.command()
+def status(name: NAME, json_out: JSON_OPTION = False) -> None:
+    """Compare an environment with its profile: is what runs stale?"""
+    from envman.ops.envs import status as do_status
+
+    result = do_status(context(), name)
+    if json_out:
+        emit_json(result)
+        return
+    say(f"{result.name}: {result.state}, {'stale' if result.stale else 'up to date'}")
+    say(f"  running: {result.running_hash[:12] or '-'} (version {result.running_version or '-'})")
+    say(f"  profile: {result.profile_hash[:12]} (version {result.profile_version or '-'})")
+    for reason in result.reasons:
+        say(f"  - {reason}")
+
+
+@app.command()
+def stop(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
+    """Stop an environment's container (`envman run` starts it again)."""
+    from envman.ops.envs import stop as do_stop
+
+    do_stop(context(), name)
+    say(f"{name}: stopped")
+
+
+@app.command()
+def rm(
+    name: Annotated[str, typer.Argument(help="Environment name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Remove an environment: its container, its images and envman's records (not your home)."""
+    from envman.ops.envs import rm as do_rm
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise Aborted(f"not removing {name} without confirmation", "pass --yes")
+        if not typer.confirm(f"Remove environment {name}, its container and images?"):
+            raise Aborted("nothing removed")
+    removed = do_rm(context(), name)
+    if json_out:
+        emit_json(removed)
+        return
+    say(f"{name}: removed {len(removed.containers)} container(s), {len(removed.images)} image(s)")
+
+
+def run_app(argv: list[str]) -> None:
+    """Run the CLI; EnvmanError becomes one or two lines on stderr and its exit code."""
+    try:
+        app(args=argv, prog_name="envman")
+    except EnvmanError as exc:
+        sys.stderr.write(f"envman: error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("envman: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # the boundary: no traceback unless asked for
+        if os.environ.get("ENVMAN_DEBUG"):
+            raise
+        sys.stderr.write(f"envman: internal error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write("hint: run again with ENVMAN_DEBUG=1 for a traceback, and report it\n")
+        sys.exit(ExitCode.FAILURE)

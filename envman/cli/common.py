@@ -1,0 +1,22 @@
+"""What every command shares: the --json option and the operation context."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from envman.ops.context import Context
+
+JSON_OPTION = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def context() -> Context:
+    """The context for one CLI invocation: real paths, notes and build logs on stderr."""
+    # Imported here, not at the top: `envman --help` must not pay for yaml and the operations.
+    from envman.cli.output import log_line, note
+    from envman.ops.context import Context
+    from envman.paths import Paths
+
+    return Context(paths=Paths.from_env(), notify=note, log=log_line)

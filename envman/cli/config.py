@@ -1,0 +1,52 @@
+"""`envman config`: the user's settings (base image overrides for offline hosts)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from envman.cli.common import JSON_OPTION, context
+from envman.cli.output import emit_json, say
+
+app = typer.Typer(
+    help="Show and change envman's settings.", no_args_is_help=True, rich_markup_mode=None
+)
+
+
+@app.command()
+def show(json_out: JSON_OPTION = False) -> None:
+    """Print the settings and where they are kept."""
+    ctx = context()
+    if json_out:
+        emit_json(
+            {"file": str(ctx.paths.config_file), "image_overrides": ctx.config.image_overrides}
+        )
+        return
+    say(f"# {ctx.paths.config_file}")
+    for image, local in sorted(ctx.config.image_overrides.items()):
+        say(f"image-override {image} -> {local}")
+
+
+@app.command("image-override")
+def image_override(
+    image: Annotated[
+        str,
+        typer.Argument(
+            help="The image profiles name, e.g. registry.fedoraproject.org/fedora-toolbox:41."
+        ),
+    ],
+    local: Annotated[str | None, typer.Argument(help="The image to build from instead.")] = None,
+    unset: Annotated[bool, typer.Option("--unset", help="Remove the override for IMAGE.")] = False,
+) -> None:
+    """Build profiles that use IMAGE from LOCAL instead (hosts without a registry)."""
+    from envman.ops.config import set_image_override, unset_image_override
+
+    if unset:
+        unset_image_override(context(), image)
+        say(f"override for {image} removed")
+        return
+    if local is None:
+        raise typer.BadParameter("give LOCAL, or --unset")
+    set_image_override(context(), image, local)
+    say(f"{image} -> {local}")

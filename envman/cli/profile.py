@@ -1,0 +1,173 @@
+"""`envman profile`: list, show, validate, lint, import and export profiles."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from envman.cli.common import JSON_OPTION, context
+from envman.cli.output import emit_json, note, say, table
+from envman.errors import LintFailed
+
+app = typer.Typer(
+    help="Work with profiles (envman YAML, distrobox ini, toolbx Containerfile).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+PROFILE = Annotated[
+    str, typer.Argument(help="Profile name (lookup order) or file path (FILE.ini#SECTION).")
+]
+
+
+@app.command("list")
+def list_profiles(json_out: JSON_OPTION = False) -> None:
+    """List profiles in lookup order: ./profiles, ~/.config/envman/profiles, shipped."""
+    from envman.ops.profiles import list_all
+
+    entries = list_all(context())
+    if json_out:
+        emit_json(entries)
+        return
+    rows = [(e.name, e.format, "yes" if e.selected else "shadowed", e.path) for e in entries]
+    sys.stdout.write(table(rows, ("NAME", "FORMAT", "SELECTED", "SOURCE")))
+
+
+@app.command()
+def show(
+    profile: PROFILE,
+    containerfile: Annotated[
+        bool, typer.Option("--containerfile", help="Print the rendered Containerfile.")
+    ] = False,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Print the resolved profile (includes merged, defaults applied) and its content hash."""
+    import yaml
+
+    from envman.ops.profiles import show as do_show
+
+    shown = do_show(context(), profile)
+    for warning in shown.warnings:
+        note(f"warning: {warning}")
+    if json_out:
+        emit_json(shown)
+        return
+    if containerfile:
+        sys.stdout.write(shown.containerfile)
+        return
+    say(f"# source: {shown.source}")
+    say(f"# content hash: {shown.content_hash}")
+    say(f"# image: {shown.image_tag} (base {shown.base_image})")
+    sys.stdout.write(yaml.safe_dump(shown.profile, sort_keys=False, default_flow_style=False))
+
+
+@app.command()
+def validate(
+    profiles: Annotated[
+        list[str] | None, typer.Argument(help="Profiles to check (default: all).")
+    ] = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Check that profiles parse, resolve and render; exit non-zero if any does not."""
+    from envman.ops.profiles import validate as do_validate
+
+    results = do_validate(context(), list(profiles or []))
+    if json_out:
+        emit_json(results)
+    else:
+        for r in results:
+            if r.error is None:
+                say(f"ok    {r.target}")
+                for warning in r.warnings:
+                    say(f"      warning: {warning}")
+            else:
+                say(
+                    f"FAIL  {r.target}\n      {r.error}"
+                    + (f"\n      hint: {r.hint}" if r.hint else "")
+                )
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        raise typer.Exit(failed[0].exit_code)
+
+
+@app.command()
+def lint(
+    profile: PROFILE,
+    image: Annotated[
+        bool, typer.Option("--image/--no-image", help="Also check the built image.")
+    ] = True,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Check toolbx's image requirements so the image also works with `toolbox`."""
+    from envman.ops.lint import lint as do_lint
+
+    report = do_lint(context(), profile, check_image=image)
+    if json_out:
+        emit_json(report)
+    else:
+        for finding in report.findings:
+            where = f" ({finding.origin})" if finding.origin else ""
+            say(f"{finding.level.upper():6} {finding.id}: {finding.message}{where}")
+        if report.image_checked is False and image:
+            say(
+                f"info   image-not-built: run `envman up {report.name}`, then lint again"
+            )
+        say(f"{report.name}: {report.summary}")
+    if any(f.level == "must" for f in report.findings):
+        raise LintFailed(
+            f"{report.name} does not meet toolbx's MUST requirements", "see the list above"
+        )
+
+
+@app.command("import")
+def import_profile(
+    source: Annotated[Path, typer.Argument(help="A distrobox-assemble .ini or a Containerfile.")],
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where to write the YAML.")
+    ] = Path("profiles"),
+    hooks_as: Annotated[
+        str, typer.Option(help="distrobox hooks become build (default) or start hooks.")
+    ] = "build",
+    force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Convert profiles to envman YAML (one file per ini section)."""
+    from envman.ops.profiles import import_profiles
+
+    if hooks_as not in ("build", "start"):
+        raise typer.BadParameter("--hooks-as is build or start")
+    result = import_profiles(source, output_dir, hooks_as=hooks_as, force=force)
+    for warning in result.warnings:
+        note(f"warning: {warning}")
+    if json_out:
+        emit_json(result)
+        return
+    for path in result.written:
+        say(f"wrote {path}")
+
+
+@app.command()
+def export(
+    profile: PROFILE,
+    to: Annotated[
+        str, typer.Option("--format", "-f", help="ini (distrobox assemble) or yaml.")
+    ] = "ini",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+    ] = None,
+) -> None:
+    """Write the resolved profile as a distrobox-assemble ini section or as envman YAML."""
+    from envman.host.files import write_atomic
+    from envman.ops.profiles import export_profile
+
+    exported = export_profile(context(), profile, to)
+    for warning in exported.warnings:
+        note(f"warning: {warning}")
+    if output is None:
+        sys.stdout.write(exported.text)
+    else:
+        write_atomic(output, exported.text)
+        say(f"wrote {output}")

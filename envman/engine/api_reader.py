@@ -1,0 +1,71 @@
+"""Read-only queries to podman's REST API over its unix socket, with the standard library only.
+
+podman-py costs ~170 ms to import (requests, urllib3, rich). The hot, read-only paths (`envman up`
+when nothing changed, `ls`, `status`) only inspect and list, so they use this small client;
+everything that changes state goes through podman-py in podman_api.py.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+from envman.errors import EngineUnavailable
+
+API = "/v4.0.0/libpod"
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.socket_path)
+        self.sock = sock
+
+
+class ApiReader:
+    """GET requests answered with JSON; a 404 is None."""
+
+    def __init__(self, socket_path: str, timeout: float = 30.0) -> None:
+        self.socket_path = socket_path
+        self.timeout = timeout
+
+    def get(self, path: str, query: Mapping[str, str] | None = None) -> Any:
+        """The decoded JSON body of GET API+path, or None when podman says 404."""
+        url = API + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        connection = _UnixConnection(self.socket_path, self.timeout)
+        try:
+            connection.request("GET", url)
+            response = connection.getresponse()
+            body = response.read()
+        except OSError as exc:
+            raise EngineUnavailable(
+                f"podman's API at {self.socket_path} stopped answering: {exc}",
+                "check that podman works: podman info",
+            ) from None
+        finally:
+            connection.close()
+        if response.status == 404:
+            return None
+        if response.status >= 400:
+            raise EngineUnavailable(f"podman's API refused GET {url}: {body.decode(errors='replace')}")
+        return json.loads(body) if body else None
+
+
+def quoted(name: str) -> str:
+    """A name or id as one URL path segment."""
+    return urllib.parse.quote(name, safe="")
+
+
+def label_query(labels: Mapping[str, str], **extra: str) -> dict[str, str]:
+    """The `filters` query parameter selecting objects that carry all these labels."""
+    values = [f"{k}={v}" if v else k for k, v in labels.items()]
+    return {"filters": json.dumps({"label": values}), **extra}

@@ -1,0 +1,372 @@
+"""The podman engine: podman-py (its only importer) for every change, errors made envman's.
+
+podman-py is imported on the first call that changes something: reads go through the small
+stdlib client in api_reader.py, so commands that only look stay fast.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import tarfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, cast
+
+from envman.engine.api_reader import ApiReader, label_query, quoted
+from envman.engine.service import Endpoint
+from envman.engine.types import (
+    BuildRequest,
+    ContainerInfo,
+    ContainerSpec,
+    EngineInfo,
+    ImageInfo,
+    LogSink,
+)
+from envman.errors import BuildFailed, ContainerFailed, EngineUnavailable, RegistryUnreachable
+
+CONTAINERFILE_NAME = ".envman.Containerfile"
+REGISTRY_FAILURE = re.compile(
+    r"(pinging container registry|no such host|dial tcp|connection refused|network is unreachable"
+    r"|initializing source|i/o timeout|name resolution)",
+    re.IGNORECASE,
+)
+
+
+@contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """podman-py and requests exceptions -> envman errors that name what was being done."""
+    import podman.errors
+    import requests.exceptions
+
+    try:
+        yield
+    except (requests.exceptions.ConnectionError, ConnectionError) as exc:
+        raise EngineUnavailable(
+            f"lost the podman API while trying to {what}: {exc}",
+            "check that podman works: podman info",
+        ) from None
+    except podman.errors.APIError as exc:
+        reason = getattr(exc, "explanation", None) or str(exc)
+        raise ContainerFailed(f"podman could not {what}: {reason}") from None
+
+
+def _image_info(attrs: Mapping[str, Any]) -> ImageInfo:
+    config = attrs.get("Config") or {}
+    labels = attrs.get("Labels") or config.get("Labels") or {}
+    entrypoint = config.get("Entrypoint")
+    return ImageInfo(
+        id=str(attrs.get("Id", "")).removeprefix("sha256:"),
+        tags=tuple(attrs.get("RepoTags") or attrs.get("Names") or ()),
+        labels=dict(labels),
+        created=str(attrs.get("Created", "")),
+        size=int(attrs.get("Size") or 0),
+        entrypoint=tuple(entrypoint) if isinstance(entrypoint, list) else None,
+        user=str(config.get("User") or ""),
+    )
+
+
+def _container_from_inspect(attrs: Mapping[str, Any]) -> ContainerInfo:
+    return ContainerInfo(
+        id=attrs["Id"],
+        name=str(attrs.get("Name", "")).lstrip("/"),
+        image_id=str(attrs.get("Image", "")),
+        image=str(attrs.get("ImageName", "")),
+        state=str((attrs.get("State") or {}).get("Status", "unknown")),
+        labels=dict((attrs.get("Config") or {}).get("Labels") or {}),
+        pid_file=str(attrs.get("PidFile", "")),
+        created=str(attrs.get("Created", "")),
+    )
+
+
+def _container_from_list(attrs: Mapping[str, Any]) -> ContainerInfo:
+    names = attrs.get("Names") or [""]
+    return ContainerInfo(
+        id=attrs["Id"],
+        name=str(names[0]).lstrip("/"),
+        image_id=str(attrs.get("ImageID", "")),
+        image=str(attrs.get("Image", "")),
+        state=str(attrs.get("State", "unknown")),
+        labels=dict(attrs.get("Labels") or {}),
+        created=str(attrs.get("Created", "")),
+    )
+
+
+def _first(labels: Mapping[str, str]) -> dict[str, str]:
+    # podman 4.3 matches nothing when given two label filters: filter on one, check the rest here.
+    return dict(list(labels.items())[:1])
+
+
+def _has_labels(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
+    return all(have.get(k) == v for k, v in want.items())
+
+
+def context_tar(request: BuildRequest) -> bytes:
+    """The build context as an uncompressed tar, with fixed owners and times (deterministic)."""
+    buffer = io.BytesIO()
+    entries = {CONTAINERFILE_NAME: (request.containerfile.encode(), 0o644)}
+    entries.update({path: (f.data, f.mode) for path, f in request.files.items()})
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for path in sorted(entries):
+            data, mode = entries[path]
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(data), mode, 0
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class _LineBuffer:
+    """podman streams build output in arbitrary chunks; the user sees whole lines, live."""
+
+    def __init__(self, sink: LogSink) -> None:
+        self.sink = sink
+        self.pending = ""
+        self.last = ""
+
+    def feed(self, text: str) -> None:
+        self.pending += text
+        *complete, self.pending = self.pending.split("\n")
+        for line in complete:
+            self.sink(line)
+            self.last = line or self.last
+
+    def flush(self) -> None:
+        if self.pending:
+            self.sink(self.pending)
+            self.last = self.pending
+            self.pending = ""
+
+
+class PodmanEngine:
+    """Engine implementation over a podman API socket."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.reader = ApiReader(endpoint.path)
+        self._client: Any = None
+        self.info = EngineInfo(
+            version="",
+            rootless=os.getuid() != 0,
+            socket=endpoint.path,
+            started_service=endpoint.started,
+        )
+
+    @property
+    def client(self) -> Any:
+        """podman-py's client, created (and imported) on first use."""
+        if self._client is None:
+            import podman
+
+            self._client = podman.PodmanClient(base_url=f"unix://{self.info.socket}", timeout=600)
+        return self._client
+
+    def version(self) -> str:
+        """podman's version, asked lazily (one API call)."""
+        with _translated("read its version"):
+            version: dict[str, Any] = self.client.version()
+            return str(version.get("Version", "unknown"))
+
+    # images
+
+    def image(self, ref: str) -> ImageInfo | None:
+        """An image by tag or id, or None."""
+        found = self.reader.get(f"/images/{quoted(ref)}/json")
+        return None if found is None else _image_info(found)
+
+    def images(self, labels: Mapping[str, str]) -> list[ImageInfo]:
+        """Images carrying all of these labels."""
+        found = self.reader.get("/images/json", label_query(_first(labels))) or []
+        return [i for i in map(_image_info, found) if _has_labels(i.labels, labels)]
+
+    def remove_image(self, image_id: str) -> None:
+        """Remove an image (not forced: podman refuses while a container uses it)."""
+        with _translated(f"remove image {image_id[:12]}"):
+            self.client.images.remove(image_id)
+
+    def tag(self, image_id: str, ref: str) -> None:
+        """Give an image another name."""
+        repo, _, tag = ref.rpartition(":")
+        with _translated(f"tag {image_id[:12]} as {ref}"):
+            self.client.images.get(image_id).tag(repo, tag)
+
+    def commit(self, container: str, ref: str) -> ImageInfo:
+        """Save a container's filesystem as an image (distrobox `clone`)."""
+        repo, _, tag = ref.rpartition(":")
+        with _translated(f"commit container {container}"):
+            image = self.client.containers.get(container).commit(repository=repo, tag=tag)
+            return _image_info(image.attrs)
+
+    def build(self, request: BuildRequest, on_log: LogSink) -> ImageInfo:
+        """Build, streaming podman's output line by line to `on_log` as it happens."""
+        params: dict[str, Any] = {
+            "dockerfile": CONTAINERFILE_NAME,
+            "t": request.tag,
+            "labels": json.dumps(dict(request.labels)),
+            "networkmode": "host",
+            "layers": True,
+            "rm": True,
+            "forcerm": True,
+            "pull": request.pull,
+            "nocache": request.no_cache,
+        }
+        with _translated("build an image"):
+            response = self.client.api.post(
+                "/build",
+                params=params,
+                data=context_tar(request),
+                headers={"Content-type": "application/x-tar"},
+                stream=True,
+            )
+            image_id = self._follow_build(response, on_log, request.tag)
+        info = self.image(image_id)
+        if info is None:
+            raise BuildFailed(f"podman reported image {image_id[:12]} but it does not exist")
+        return info
+
+    def _follow_build(self, response: Any, on_log: LogSink, tag: str) -> str:
+        if response.status_code >= 400:
+            raise BuildFailed(f"podman refused the build of {tag}: {response.text.strip()}")
+        image_id = ""
+        lines = _LineBuffer(on_log)
+        for raw in response.iter_lines():
+            if not raw:
+                continue
+            event = json.loads(raw)
+            if "error" in event:
+                message = str(event["error"]).strip()
+                if REGISTRY_FAILURE.search(message):
+                    raise RegistryUnreachable(
+                        f"could not pull the base image for {tag}: {message}",
+                        "pull it when online, or map it to a local image: "
+                        "envman config image-override IMAGE LOCAL_IMAGE",
+                    )
+                raise BuildFailed(
+                    f"build of {tag} failed: {message}",
+                    "the previous image and container are untouched; the lines above show the step",
+                )
+            lines.feed(str(event.get("stream", "")))
+            if "aux" in event and isinstance(event["aux"], dict):
+                image_id = str(event["aux"].get("ID", image_id))
+        lines.flush()
+        if not image_id and lines.last:
+            image_id = lines.last.strip()
+        return image_id.removeprefix("sha256:")
+
+    # containers
+
+    def container(self, name: str) -> ContainerInfo | None:
+        """A container by name or id, or None."""
+        found = self.reader.get(f"/containers/{quoted(name)}/json")
+        return None if found is None else _container_from_inspect(found)
+
+    def containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        """All containers (running or not) carrying all of these labels."""
+        found = self.reader.get("/containers/json", label_query(_first(labels), all="true"))
+        return [c for c in map(_container_from_list, found or []) if _has_labels(c.labels, labels)]
+
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        """`podman create` from a spec."""
+        with _translated(f"create container {spec.name}"):
+            container = self.client.containers.create(**_create_kwargs(spec))
+            return _container_from_inspect(container.inspect())
+
+    def start(self, name: str) -> None:
+        """Start a container (no-op when running)."""
+        with _translated(f"start {name}"):
+            self.client.containers.get(name).start()
+
+    def stop(self, name: str, timeout: int) -> None:
+        """Stop a container, killing it after `timeout` seconds."""
+        with _translated(f"stop {name}"):
+            self.client.containers.get(name).stop(timeout=timeout)
+
+    def remove(self, name: str) -> None:
+        """Remove a container, stopping it first if needed."""
+        with _translated(f"remove {name}"):
+            self.client.containers.get(name).remove(force=True)
+
+    def rename(self, name: str, new_name: str) -> None:
+        """Rename a container."""
+        with _translated(f"rename {name} to {new_name}"):
+            self.client.containers.get(name).rename(new_name)
+
+    def exec(
+        self, name: str, argv: list[str], *, user: str, env: Mapping[str, str]
+    ) -> tuple[int, str]:
+        """Run argv in a running container and collect its exit code and output."""
+        with _translated(f"run {argv[0]} in {name}"):
+            code, output = self.client.containers.get(name).exec_run(
+                argv, user=user, environment=dict(env), demux=True
+            )
+        out, err = cast(tuple[bytes | None, bytes | None], output)
+        text = (out or b"").decode(errors="replace") + (err or b"").decode(errors="replace")
+        return int(code or 0), text
+
+    def run_once(self, image: str, argv: list[str]) -> tuple[int, str]:
+        """Run argv in a throwaway container of `image` (removed afterwards): code and output."""
+        with _translated(f"run {argv[0]} in a container of {image}"):
+            container = self.client.containers.create(**_run_once_kwargs(image, argv))
+            try:
+                container.start()
+                code = int(container.wait())
+                output = container.logs(stdout=True, stderr=True)
+            finally:
+                container.remove(force=True)
+        chunks = [output] if isinstance(output, bytes) else list(output)
+        return code, b"".join(chunks).decode(errors="replace")
+
+
+def _run_once_kwargs(image: str, argv: list[str]) -> dict[str, Any]:
+    # No network and the image's own /etc/hosts: a throwaway look at the image as it is.
+    return {
+        "image": image,
+        "command": argv[1:],
+        "entrypoint": argv[:1],
+        "user": "0:0",
+        "network_mode": "none",
+        "use_image_hosts": True,
+        "labels": {"envman.managed": "1"},
+    }
+
+
+def _create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
+    mounts, volumes = [], {}
+    for m in spec.mounts:
+        if not m.source.startswith("/"):
+            volumes[m.source] = {"bind": m.target, "mode": ",".join(m.options) or "rw"}
+            continue
+        mount: dict[str, Any] = {"type": "bind", "source": m.source, "target": m.target}
+        for option in m.options:
+            if option == "ro":
+                mount["read_only"] = True
+            elif option in ("rslave", "rshared", "rprivate", "slave", "shared", "private"):
+                mount["propagation"] = option
+        mounts.append(mount)
+    kwargs: dict[str, Any] = {
+        "image": spec.image,
+        "name": spec.name,
+        "hostname": spec.hostname,
+        "user": spec.user,
+        "privileged": spec.privileged,
+        "security_opt": list(spec.security_opt),
+        "mounts": mounts,
+        "volumes": volumes,
+        "environment": dict(spec.env),
+        "labels": dict(spec.labels),
+        "entrypoint": list(spec.entrypoint),
+        "command": list(spec.command) or None,
+        "devices": list(spec.devices),
+        "cap_add": list(spec.cap_add) or None,
+        "stop_timeout": spec.stop_timeout,
+        "systemd": "always" if spec.systemd else "false",
+        "pid_mode": spec.pid,
+        "ipc_mode": spec.ipc,
+    }
+    if spec.network == "host":
+        kwargs["network_mode"] = "host"
+    if spec.userns:
+        kwargs["userns_mode"] = spec.userns
+    if spec.pids_limit is not None:
+        kwargs["pids_limit"] = spec.pids_limit
+    return kwargs

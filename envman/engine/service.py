@@ -1,0 +1,92 @@
+"""Finding a podman API socket that answers, or starting a private `podman system service`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from envman import runner
+from envman.errors import EngineUnavailable
+from envman.paths import Paths
+
+IDLE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A socket that answered, and whether envman had to start the service behind it."""
+
+    path: str
+    started: bool
+
+
+def answers(path: str, timeout: float = 2.0) -> bool:
+    """Whether an API service answers `/_ping` on this unix socket."""
+    if not Path(path).exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(path)
+            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
+            return sock.recv(64).split(b" ", 2)[1:2] == [b"200"]
+    except (OSError, IndexError):
+        return False
+
+
+def user_socket(environ: dict[str, str]) -> str | None:
+    """The socket podman's own socket unit or CONTAINER_HOST points at."""
+    host = environ.get("CONTAINER_HOST", "")
+    if host.startswith("unix://"):
+        return host.removeprefix("unix://")
+    if os.getuid() == 0:
+        return "/run/podman/podman.sock"
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    return f"{runtime}/podman/podman.sock" if runtime else None
+
+
+def private_socket(paths: Paths) -> Path:
+    """Where envman's own service listens (0700 directory of the user's)."""
+    return paths.runtime / "podman.sock"
+
+
+def connect(paths: Paths, environ: dict[str, str] | None = None) -> Endpoint:
+    """A socket that answers: the user's, then envman's private one, else start the private one."""
+    env = dict(os.environ) if environ is None else environ
+    own = user_socket(env)
+    if own and answers(own):
+        return Endpoint(own, started=False)
+    private = private_socket(paths)
+    if answers(str(private)):
+        return Endpoint(str(private), started=False)
+    return Endpoint(_start_private(private, env), started=True)
+
+
+def _start_private(sock: Path, environ: dict[str, str]) -> str:
+    podman = runner.which("podman")
+    if podman is None:
+        raise EngineUnavailable(
+            "podman is not installed",
+            "install it (Debian: apt install podman; Fedora Atomic ships it)",
+        )
+    sock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if sock.exists():
+        sock.unlink()
+    log = sock.parent / "podman-service.log"
+    # CONTAINER_HOST would turn this podman into a remote client of the socket that failed.
+    env = {k: v for k, v in environ.items() if k not in ("CONTAINER_HOST", "CONTAINER_CONNECTION")}
+    argv = [podman, "system", "service", f"--time={IDLE_SECONDS}", f"unix://{sock}"]
+    runner.spawn_detached(argv, log_path=str(log), env=env)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if answers(str(sock), timeout=1.0):
+            return str(sock)
+        time.sleep(0.05)
+    tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+    raise EngineUnavailable(
+        f"podman's API service did not come up at {sock}" + (f": {tail[0]}" if tail else ""),
+        "check `podman info`; or: systemctl --user enable --now podman.socket",
+    )

@@ -1,0 +1,205 @@
+"""`envman run` and `envman enter`: read one small file, then exec `podman exec` in place.
+
+This path must cost next to nothing on top of podman itself, so it imports only os and sys
+(no json, re, typing, subprocess, typer or podman-py) and reads a flat key=value run-file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from envman.errors import ExitCode
+
+FORWARDED_ENV = (
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XAUTHORITY",
+    "XAUTHLOCALHOSTNAME",
+    "XDG_RUNTIME_DIR",
+    "XDG_SESSION_TYPE",
+    "XDG_SESSION_DESKTOP",
+    "XDG_CURRENT_DESKTOP",
+    "XDG_SESSION_ID",
+    "XDG_SEAT",
+    "XDG_VTNR",
+    "XDG_MENU_PREFIX",
+    "DESKTOP_SESSION",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DBUS_SYSTEM_BUS_ADDRESS",
+    "PULSE_SERVER",
+    "SSH_AUTH_SOCK",
+    "SSH_AGENT_PID",
+    "GPG_AGENT_INFO",
+    "KRB5CCNAME",
+    "TERM",
+    "COLORTERM",
+    "VTE_VERSION",
+    "LANG",
+    "LANGUAGE",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "TZ",
+    "HISTFILE",
+    "NO_COLOR",
+    "GTK_THEME",
+    "QT_QPA_PLATFORM",
+)
+ENTER_SHELL = (
+    "shell=$(awk -F: -v u=\"$(id -un)\" '$1 == u { print $7 }' /etc/passwd); "
+    '[ -x "$shell" ] || shell=/bin/bash; [ -x "$shell" ] || shell=/bin/sh; exec "$shell" -l'
+)
+USAGE = {
+    "run": "usage: envman run [-e NAME=VALUE]... [-w DIR] NAME [--] COMMAND [ARG]...",
+    "enter": "usage: envman enter [-w DIR] NAME",
+}
+
+
+class FastPathError(Exception):
+    """A problem reported in one line with a hint, as the rest of envman does."""
+
+    def __init__(self, message: str, hint: str, code: int) -> None:
+        super().__init__(message)
+        self.hint = hint
+        self.code = code
+
+
+def state_home() -> str:
+    """$XDG_STATE_HOME/envman, as envman/paths.py computes it."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    if not base.startswith("/"):
+        base = os.path.join(os.environ.get("HOME") or os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "envman")
+
+
+def read_run_file(name: str) -> dict[str, str]:
+    """The environment's run-file, written by `envman up`."""
+    if "/" in name or name.startswith("."):
+        raise FastPathError(
+            f"'{name}' is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
+        )
+    try:
+        with open(os.path.join(state_home(), "run", name), encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        raise FastPathError(
+            f"no environment named '{name}'",
+            f"create it with `envman up {name}`",
+            ExitCode.ENV_NOT_FOUND,
+        ) from None
+    values = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        values[key] = value
+    return values
+
+
+def is_running(info: dict[str, str]) -> bool:
+    """Cheap check: the recorded container's main process is alive and is envman's entrypoint."""
+    try:
+        with open(info.get("pidfile", ""), encoding="ascii") as handle:
+            pid = handle.read().strip()
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            cmdline = handle.read()
+    except (OSError, ValueError):
+        return False
+    return b"envman-entrypoint" in cmdline or cmdline.startswith(b"/sbin/init")
+
+
+def ensure_running(info: dict[str, str], name: str) -> None:
+    """Start the container when it is stopped (the slow path: only after a reboot or a stop)."""
+    if is_running(info):
+        return
+    from envman import runner
+
+    result = runner.run([info.get("podman", "podman"), "start", info["id"]])
+    if not result.ok:
+        raise FastPathError(
+            f"cannot start environment '{name}': {result.stderr.strip()}",
+            f"recreate it with `envman up {name}`",
+            ExitCode.CONTAINER_FAILED,
+        )
+
+
+def workdir(info: dict[str, str], requested: str | None) -> str:
+    """The current directory when the container sees it at the same path, else via /run/host."""
+    if requested:
+        return requested
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return info.get("home", "/")
+    for visible in info.get("visible", "").split("\t"):
+        if visible and (cwd == visible or cwd.startswith(visible.rstrip("/") + "/")):
+            return cwd
+    return "/run/host" + cwd
+
+
+def parse(argv: list[str]) -> tuple[str, list[str], str | None, list[str]]:
+    """(name, extra env, workdir, command) from `run`/`enter` arguments."""
+    verb, args = argv[0], argv[1:]
+    env: list[str] = []
+    wd: str | None = None
+    while args and args[0].startswith("-") and args[0] != "--":
+        flag = args.pop(0)
+        if flag in ("-e", "--env", "-w", "--workdir") and args:
+            value = args.pop(0)
+        elif flag.startswith(("--env=", "--workdir=")):
+            flag, _, value = flag.partition("=")
+        else:
+            raise FastPathError(f"unknown option {flag}", USAGE[verb], ExitCode.USAGE)
+        if flag in ("-e", "--env"):
+            if "=" not in value:
+                raise FastPathError(
+                    f"--env wants NAME=VALUE, not '{value}'", USAGE[verb], ExitCode.USAGE
+                )
+            env.append(value)
+        else:
+            wd = value
+    if not args or args[0] == "--":
+        raise FastPathError("missing environment name", USAGE[verb], ExitCode.USAGE)
+    name, rest = args[0], args[1:]
+    if rest and rest[0] == "--":
+        rest = rest[1:]
+    if verb == "run" and not rest:
+        raise FastPathError("missing command", USAGE[verb], ExitCode.USAGE)
+    if verb == "enter" and rest:
+        raise FastPathError("enter takes no command; use `envman run`", USAGE[verb], ExitCode.USAGE)
+    return name, env, wd, rest
+
+
+def exec_argv(info: dict[str, str], env: list[str], wd: str, command: list[str]) -> list[str]:
+    """The `podman exec` command line: stdin kept, a TTY when we have one, desktop env forwarded."""
+    argv = [info.get("podman", "podman"), "exec", "--interactive", "--detach-keys="]
+    if os.isatty(0) and os.isatty(1):
+        argv.append("--tty")
+    argv += ["--user", info.get("user", "root"), "--workdir", wd]
+    forward = info.get("forward", "").split() or FORWARDED_ENV
+    for key in forward:
+        if key in os.environ:
+            argv += ["--env", key]
+    for pair in env:
+        argv += ["--env", pair]
+    return [*argv, info["id"], *command]
+
+
+def main(argv: list[str]) -> int:
+    """Exec podman for `envman run|enter`; returns only on error."""
+    try:
+        name, env, wd, command = parse(argv)
+        info = read_run_file(name)
+        ensure_running(info, name)
+        if argv[0] == "enter":
+            command = ["/bin/sh", "-c", ENTER_SHELL]
+        full = exec_argv(info, env, workdir(info, wd), command)
+        os.execvp(full[0], full)
+    except FastPathError as exc:
+        sys.stderr.write(f"envman: error: {exc}\nhint: {exc.hint}\n")
+        return exc.code
+    except OSError as exc:
+        sys.stderr.write(
+            f"envman: error: cannot run podman: {exc.strerror}\nhint: install podman\n"
+        )
+        return ExitCode.ENGINE_UNAVAILABLE
+    return ExitCode.FAILURE

@@ -1,0 +1,50 @@
+"""The user's envman settings file: base image overrides for hosts that cannot reach a registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from envman.errors import ProfileSyntaxError
+from envman.host.files import write_atomic
+from envman.profile.located import load_yaml
+from envman.profile.reader import Reader
+from envman.profile.validate import check_image
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings read from $XDG_CONFIG_HOME/envman/config.yaml."""
+
+    image_overrides: dict[str, str] = field(default_factory=dict)
+
+    def base_image(self, image: str) -> str:
+        """The image to build from: the override for `image` when there is one."""
+        return self.image_overrides.get(image, image)
+
+
+def load_config(path: Path) -> Config:
+    """Read the settings file; a missing file means defaults."""
+    if not path.is_file():
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileSyntaxError(f"{path}: cannot read: {exc}") from None
+    r = Reader(load_yaml(text, str(path)))
+    r.mapping((), ("image_overrides",))
+    overrides: dict[str, str] = {}
+    for key in r.mapping(("image_overrides",)):
+        origin = r.origin(("image_overrides", key))
+        check_image(key, origin, f"image_overrides.{key}")
+        value = r.string(("image_overrides", key), check_image)
+        overrides[key] = value or ""
+    return Config(image_overrides=overrides)
+
+
+def save_config(path: Path, config: Config) -> None:
+    """Write the settings file atomically, keys sorted."""
+    data = {"image_overrides": dict(sorted(config.image_overrides.items()))}
+    write_atomic(path, yaml.safe_dump(data, sort_keys=False, default_flow_style=False))

@@ -1,0 +1,173 @@
+"""A resolved profile -> its build plan: Containerfile, context files, image tag and labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from envman.errors import BuildFailed, ProfileNotFound, ProfileSchemaError
+from envman.host.config import Config
+from envman.paths import Paths
+from envman.profile.model import DEFAULT_IMAGE, Hook, Profile
+from envman.profile.store import ProfileRef, resolve
+from envman.render.containerfile import BuildPlan, HookScript, render
+
+TOOLBX_LABEL = "com.github.containers.toolbox"
+RUNTIME_ONLY = (
+    "$HOME",
+    "${HOME}",
+    "$USER",
+    "${USER}",
+    "XDG_RUNTIME_DIR",
+    "/run/host/",
+    "/run/user/",
+    "flatpak-spawn",
+    "host-spawn",
+    "distrobox-host-exec",
+    "systemctl --user",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "SSH_AUTH_SOCK",
+    "WAYLAND_DISPLAY",
+    "$DISPLAY",
+)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A profile ready to build: includes merged, defaults and host overrides applied."""
+
+    ref: ProfileRef
+    profile: Profile
+    base_image: str
+    plan: BuildPlan
+    scripts: dict[str, Path]
+
+    @property
+    def name(self) -> str:
+        """The environment's (and container's) name."""
+        return self.profile.name
+
+    @property
+    def tag(self) -> str:
+        """Images are named by profile and content hash."""
+        return f"localhost/envman/{self.name}:{self.plan.content_hash[:12]}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Labels on the image (and, inherited, on the container)."""
+        return {
+            "envman.managed": "1",
+            "envman.profile": self.name,
+            "envman.version": self.profile.version or "",
+            "envman.hash": self.plan.content_hash,
+            "envman.source": str(self.ref),
+            "envman.base": self.base_image,
+            TOOLBX_LABEL: "true",
+        }
+
+
+def resolve_profile(paths: Paths, config: Config, arg: str) -> Resolved:
+    """Find, resolve and render a profile for this host."""
+    ref, profile = resolve(arg, paths.profile_dirs, paths.cwd)
+    profile = replace(profile, integration=profile.integration.with_defaults())
+    image = config.base_image(profile.image or DEFAULT_IMAGE)
+    script_paths = {
+        h.script: _hook_file(paths, ref, h) for h in profile.hooks if h.script is not None
+    }
+    plan = _plan(ref, profile, config, image, script_paths)
+    return Resolved(ref, profile, image, plan, script_paths)
+
+
+def _plan(
+    ref: ProfileRef, profile: Profile, config: Config, image: str, script_paths: dict[str, Path]
+) -> BuildPlan:
+    if profile.format == "containerfile":
+        text = _override_from(ref.path.read_text(encoding="utf-8"), config)
+        return BuildPlan(text, _context(ref.path), image)
+    scripts = {name: HookScript(name, path.read_bytes()) for name, path in script_paths.items()}
+    user_file = None
+    files: dict[str, tuple[bytes, int]] = {}
+    if profile.containerfile is not None:
+        path = _inside(ref.path.parent, profile.containerfile, profile, "build.containerfile")
+        user_file = _override_from(path.read_text(encoding="utf-8"), config)
+        files = _context(path)
+    plan = render(profile, image, scripts, user_file)
+    clash = [p for p in files if p.startswith("envman/")]
+    if clash:
+        raise ProfileSchemaError(
+            f"{profile.origin}: build context file '{clash[0]}' clashes with envman's own"
+        )
+    return BuildPlan(plan.containerfile, {**files, **plan.files}, image)
+
+
+def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
+    from envman.profile.containerfile_format import context_files
+
+    return {
+        rel: (path.read_bytes(), path.stat().st_mode & 0o777)
+        for rel, path in context_files(containerfile)
+    }
+
+
+def _override_from(text: str, config: Config) -> str:
+    """Host image overrides apply to FROM lines too (only exact matches of an overridden image)."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        words = line.split()
+        overridden = (
+            len(words) >= 2 and words[0].upper() == "FROM" and words[1] in config.image_overrides
+        )
+        lines.append(
+            line.replace(words[1], config.image_overrides[words[1]], 1) if overridden else line
+        )
+    return "".join(lines)
+
+
+def _inside(directory: Path, relative: str, profile: Profile, key: str) -> Path:
+    target = (directory / relative).resolve()
+    if not target.is_relative_to(directory.resolve()):
+        raise ProfileSchemaError(
+            f"{profile.origin}: {key}: '{relative}' points outside {directory}"
+        )
+    if not target.is_file():
+        raise ProfileNotFound(f"{profile.origin}: {key}: no file '{relative}' in {directory}")
+    return target
+
+
+def hook_dirs(paths: Paths, ref: ProfileRef) -> list[Path]:
+    """Where a profile's `script:` hooks are looked up, first match wins."""
+    here = ref.path.parent
+    return [here.parent / "hooks", here / "hooks", *paths.hook_dirs]
+
+
+def _hook_file(paths: Paths, ref: ProfileRef, hook: Hook) -> Path:
+    assert hook.script is not None
+    for directory in hook_dirs(paths, ref):
+        candidate = (directory / hook.script).resolve()
+        if candidate.is_file() and candidate.is_relative_to(directory.resolve()):
+            return candidate
+    searched = ", ".join(str(d) for d in hook_dirs(paths, ref))
+    raise ProfileNotFound(
+        f"{hook.origin}: hook script '{hook.script}' not found", f"looked in {searched}"
+    )
+
+
+def check_build_hooks(hooks: Iterable[Hook]) -> None:
+    """Refuse build hooks that visibly need the running container, before any build starts.
+
+    Only the hook's own words are read: a script from hooks/ may mention such things (to write
+    wrappers that use them later) and is trusted to say its own policy.
+    """
+    for hook in hooks:
+        if hook.when != "build":
+            continue
+        text = " ".join([*hook.run, hook.sh or "", *hook.args])
+        marker = next((m for m in RUNTIME_ONLY if m in text), None)
+        if marker is None and any(w.startswith("~/") or w == "~" for w in text.split()):
+            marker = "~"
+        if marker is not None:
+            raise BuildFailed(
+                f"{hook.origin}: this build hook uses {marker}: only the running container has it",
+                "give it `when: create` (once, after the container and your user exist)",
+            )

@@ -1,0 +1,29 @@
+"""Operations on the user's settings: base image overrides."""
+
+from __future__ import annotations
+
+from envman.errors import ProfileSchemaError
+from envman.host.config import Config, save_config
+from envman.ops.context import Context
+from envman.profile.model import Origin
+from envman.profile.validate import check_image
+
+
+def set_image_override(ctx: Context, image: str, local: str) -> Config:
+    """Build profiles based on `image` from `local` instead (e.g. an offline bootstrap)."""
+    origin = Origin("command line")
+    check_image(image, origin, "IMAGE")
+    check_image(local, origin, "LOCAL_IMAGE")
+    config = Config({**ctx.config.image_overrides, image: local})
+    save_config(ctx.paths.config_file, config)
+    return config
+
+
+def unset_image_override(ctx: Context, image: str) -> Config:
+    """Drop an override."""
+    overrides = dict(ctx.config.image_overrides)
+    if overrides.pop(image, None) is None:
+        raise ProfileSchemaError(f"no override for {image}", "see `envman config show`")
+    config = Config(overrides)
+    save_config(ctx.paths.config_file, config)
+    return config

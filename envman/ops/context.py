@@ -1,0 +1,61 @@
+"""What every operation gets: paths, settings, a way to report notes, and the engine on demand."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from envman.engine.types import Engine
+from envman.host.config import Config, load_config
+from envman.host.facts import HostFacts, gather
+from envman.paths import Paths
+
+Notify = Callable[[str], None]
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+@dataclass
+class Context:
+    """Built once per command by the CLI (or a test) and passed to operations."""
+
+    paths: Paths
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    notify: Notify = _ignore
+    log: Notify = _ignore
+    _engine: Engine | None = None
+    _config: Config | None = None
+    _facts: HostFacts | None = None
+
+    def engine(self) -> Engine:
+        """Connect to podman on first use (podman-py is only imported here, lazily)."""
+        if self._engine is None:
+            from envman.engine import service
+            from envman.engine.podman_api import PodmanEngine
+
+            endpoint = service.connect(self.paths, self.environ)
+            if endpoint.started:
+                self.notify(
+                    f"started a private podman API service on {endpoint.path} (it exits after "
+                    f"{service.IDLE_SECONDS // 60} idle minutes); `systemctl --user enable --now "
+                    "podman.socket` makes this unnecessary"
+                )
+            self._engine = PodmanEngine(endpoint)
+        return self._engine
+
+    @property
+    def config(self) -> Config:
+        """The user's settings file, read once."""
+        if self._config is None:
+            self._config = load_config(self.paths.config_file)
+        return self._config
+
+    @property
+    def facts(self) -> HostFacts:
+        """The host user and desktop facts, read once."""
+        if self._facts is None:
+            self._facts = gather(self.environ)
+        return self._facts

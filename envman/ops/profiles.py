@@ -1,0 +1,154 @@
+"""Profile operations: list, show, validate, import and export between the three formats."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from envman.errors import Aborted, EnvmanError, ProfileSchemaError
+from envman.host.files import write_atomic
+from envman.ops.build import resolve_profile
+from envman.ops.context import Context
+from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
+from envman.profile.model import Origin, Profile
+from envman.profile.store import format_of, list_profiles, load_raw, name_of, refs_in_file
+from envman.profile.yaml_format import profile_to_data, write_yaml_profile
+
+
+@dataclass(frozen=True)
+class ProfileEntry:
+    """One row of `profile list`."""
+
+    name: str
+    format: str
+    path: str
+    selected: bool
+
+
+def list_all(ctx: Context) -> list[ProfileEntry]:
+    """Every profile in lookup order; `selected` marks the one a bare name picks."""
+    return [
+        ProfileEntry(ref.name, ref.format, str(ref), selected)
+        for ref, selected in list_profiles(ctx.paths.profile_dirs)
+    ]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A resolved profile with what envman derives from it."""
+
+    name: str
+    source: str
+    content_hash: str
+    image_tag: str
+    base_image: str
+    profile: dict[str, Any]
+    containerfile: str
+    warnings: tuple[str, ...]
+
+
+def show(ctx: Context, arg: str) -> Shown:
+    """The resolved profile (includes merged, defaults applied) and its content hash."""
+    resolved = resolve_profile(ctx.paths, ctx.config, arg)
+    return Shown(
+        name=resolved.name,
+        source=str(resolved.ref),
+        content_hash=resolved.plan.content_hash,
+        image_tag=resolved.tag,
+        base_image=resolved.base_image,
+        profile=profile_to_data(replace(resolved.profile, includes=())),
+        containerfile=resolved.plan.containerfile,
+        warnings=resolved.profile.warnings,
+    )
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome for one profile: None error means valid."""
+
+    target: str
+    error: str | None
+    hint: str | None
+    exit_code: int
+    warnings: tuple[str, ...]
+
+
+def validate(ctx: Context, targets: list[str]) -> list[Validation]:
+    """Resolve each target (all known profiles when none are given) and collect errors."""
+    if not targets:
+        targets = [str(ref) for ref, _ in list_profiles(ctx.paths.profile_dirs)]
+    results = []
+    for target in targets:
+        try:
+            resolved = resolve_profile(ctx.paths, ctx.config, target)
+            results.append(Validation(target, None, None, 0, resolved.profile.warnings))
+        except EnvmanError as exc:
+            results.append(Validation(target, exc.message, exc.hint, exc.exit_code, ()))
+    return results
+
+
+@dataclass(frozen=True)
+class Imported:
+    """Files written by `profile import`."""
+
+    written: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def import_profiles(
+    source: Path, out_dir: Path, *, hooks_as: str = "build", force: bool = False
+) -> Imported:
+    """distrobox ini sections or a Containerfile -> envman YAML profiles in `out_dir`."""
+    fmt = format_of(source)
+    if fmt == "ini":
+        profiles = read_ini_profiles(
+            source.read_text(encoding="utf-8"), str(source), hooks_when=hooks_as
+        )
+    elif fmt == "containerfile":
+        profiles = [_containerfile_as_yaml(source, out_dir)]
+    elif fmt == "yaml":
+        profiles = [load_raw(refs_in_file(source)[0])]
+    else:
+        raise ProfileSchemaError(
+            f"{source}: not a profile file", "import .ini files or Containerfiles"
+        )
+    targets = [(out_dir / f"{p.name}.yaml", p) for p in profiles]
+    existing = [str(t) for t, _ in targets if t.exists()]
+    if existing and not force:
+        raise Aborted(f"{existing[0]} exists", "pass --force to overwrite it")
+    for target, profile in targets:
+        write_atomic(target, write_yaml_profile(replace(profile, format="yaml")))
+    warnings = tuple(w for p in profiles for w in p.warnings)
+    return Imported(tuple(str(t) for t, _ in targets), warnings)
+
+
+def _containerfile_as_yaml(source: Path, out_dir: Path) -> Profile:
+    relative = os.path.relpath(source.resolve(), out_dir.resolve())
+    if relative.startswith(".."):
+        raise ProfileSchemaError(
+            f"{source} is outside {out_dir}",
+            "a YAML profile uses a Containerfile of its own directory: import into that directory",
+        )
+    return Profile(name=name_of(source), origin=Origin(str(source), 1), containerfile=relative)
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A profile in another format."""
+
+    text: str
+    warnings: tuple[str, ...]
+
+
+def export_profile(ctx: Context, arg: str, fmt: str) -> Exported:
+    """The resolved profile as a distrobox ini section or as envman YAML."""
+    resolved = resolve_profile(ctx.paths, ctx.config, arg)
+    profile = replace(resolved.profile, includes=())
+    if fmt == "ini":
+        text, warnings = write_ini_profiles([profile])
+        return Exported(text, tuple(warnings))
+    if fmt == "yaml":
+        return Exported(write_yaml_profile(profile), ())
+    raise ProfileSchemaError(f"unknown export format '{fmt}'", "use ini or yaml")

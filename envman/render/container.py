@@ -1,0 +1,177 @@
+"""Profile + host facts -> container spec: desktop integration as distrobox and toolbx give it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+
+from envman.engine.types import ContainerSpec, Mount
+from envman.errors import ProfileSchemaError
+from envman.host.facts import KCM_SOCKETS, SYSTEM_BUS, HostFacts
+from envman.profile.model import Profile
+from envman.profile.validate import ENV_KEY_RE
+from envman.profile.yaml_format import hook_to_data
+from envman.render.containerfile import data_file
+
+LABEL_PREFIX = "envman."
+SPEC_LABEL = "envman.spec"
+SETUP_LABEL = "envman.setup"
+
+
+@dataclass(frozen=True)
+class ExtraFlags:
+    """The podman create flags envman applies from `podman_args` (distrobox additional_flags)."""
+
+    env: tuple[tuple[str, str], ...] = ()
+    volumes: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    cap_add: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+
+
+FLAG_FIELDS = {
+    "--env": "env",
+    "-e": "env",
+    "--volume": "volumes",
+    "-v": "volumes",
+    "--device": "devices",
+    "--cap-add": "cap_add",
+    "--security-opt": "security_opt",
+}
+
+
+def parse_podman_args(args: tuple[str, ...], where: str) -> ExtraFlags:
+    """Map raw flags onto the spec; anything else is refused rather than passed blindly."""
+    found: dict[str, list[str]] = {name: [] for name in set(FLAG_FIELDS.values())}
+    words = list(args)
+    while words:
+        word = words.pop(0)
+        flag, eq, value = word.partition("=")
+        if flag not in FLAG_FIELDS or (flag in ("-e", "-v") and eq):
+            raise ProfileSchemaError(
+                f"{where}: podman_args: '{word}' is not a flag envman can apply",
+                "envman applies --env, --volume, --device, --cap-add, --security-opt",
+            )
+        if not eq:
+            if not words:
+                raise ProfileSchemaError(f"{where}: podman_args: '{word}' needs a value")
+            value = words.pop(0)
+        found[FLAG_FIELDS[flag]].append(value)
+    env = []
+    for item in found["env"]:
+        key, _, val = item.partition("=")
+        if not ENV_KEY_RE.match(key):
+            raise ProfileSchemaError(f"{where}: podman_args: '--env {item}' is not NAME=VALUE")
+        env.append((key, val))
+    return ExtraFlags(
+        env=tuple(env),
+        volumes=tuple(found["volumes"]),
+        devices=tuple(found["devices"]),
+        cap_add=tuple(found["cap_add"]),
+        security_opt=tuple(found["security_opt"]),
+    )
+
+
+def expand_home(path: str, home: str) -> str:
+    """`~`, `$HOME` and `${HOME}` at the start of a host path become the user's home."""
+    for prefix in ("${HOME}", "$HOME", "~"):
+        if path == prefix or path.startswith(prefix + "/"):
+            return home + path[len(prefix) :]
+    return path
+
+
+def _volume_mount(volume: str, home: str) -> Mount:
+    parts = volume.split(":")
+    options = tuple(parts[2].split(",")) if len(parts) > 2 else ()
+    return Mount(expand_home(parts[0], home), parts[1], options)
+
+
+def entrypoint(profile: Profile) -> tuple[tuple[str, ...], bool]:
+    """The main process: envman's idle loop with start hooks, or systemd for init profiles."""
+    if profile.integration.init:
+        return ("/sbin/init",), True
+    return ("/bin/sh", "-c", data_file("entrypoint.sh"), "envman-entrypoint"), False
+
+
+def _mounts(p: Profile, facts: HostFacts, home: str) -> list[Mount]:
+    i = p.integration
+    rslave = ("rslave",)
+    mounts = [Mount("/", "/run/host", rslave), Mount("/tmp", "/tmp", rslave)]
+    if i.home:
+        mounts.append(Mount(facts.home, facts.home, rslave))
+    if home != facts.home:
+        mounts.append(Mount(home, home, rslave))
+    wants_runtime = i.display or i.audio or i.dbus or i.gpg_agent or i.ssh_agent
+    if facts.runtime_dir and wants_runtime and not i.init:
+        mounts.append(Mount(facts.runtime_dir, facts.runtime_dir, rslave))
+    if i.dbus and facts.has(SYSTEM_BUS):
+        mounts.append(Mount(SYSTEM_BUS, SYSTEM_BUS))
+    if i.kerberos:
+        mounts.extend(Mount(s, s) for s in KCM_SOCKETS if facts.has(s))
+        mounts.extend(
+            Mount(f, f, ("ro",)) for f in ("/etc/krb5.conf", "/etc/krb5.conf.d") if facts.has(f)
+        )
+    for path in ("/media", "/mnt", "/run/media"):
+        if facts.has(path):
+            mounts.append(Mount(path, path, rslave))
+    return mounts
+
+
+def container_spec(
+    p: Profile, facts: HostFacts, *, name: str, image: str, labels: dict[str, str]
+) -> ContainerSpec:
+    """The create spec for a resolved profile (integration defaults applied) on this host."""
+    i = p.integration
+    home = expand_home(i.custom_home, facts.home) if i.custom_home else facts.home
+    extra = parse_podman_args(p.podman_args, str(p.origin))
+    mounts = _mounts(p, facts, home)
+    mounts.extend(_volume_mount(v, facts.home) for v in (*p.volumes, *extra.volumes))
+    env = {
+        "HOME": home,
+        "SHELL": facts.shell,
+        "ENVMAN_ENV": name,
+        "TERMINFO_DIRS": "/usr/share/terminfo:/run/host/usr/share/terminfo",
+    }
+    if home != facts.home:
+        env["ENVMAN_HOST_HOME"] = facts.home
+    env.update(extra.env)
+    env.update(p.env)
+    command, systemd = entrypoint(p)
+    devices = list(extra.devices)
+    if i.nvidia:
+        devices.append("nvidia.com/gpu=all")
+    spec = ContainerSpec(
+        name=name,
+        image=image,
+        hostname=p.hostname or facts.hostname,
+        userns="keep-id" if facts.rootless else None,
+        network="private" if i.unshares("netns") else "host",
+        pid="private" if i.unshares("process") or i.init else "host",
+        ipc="private" if i.unshares("ipc") else "host",
+        privileged=not i.unshares("devsys"),
+        security_opt=("label=disable", *extra.security_opt),
+        mounts=tuple(mounts),
+        env=tuple(sorted(env.items())),
+        labels=tuple(sorted({**labels, SETUP_LABEL: setup_hash(p)}.items())),
+        entrypoint=command,
+        devices=tuple(devices),
+        cap_add=extra.cap_add,
+        systemd=systemd,
+    )
+    return replace(spec, labels=(*spec.labels, (SPEC_LABEL, spec_hash(spec))))
+
+
+def setup_hash(p: Profile) -> str:
+    """What runs once after create (user setup, create hooks): changing it recreates the container."""
+    creates = [hook_to_data(h) for h in p.hooks if h.when == "create"]
+    text = json.dumps([data_file("user-setup.sh"), creates], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def spec_hash(spec: ContainerSpec) -> str:
+    """A short hash of everything that goes into `podman create` (its own label left out)."""
+    data = asdict(spec)
+    data["labels"] = [pair for pair in data["labels"] if pair[0] != SPEC_LABEL]
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

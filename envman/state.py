@@ -1,0 +1,99 @@
+"""envman's record of each environment: a JSON file each, plus the run-file for the hot path."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from envman.errors import StateCorrupt
+from envman.host.files import remove_file, write_atomic
+from envman.paths import Paths
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EnvState:
+    """What `envman up` last did for an environment."""
+
+    name: str
+    profile_source: str
+    profile_version: str
+    content_hash: str
+    image: str
+    image_id: str
+    container_id: str
+    spec_hash: str
+    updated: str
+    user: str
+    home: str
+    visible_paths: tuple[str, ...] = ()
+    forward_env: tuple[str, ...] = ()
+    pid_file: str = ""
+    podman: str = "podman"
+    state_version: int = field(default=STATE_VERSION)
+
+
+def state_file(paths: Paths, name: str) -> Path:
+    """The JSON record of one environment."""
+    return paths.state / "envs" / f"{name}.json"
+
+
+def run_file(paths: Paths, name: str) -> Path:
+    """The flat key=value file `envman run` reads without importing json."""
+    return paths.state / "run" / name
+
+
+def load_state(paths: Paths, name: str) -> EnvState | None:
+    """The record of an environment, or None when there is none."""
+    path = state_file(paths, name)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise StateCorrupt(
+            f"{path}: {exc}", f"remove it and run `envman up {name}` again"
+        ) from None
+    if data.get("state_version", 0) > STATE_VERSION:
+        raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
+    known = {f.name for f in fields(EnvState)}
+    try:
+        values: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+        }
+        return EnvState(**values)
+    except TypeError as exc:
+        raise StateCorrupt(
+            f"{path}: {exc}", f"remove it and run `envman up {name}` again"
+        ) from None
+
+
+def save_state(paths: Paths, state: EnvState) -> None:
+    """Write the record and the hot path's run-file, each atomically."""
+    write_atomic(
+        state_file(paths, state.name), json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
+    )
+    write_atomic(run_file(paths, state.name), render_run_file(state))
+
+
+def forget(paths: Paths, name: str) -> list[Path]:
+    """Remove envman's records of an environment; returns what was removed."""
+    return [p for p in (state_file(paths, name), run_file(paths, name)) if remove_file(p)]
+
+
+def render_run_file(state: EnvState) -> str:
+    """key=value lines; values never contain newlines (paths with newlines are refused earlier)."""
+    rows = {
+        "container": state.name,
+        "id": state.container_id,
+        "pidfile": state.pid_file,
+        "user": state.user,
+        "home": state.home,
+        "podman": state.podman,
+        "visible": "\t".join(state.visible_paths),
+        "forward": " ".join(state.forward_env),
+    }
+    return "".join(f"{k}={v}\n" for k, v in rows.items() if "\n" not in v)

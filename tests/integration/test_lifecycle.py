@@ -1,0 +1,128 @@
+"""`envman up` on real podman: build with apt, no-op second up, rebuild, recreate, status, rm."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from envman.errors import ExitCode
+from tests.integration.envman_cli import (
+    PROFILE_IMAGE,
+    Envman,
+    labelled,
+    make_envman,
+    podman,
+    unique,
+)
+
+pytestmark = pytest.mark.podman
+
+PROFILE = """\
+envman: 1
+name: {name}
+version: "{version}"
+image: {image}
+packages: [{packages}]
+env:
+  ITEST_VAR: "{var}"
+hooks:
+  - run: [sh, -c, "echo baked > /etc/envman-itest"]
+  - run: [sh, -c, "echo $$ > /tmp/{name}-started"]
+    when: start
+  - sh: "id -un > /etc/envman-created-by"
+    when: create
+"""
+
+
+def profile(name: str, *, packages: str = "less", var: str = "one", version: str = "1.0") -> str:
+    return PROFILE.format(
+        name=name, image=PROFILE_IMAGE, packages=packages, var=var, version=version
+    )
+
+
+@pytest.fixture
+def envman(tmp_path: Path) -> Envman:
+    return make_envman(tmp_path)
+
+
+@pytest.fixture
+def name(envman: Envman) -> Iterator[str]:
+    env_name = unique("itest")
+    yield env_name
+    envman.run("rm", "--yes", env_name)
+
+
+def test_up_builds_then_is_a_noop_then_rebuilds_and_recreates(envman: Envman, name: str) -> None:
+    envman.write_profile(name, profile(name))
+    first = envman.json("up", name)
+    assert first["action"] == "created" and first["built"] is True
+    assert (
+        envman.run("run", name, "--", "dpkg", "-s", "less").returncode == 0
+    )  # apt really installed it
+    assert envman.run("run", name, "--", "cat", "/etc/envman-itest", check=True).stdout == "baked\n"
+    image_labels = podman(
+        "image",
+        "inspect",
+        first["image"],
+        "--format",
+        '{{index .Labels "envman.profile"}} {{index .Labels "envman.hash"}}',
+    ).stdout.split()
+    assert image_labels == [name, first["content_hash"]]
+    images_before = labelled("images", f"envman.profile={name}")
+
+    second = envman.run("up", name, check=True)
+    assert second.stdout.strip() == f"{name}: up-to-date (image {first['image']})"
+    assert "building" not in second.stderr and "STEP" not in second.stderr  # nothing was built
+    assert labelled("images", f"envman.profile={name}") == images_before
+    container_id = podman("inspect", name, "--format", "{{.Id}}").stdout.strip()
+
+    envman.write_profile(name, profile(name, packages="less, jq", version="1.1"))
+    status = envman.json("status", name)
+    assert status["stale"] is True and "rebuild" in status["reasons"][0]
+    third = envman.json("up", name)
+    assert third["action"] == "rebuilt" and third["image"] != first["image"]
+    assert envman.run("run", name, "--", "jq", "--version").returncode == 0
+    assert podman("inspect", name, "--format", "{{.Id}}").stdout.strip() != container_id
+    assert podman("image", "exists", first["image"]).returncode == 0  # the previous image is kept
+    assert envman.json("status", name)["stale"] is False
+
+    envman.write_profile(name, profile(name, packages="less, jq", var="two", version="1.1"))
+    fourth = envman.json("up", name)
+    assert fourth["action"] == "recreated" and fourth["built"] is False
+    assert envman.run("run", name, "--", "printenv", "ITEST_VAR", check=True).stdout == "two\n"
+
+    listed = [row["name"] for row in envman.json("ls")]
+    assert name in listed
+
+    removed = envman.run("rm", "--yes", name, check=True)
+    assert "removed 1 container(s), 2 image(s)" in removed.stdout
+    assert labelled("ps", f"envman.profile={name}") == []
+    assert labelled("images", f"envman.profile={name}") == []
+    assert not (envman.root / "state" / "envman" / "envs" / f"{name}.json").exists()
+    assert not (envman.root / "state" / "envman" / "run" / name).exists()
+    gone = envman.run("run", name, "--", "true")
+    assert gone.returncode == ExitCode.ENV_NOT_FOUND and "envman up" in gone.stderr
+
+
+def test_stop_then_run_starts_it_again_and_start_hooks_run(envman: Envman, name: str) -> None:
+    envman.write_profile(name, profile(name))
+    envman.run("up", name, check=True)
+    started = Path(f"/tmp/{name}-started")
+    assert started.exists()
+    first_pid = started.read_text()
+    assert envman.run("stop", name, check=True).stdout.strip() == f"{name}: stopped"
+    assert podman("inspect", name, "--format", "{{.State.Status}}").stdout.strip() == "exited"
+    assert envman.run("run", name, "--", "true").returncode == 0
+    assert podman("inspect", name, "--format", "{{.State.Status}}").stdout.strip() == "running"
+    assert started.read_text() != first_pid  # the start hook ran again
+    up_again = envman.json("up", name)
+    assert up_again["action"] == "up-to-date"
+    envman.run("stop", name, check=True)
+    assert envman.json("up", name)["action"] == "started"
+    assert (
+        envman.run("run", name, "--", "cat", "/etc/envman-created-by", check=True).stdout
+        == "root\n"
+    )
+    started.unlink()

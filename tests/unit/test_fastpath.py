@@ -1,0 +1,129 @@
+"""The `envman run`/`enter` hot path: arguments, the podman argv, the run-file, its imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envman import fastpath
+from envman.errors import ExitCode
+from envman.fastpath import FastPathError, exec_argv, parse, workdir
+from envman.paths import Paths
+from envman.state import EnvState, load_state, run_file, save_state
+
+STATE = EnvState(
+    name="dev",
+    profile_source="/p/dev.yaml",
+    profile_version="1",
+    content_hash="c" * 64,
+    image="localhost/envman/dev:ccc",
+    image_id="i" * 64,
+    container_id="abc123",
+    spec_hash="s",
+    updated="2026-01-01T00:00:00+00:00",
+    user="alice",
+    home="/home/alice",
+    visible_paths=("/home/alice", "/tmp"),
+    forward_env=("DISPLAY", "TERM"),
+    pid_file="/nonexistent/pidfile",
+    podman="/usr/bin/podman",
+)
+
+
+def test_parse_run_and_enter() -> None:
+    assert parse(["run", "dev", "--", "ls", "-l"]) == ("dev", [], None, ["ls", "-l"])
+    assert parse(["run", "dev", "ls", "--", "x"]) == ("dev", [], None, ["ls", "--", "x"])
+    assert parse(["run", "-e", "A=1", "--env=B=2", "-w", "/tmp", "dev", "--", "env"]) == (
+        "dev",
+        ["A=1", "B=2"],
+        "/tmp",
+        ["env"],
+    )
+    assert parse(["enter", "dev"]) == ("dev", [], None, [])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run"],
+        ["run", "dev"],
+        ["run", "--bogus", "dev", "x"],
+        ["run", "-e", "NOEQUALS", "dev", "x"],
+        ["enter", "dev", "ls"],
+    ],
+)
+def test_parse_errors_are_usage_errors(argv: list[str]) -> None:
+    with pytest.raises(FastPathError) as info:
+        parse(argv)
+    assert info.value.code == ExitCode.USAGE
+
+
+def test_exec_argv_forwards_only_present_desktop_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISPLAY", ":1")
+    monkeypatch.delenv("TERM", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # not in this env's forward list
+    info = (
+        fastpath.read_run_file.__wrapped__
+        if hasattr(fastpath.read_run_file, "__wrapped__")
+        else None
+    )
+    del info
+    values = {
+        "podman": "/usr/bin/podman",
+        "user": "alice",
+        "id": "abc123",
+        "forward": "DISPLAY TERM",
+    }
+    argv = exec_argv(values, ["X=1"], "/home/alice/src", ["make", "-j2"])
+    assert argv[:4] == ["/usr/bin/podman", "exec", "--interactive", "--detach-keys="]
+    assert argv[-3:] == ["abc123", "make", "-j2"]
+    joined = " ".join(argv)
+    assert "--user alice --workdir /home/alice/src" in joined
+    assert "--env DISPLAY" in joined and "--env X=1" in joined
+    assert "WAYLAND" not in joined and "TERM" not in joined.replace("--", "")
+
+
+def test_workdir_same_path_when_visible_else_through_run_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside = tmp_path / "home" / "proj"
+    inside.mkdir(parents=True)
+    monkeypatch.chdir(inside)
+    assert workdir({"visible": str(tmp_path / "home")}, None) == str(inside)
+    assert workdir({"visible": "/elsewhere"}, None) == "/run/host" + str(inside)
+    assert workdir({"visible": "/x"}, "/explicit") == "/explicit"
+
+
+def test_run_file_round_trip_through_state(paths: Paths) -> None:
+    save_state(paths, STATE)
+    assert load_state(paths, "dev") == STATE
+    text = run_file(paths, "dev").read_text()
+    assert "container=dev\n" in text and "pidfile=/nonexistent/pidfile\n" in text
+    info = fastpath.read_run_file("dev")
+    assert info["id"] == "abc123" and info["visible"].split("\t") == ["/home/alice", "/tmp"]
+    assert not fastpath.is_running(info)
+
+
+def test_unknown_environment_is_a_clear_error(
+    paths: Paths, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert fastpath.main(["run", "ghost", "--", "true"]) == ExitCode.ENV_NOT_FOUND
+    err = capsys.readouterr().err
+    assert "no environment named 'ghost'" in err and "envman up ghost" in err
+    assert fastpath.main(["run", "../etc", "--", "true"]) == ExitCode.ENV_NOT_FOUND
+
+
+def test_hot_path_imports_nothing_heavy() -> None:
+    code = (
+        "import sys; from envman.cli import main; import envman.fastpath; "
+        "heavy = {'json', 're', 'typing', 'subprocess', 'typer', 'podman', 'yaml', 'enum', "
+        "'dataclasses', 'pathlib'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
