@@ -1,0 +1,1 @@
+"""Containerfiles as profiles: lines, instructions, stages and variables, the build context."""
