@@ -60,7 +60,9 @@ def run(
     return Completed(tuple(argv), proc.returncode, proc.stdout or "", proc.stderr or "")
 
 
-def spawn_detached(argv: Sequence[str], *, log_path: str, env: Mapping[str, str] | None = None) -> int:
+def spawn_detached(
+    argv: Sequence[str], *, log_path: str, env: Mapping[str, str] | None = None
+) -> int:
     """Start a long-lived program in its own session, output to a log file; returns its pid.
 
     It runs in / so that it never holds (or outlives) the caller's working directory.

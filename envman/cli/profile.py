@@ -112,9 +112,7 @@ def lint(
             where = f" ({finding.origin})" if finding.origin else ""
             say(f"{finding.level.upper():6} {finding.id}: {finding.message}{where}")
         if report.image_checked is False and image:
-            say(
-                f"info   image-not-built: run `envman up {report.name}`, then lint again"
-            )
+            say(f"info   image-not-built: run `envman up {report.name}`, then lint again")
         say(f"{report.name}: {report.summary}")
     if any(f.level == "must" for f in report.findings):
         raise LintFailed(

@@ -1,13 +1,19 @@
 #!/bin/sh
 # envman: install packages with the base image's own package manager (apt, dnf, microdnf,
 # apk, pacman or zypper). Packages arrive as separate arguments, never through a shell string.
-# With --essentials, install only what envman's integration needs and the image lacks.
+# With --essentials, install only what envman's integration needs and the image lacks;
+# --essentials --init adds systemd for profiles that run it as PID 1.
 set -eu
 
 essentials=0
+init=0
 if [ "${1:-}" = "--essentials" ]; then
     essentials=1
     shift
+    if [ "${1:-}" = "--init" ]; then
+        init=1
+        shift
+    fi
 fi
 
 detect() {
@@ -31,6 +37,14 @@ if [ "$essentials" = 1 ]; then
             apt-get) set -- "$@" passwd ;;
             dnf | microdnf) set -- "$@" shadow-utils ;;
             *) set -- "$@" shadow ;;
+        esac
+    fi
+    if [ "$init" = 1 ] && [ ! -x /usr/lib/systemd/systemd ] && [ ! -x /lib/systemd/systemd ]; then
+        case "$pm" in
+            apt-get) set -- "$@" systemd systemd-sysv dbus ;;
+            zypper) set -- "$@" systemd systemd-sysvinit ;;
+            apk) echo "envman: init needs systemd, which Alpine does not package" >&2; exit 3 ;;
+            *) set -- "$@" systemd ;;
         esac
     fi
     if [ "$#" -eq 0 ]; then

@@ -56,8 +56,16 @@ class ApiReader:
         if response.status == 404:
             return None
         if response.status >= 400:
-            raise EngineUnavailable(f"podman's API refused GET {url}: {body.decode(errors='replace')}")
+            raise EngineUnavailable(f"podman's API refused GET {url}: {_message(body)}")
         return json.loads(body) if body else None
+
+
+def _message(body: bytes) -> str:
+    """podman's error text out of its JSON error body."""
+    try:
+        return str(json.loads(body).get("message") or body.decode(errors="replace"))
+    except (ValueError, AttributeError):
+        return body.decode(errors="replace").strip()
 
 
 def quoted(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import time
 from dataclasses import dataclass
@@ -65,6 +66,21 @@ def connect(paths: Paths, environ: dict[str, str] | None = None) -> Endpoint:
     return Endpoint(_start_private(private, env), started=True)
 
 
+def _stop_stale(pidfile: Path) -> None:
+    """A service envman started earlier that no longer answers would, when it finally exits,
+    remove the socket of its successor: stop it first (only if it is that service)."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return
+    if b"system" in cmdline and b"service" in cmdline and any(b"podman" in w for w in cmdline[:1]):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
 def _start_private(sock: Path, environ: dict[str, str]) -> str:
     podman = runner.which("podman")
     if podman is None:
@@ -73,13 +89,15 @@ def _start_private(sock: Path, environ: dict[str, str]) -> str:
             "install it (Debian: apt install podman; Fedora Atomic ships it)",
         )
     sock.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _stop_stale(sock.parent / "podman-service.pid")
     if sock.exists():
         sock.unlink()
     log = sock.parent / "podman-service.log"
     # CONTAINER_HOST would turn this podman into a remote client of the socket that failed.
     env = {k: v for k, v in environ.items() if k not in ("CONTAINER_HOST", "CONTAINER_CONNECTION")}
     argv = [podman, "system", "service", f"--time={IDLE_SECONDS}", f"unix://{sock}"]
-    runner.spawn_detached(argv, log_path=str(log), env=env)
+    pid = runner.spawn_detached(argv, log_path=str(log), env=env)
+    (sock.parent / "podman-service.pid").write_text(f"{pid}\n")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if answers(str(sock), timeout=1.0):

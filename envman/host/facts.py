@@ -47,6 +47,7 @@ WATCHED_PATHS = (
     "/run/media",
     "/var/home",
     "/etc/localtime",
+    "/dev/mqueue",
 )
 
 

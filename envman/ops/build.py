@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envman.errors import BuildFailed, ProfileNotFound, ProfileSchemaError
+from envman.host.certs import host_ca_certificates
 from envman.host.config import Config
 from envman.paths import Paths
 from envman.profile.model import DEFAULT_IMAGE, Hook, Profile
@@ -67,20 +68,29 @@ class Resolved:
         }
 
 
-def resolve_profile(paths: Paths, config: Config, arg: str) -> Resolved:
-    """Find, resolve and render a profile for this host."""
+def resolve_profile(
+    paths: Paths, config: Config, arg: str, *, host_cas: Mapping[str, bytes] | None = None
+) -> Resolved:
+    """Find, resolve and render a profile for this host (its local CAs read unless given)."""
     ref, profile = resolve(arg, paths.profile_dirs, paths.cwd)
     profile = replace(profile, integration=profile.integration.with_defaults())
     image = config.base_image(profile.image or DEFAULT_IMAGE)
     script_paths = {
         h.script: _hook_file(paths, ref, h) for h in profile.hooks if h.script is not None
     }
-    plan = _plan(ref, profile, config, image, script_paths)
+    cas = host_ca_certificates() if host_cas is None else host_cas
+    plan = _plan(ref, profile, config=config, image=image, script_paths=script_paths, host_cas=cas)
     return Resolved(ref, profile, image, plan, script_paths)
 
 
 def _plan(
-    ref: ProfileRef, profile: Profile, config: Config, image: str, script_paths: dict[str, Path]
+    ref: ProfileRef,
+    profile: Profile,
+    *,
+    config: Config,
+    image: str,
+    script_paths: dict[str, Path],
+    host_cas: Mapping[str, bytes],
 ) -> BuildPlan:
     if profile.format == "containerfile":
         text = _override_from(ref.path.read_text(encoding="utf-8"), config)
@@ -92,7 +102,7 @@ def _plan(
         path = _inside(ref.path.parent, profile.containerfile, profile, "build.containerfile")
         user_file = _override_from(path.read_text(encoding="utf-8"), config)
         files = _context(path)
-    plan = render(profile, image, scripts, user_file)
+    plan = render(profile, image, scripts, user_file, host_cas)
     clash = [p for p in files if p.startswith("envman/")]
     if clash:
         raise ProfileSchemaError(

@@ -14,7 +14,7 @@ from envman.engine.types import (
     Engine,
     ImageInfo,
 )
-from envman.errors import EnvmanError, EnvNotFound, HookFailed, NameClash
+from envman.errors import EnvmanError, EnvNotFound, HookFailed, NameClash, ProfileSchemaError
 from envman.ops.build import Resolved, check_build_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.profile.model import Hook, Integration
@@ -66,6 +66,12 @@ def _existing(engine: Engine, name: str) -> ContainerInfo | None:
 def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) -> UpResult:
     """Build when the content changed, (re)create when the spec changed, start when stopped."""
     resolved = resolve_profile(ctx.paths, ctx.config, arg)
+    if resolved.profile.distrobox.clone:
+        raise ProfileSchemaError(
+            f"{resolved.profile.origin}: clone: envman builds environments from profiles and "
+            "does not copy containers",
+            f"include the profile of '{resolved.profile.distrobox.clone}' instead",
+        )
     engine = ctx.engine()
     existing = _existing(engine, resolved.name)
     image = None if no_cache else engine.image(resolved.tag)

@@ -24,10 +24,17 @@ from envman.profile.model import (
 SCALAR_KEYS = ("image", "clone", "home", "hostname", "exported_bins_path")
 UNSHARE_KEYS = tuple(f"unshare_{option}" for option in UNSHARE_OPTIONS)
 BOOL_KEYS = ("entry", "start_now", "pull", "replace", "init", "nvidia", "root", *UNSHARE_KEYS)
-LIST_KEYS = ("additional_packages", "additional_flags", "volume", "volumes", "exported_apps",
-             "exported_bins")
+LIST_KEYS = (
+    "additional_packages",
+    "additional_flags",
+    "volume",
+    "volumes",
+    "exported_apps",
+    "exported_bins",
+)
 HOOK_STAGES: dict[str, HookStage] = {
-    "pre_init_hooks": "before-packages", "init_hooks": "after-packages",
+    "pre_init_hooks": "before-packages",
+    "init_hooks": "after-packages",
 }
 KNOWN_KEYS = (*SCALAR_KEYS, *BOOL_KEYS, *LIST_KEYS, *HOOK_STAGES, "include")
 HOME_KEYS = ("home", "volume", "volumes", "exported_bins_path")
@@ -90,8 +97,12 @@ def read_ini_profiles(text: str, file: str, *, hooks_when: str = "build") -> lis
 def split_sections(text: str, file: str) -> list[Section]:
     """The file's sections with their decoded lines; comments and blank lines dropped."""
     if text.startswith("\ufeff"):
-        raise syntax_error(Origin(file, 1), "file", "starts with a byte-order mark",
-                           "distrobox 1.x cannot read the first line; save the file as plain UTF-8")
+        raise syntax_error(
+            Origin(file, 1),
+            "file",
+            "starts with a byte-order mark",
+            "distrobox 1.x cannot read the first line; save the file as plain UTF-8",
+        )
     sections: list[Section] = []
     for number, raw in enumerate(text.split("\n"), start=1):
         origin = Origin(file, number)
@@ -103,18 +114,30 @@ def split_sections(text: str, file: str) -> list[Section]:
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith(";"):
-            raise syntax_error(origin, "line", "';' comments are not understood by distrobox 1.x",
-                               "start comment lines with '#'")
+            raise syntax_error(
+                origin,
+                "line",
+                "';' comments are not understood by distrobox 1.x",
+                "start comment lines with '#'",
+            )
         if stripped.startswith("["):
             sections.append(_section(line, origin, sections))
         elif "=" not in line:
-            raise syntax_error(origin, "line", "not a [section], a # comment or key=value",
-                               "write key=value ('key: value' is read only by distrobox 2.x)")
+            raise syntax_error(
+                origin,
+                "line",
+                "not a [section], a # comment or key=value",
+                "write key=value ('key: value' is read only by distrobox 2.x)",
+            )
         elif not sections:
             key = line.split("=", 1)[0].strip() or "line"
-            raise syntax_error(origin, key, "key before the first [section]",
-                               "distrobox 2.x rejects it, 1.x silently adds it to the first "
-                               "section; move it under a [section]")
+            raise syntax_error(
+                origin,
+                key,
+                "key before the first [section]",
+                "distrobox 2.x rejects it, 1.x silently adds it to the first "
+                "section; move it under a [section]",
+            )
         else:
             sections[-1].values.append(decode_line(line, origin))
     return sections
@@ -122,26 +145,46 @@ def split_sections(text: str, file: str) -> list[Section]:
 
 def _section(line: str, origin: Origin, sections: list[Section]) -> Section:
     if not line.startswith("["):
-        raise syntax_error(origin, "section", "indented section header",
-                           "distrobox 1.x sees a section only when '[' is the first character")
+        raise syntax_error(
+            origin,
+            "section",
+            "indented section header",
+            "distrobox 1.x sees a section only when '[' is the first character",
+        )
     close = line.find("]")
     if close < 0:
         raise syntax_error(origin, "section", "no closing ']'", "write [name]")
-    name, rest = line[1:close].strip(), line[close + 1:].strip()
+    name, rest = line[1:close].strip(), line[close + 1 :].strip()
     if rest and not rest.startswith("#"):
-        raise syntax_error(origin, "section", f"unexpected '{rest}' after the section header",
-                           "only a '# comment' may follow [name]")
+        raise syntax_error(
+            origin,
+            "section",
+            f"unexpected '{rest}' after the section header",
+            "only a '# comment' may follow [name]",
+        )
     if "]" in rest:
-        raise syntax_error(origin, "section", "']' in the comment after the header",
-                           "distrobox 2.x takes the name up to the last ']' on the line")
+        raise syntax_error(
+            origin,
+            "section",
+            "']' in the comment after the header",
+            "distrobox 2.x takes the name up to the last ']' on the line",
+        )
     if name == "DEFAULT":
-        raise v.schema_error(origin, "section", "[DEFAULT] is reserved",
-                             "distrobox 2.x treats its keys as keys outside any section; rename it")
+        raise v.schema_error(
+            origin,
+            "section",
+            "[DEFAULT] is reserved",
+            "distrobox 2.x treats its keys as keys outside any section; rename it",
+        )
     v.check_name(name, origin, "section")
     for earlier in sections:
         if earlier.name == name:
-            raise syntax_error(origin, "section", f"[{name}] repeats line {earlier.origin.line}",
-                               "distrobox 1.x creates it twice, 2.x merges both; keep one")
+            raise syntax_error(
+                origin,
+                "section",
+                f"[{name}] repeats line {earlier.origin.line}",
+                "distrobox 1.x creates it twice, 2.x merges both; keep one",
+            )
     return Section(name, origin)
 
 
@@ -152,15 +195,27 @@ def decode_line(line: str, origin: Origin) -> Value:
     if not key:
         raise syntax_error(origin, "line", "no key before '='", "write key=value")
     if key not in KNOWN_KEYS:
-        raise v.schema_error(origin, key, "unknown key", v.suggest(key, KNOWN_KEYS) or
-                             f"distrobox-assemble keys: {', '.join(KNOWN_KEYS)}")
+        raise v.schema_error(
+            origin,
+            key,
+            "unknown key",
+            v.suggest(key, KNOWN_KEYS) or f"distrobox-assemble keys: {', '.join(KNOWN_KEYS)}",
+        )
     body = raw.strip()
     if body.startswith(("`", '"""')):
-        raise v.schema_error(origin, key, f"a value starting with {body[0]!r}",
-                             "distrobox 2.x reads it as a multi-line quoted value, 1.x does not")
+        raise v.schema_error(
+            origin,
+            key,
+            f"a value starting with {body[0]!r}",
+            "distrobox 2.x reads it as a multi-line quoted value, 1.x does not",
+        )
     if body.endswith("\\"):
-        raise v.schema_error(origin, key, "a value ending in '\\'",
-                             "distrobox 2.x joins the next line to it, 1.x does not")
+        raise v.schema_error(
+            origin,
+            key,
+            "a value ending in '\\'",
+            "distrobox 2.x joins the next line to it, 1.x does not",
+        )
     cut, semicolon = _comment_start(key, raw, origin)
     return _unquote(key, raw[:cut], origin, semicolon)
 
@@ -174,24 +229,40 @@ def _comment_start(key: str, raw: str, origin: Origin) -> tuple[int, bool]:
     i = min(marks)
     bracket = raw.find("]")
     if 0 <= bracket < i and "#" in raw[bracket:]:
-        raise v.schema_error(origin, key, "']' followed by '#' on the same line",
-                             "distrobox 1.x drops everything from that ']'; remove the comment")
+        raise v.schema_error(
+            origin,
+            key,
+            "']' followed by '#' on the same line",
+            "distrobox 1.x drops everything from that ']'; remove the comment",
+        )
     char = raw[i]
     if quote_state(raw[:i]):
-        raise v.schema_error(origin, key, f"'{char}' inside quotes",
-                             f"distrobox 2.x ends the value at any '{char}', even inside quotes")
+        raise v.schema_error(
+            origin,
+            key,
+            f"'{char}' inside quotes",
+            f"distrobox 2.x ends the value at any '{char}', even inside quotes",
+        )
     if char == "#":
         if i > 0 and raw[i - 1] == " ":
             return i, False
-        raise v.schema_error(origin, key, "'#' right after other text",
-                             "distrobox 1.x keeps it, 2.x starts a comment there; "
-                             "put a space before a comment (a literal '#' cannot be written)")
-    rest = raw[i + 1:]
+        raise v.schema_error(
+            origin,
+            key,
+            "'#' right after other text",
+            "distrobox 1.x keeps it, 2.x starts a comment there; "
+            "put a space before a comment (a literal '#' cannot be written)",
+        )
+    rest = raw[i + 1 :]
     if not rest.strip() or (rest.startswith(" ") and rest.lstrip().startswith("#")):
         return i + 1, True
-    raise v.schema_error(origin, key, "';' followed by more text",
-                         "distrobox 2.x drops everything from ';' (1.x keeps it); "
-                         "end the line with ';' and put the rest on its own line")
+    raise v.schema_error(
+        origin,
+        key,
+        "';' followed by more text",
+        "distrobox 2.x drops everything from ';' (1.x keeps it); "
+        "end the line with ';' and put the rest on its own line",
+    )
 
 
 def _unquote(key: str, value: str, origin: Origin, semicolon: bool) -> Value:
@@ -200,29 +271,42 @@ def _unquote(key: str, value: str, origin: Origin, semicolon: bool) -> Value:
     if text[:1] in ("'", '"'):
         quote = text[0]
         if len(text) < 2 or text[-1] != quote or quote in text[1:-1]:
-            raise v.schema_error(origin, key, f"unbalanced {quote} quotes",
-                                 "a value starting with a quote must end with it, none inside")
+            raise v.schema_error(
+                origin,
+                key,
+                f"unbalanced {quote} quotes",
+                "a value starting with a quote must end with it, none inside",
+            )
         if spaced:
-            raise v.schema_error(origin, key, "a quoted value after a space",
-                                 "distrobox 1.x keeps the space and quotes; write key=\"value\"")
+            raise v.schema_error(
+                origin,
+                key,
+                "a quoted value after a space",
+                'distrobox 1.x keeps the space and quotes; write key="value"',
+            )
         text, quoted = text[1:-1], quote
         if text != text.strip() and key not in HOOK_STAGES:
-            raise v.schema_error(origin, key, "spaces inside the quotes",
-                                 "both distrobox versions keep them; remove them")
+            raise v.schema_error(
+                origin,
+                key,
+                "spaces inside the quotes",
+                "both distrobox versions keep them; remove them",
+            )
         text = text.strip()
     if not text:
         raise v.schema_error(origin, key, "has no value", "give a value or remove the line")
     if semicolon and key not in HOOK_STAGES:
-        raise v.schema_error(origin, key, "';' in a value",
-                             "distrobox 2.x reads ';' as the start of a comment")
+        raise v.schema_error(
+            origin, key, "';' in a value", "distrobox 2.x reads ';' as the start of a comment"
+        )
     return Value(key, text, origin, spaced, quoted, semicolon)
 
 
 def strip_home(word: str) -> str:
     """`word` without a leading $HOME, ${HOME} or ~ (kept symbolic, expanded by envman)."""
     for prefix in HOME_PREFIXES:
-        if word.startswith(prefix) and word[len(prefix):len(prefix) + 1] in ("", "/", ":"):
-            return word[len(prefix):]
+        if word.startswith(prefix) and word[len(prefix) : len(prefix) + 1] in ("", "/", ":"):
+            return word[len(prefix) :]
     return word
 
 
@@ -232,15 +316,23 @@ def check_literal(val: Value) -> None:
     for word in words:
         rest = strip_home(word) if val.key in HOME_KEYS else word
         if "$" in rest or "`" in rest:
-            raise v.schema_error(val.origin, val.key, f"'{word}' uses '$' or '`'",
-                                 "distrobox 1.x expands it on the host while reading, 2.x does "
-                                 "not; write it out ($HOME or ~ may start home, volume and "
-                                 "exported_bins_path)")
+            raise v.schema_error(
+                val.origin,
+                val.key,
+                f"'{word}' uses '$' or '`'",
+                "distrobox 1.x expands it on the host while reading, 2.x does "
+                "not; write it out ($HOME or ~ may start home, volume and "
+                "exported_bins_path)",
+            )
     bad = "\\" if val.key == "additional_flags" else SHELL_CHARS
     found = sorted({ch for ch in val.text if ch in bad})
     if found:
-        raise v.schema_error(val.origin, val.key, f"'{found[0]}' in a value",
-                             "distrobox 1.x reads it as shell syntax, 2.x as text")
+        raise v.schema_error(
+            val.origin,
+            val.key,
+            f"'{found[0]}' in a value",
+            "distrobox 1.x reads it as shell syntax, 2.x as text",
+        )
 
 
 class SectionReader:
@@ -253,8 +345,9 @@ class SectionReader:
         self.seen: dict[str, Value] = {}
         self.scalars: dict[str, str] = {}
         self.bools: dict[str, bool] = {}
-        self.lists: dict[str, list[str]] = {k: [] for k in ("packages", "volumes", "podman_args",
-                                                            "apps", "bins", "includes")}
+        self.lists: dict[str, list[str]] = {
+            k: [] for k in ("packages", "volumes", "podman_args", "apps", "bins", "includes")
+        }
         self.env: list[tuple[str, str]] = []
         self.hook_lines: dict[str, list[Value]] = {k: [] for k in HOOK_STAGES}
         self.warnings: list[str] = []
@@ -292,8 +385,12 @@ class SectionReader:
         """Scalars and booleans may be set once: the two versions disagree on repeats."""
         first = self.seen.get(val.key)
         if first is not None:
-            raise v.schema_error(val.origin, val.key, f"set again (line {first.origin.line})",
-                                 "distrobox 1.x joins both values with '¤', 2.x keeps the last")
+            raise v.schema_error(
+                val.origin,
+                val.key,
+                f"set again (line {first.origin.line})",
+                "distrobox 1.x joins both values with '¤', 2.x keeps the last",
+            )
         self.seen[val.key] = val
 
     def scalar(self, val: Value) -> None:
@@ -302,8 +399,11 @@ class SectionReader:
         check = checks.get(val.key, v.check_host_path)
         self.scalars[val.key] = check(val.text, val.origin, val.key)
         if val.spaced:
-            self.warn(val, f"distrobox 1.x keeps the space before the value (' {val.text}'); "
-                           "envman reads it without; write key=value")
+            self.warn(
+                val,
+                f"distrobox 1.x keeps the space before the value (' {val.text}'); "
+                "envman reads it without; write key=value",
+            )
         if val.key in HOME_KEYS:
             self.home_notes(val, val.text)
 
@@ -319,21 +419,36 @@ class SectionReader:
     def boolean(self, val: Value) -> bool:
         """Exactly true/false/1/0: distrobox 1.x reads anything else (and ' true') as false."""
         if val.quoted:
-            raise v.schema_error(val.origin, val.key, "a quoted boolean",
-                                 "distrobox 1.x reads \"true\" as false; write true or false")
+            raise v.schema_error(
+                val.origin,
+                val.key,
+                "a quoted boolean",
+                'distrobox 1.x reads "true" as false; write true or false',
+            )
         if val.text in ("true", "1"):
             if val.spaced:
-                raise v.schema_error(val.origin, val.key, f"' {val.text}' with a space before it",
-                                     "distrobox 1.x reads it as false, 2.x as true; write key=true")
+                raise v.schema_error(
+                    val.origin,
+                    val.key,
+                    f"' {val.text}' with a space before it",
+                    "distrobox 1.x reads it as false, 2.x as true; write key=true",
+                )
             if val.key == "replace":
-                self.warn(val, "distrobox 1.x (>= 1.8.0) also replaces the sections after this "
-                               "one; 2.x ignores the key")
+                self.warn(
+                    val,
+                    "distrobox 1.x (>= 1.8.0) also replaces the sections after this "
+                    "one; 2.x ignores the key",
+                )
             return True
         if val.text in ("false", "0"):
             return False
-        raise v.schema_error(val.origin, val.key, f"'{val.text}' is not true or false",
-                             "distrobox 1.x reads anything but true, false, 1 and 0 as false "
-                             "('Illegal number'); write true or false")
+        raise v.schema_error(
+            val.origin,
+            val.key,
+            f"'{val.text}' is not true or false",
+            "distrobox 1.x reads anything but true, false, 1 and 0 as false "
+            "('Illegal number'); write true or false",
+        )
 
     def words(self, val: Value) -> None:
         """The whitespace-split list keys."""
@@ -356,8 +471,11 @@ class SectionReader:
         """include=NAME, repeatable; the store resolves it."""
         self.lists["includes"].append(v.check_name(val.text, val.origin, val.key))
         if val.text not in self.names:
-            self.warn(val, f"no [{val.text}] in this file: distrobox looks only here, "
-                           f"envman also looks for a profile named '{val.text}'")
+            self.warn(
+                val,
+                f"no [{val.text}] in this file: distrobox looks only here, "
+                f"envman also looks for a profile named '{val.text}'",
+            )
 
     def flags(self, val: Value) -> None:
         """additional_flags: --env and --volume go to env and volumes, the rest to podman_args."""
@@ -383,8 +501,11 @@ class SectionReader:
         for key, values in self.hook_lines.items():
             first = next((val for val in values if val.semicolon), None)
             if first:
-                self.warn(first, "distrobox 2.x reads ';' as a comment: it drops it and joins the "
-                                 "next line with '&&' (stopping at a failure; 1.x goes on)")
+                self.warn(
+                    first,
+                    "distrobox 2.x reads ';' as a comment: it drops it and joins the "
+                    "next line with '&&' (stopping at a failure; 1.x goes on)",
+                )
             pending: list[Value] = []
             self.hook_notes(values)
             for val in values:
@@ -395,22 +516,33 @@ class SectionReader:
                     pending = []
             if pending:
                 if pending[-1].text.endswith("&&"):
-                    raise v.schema_error(pending[-1].origin, key, "the last hook line ends in '&&'",
-                                         "distrobox's joined command would be a syntax error")
+                    raise v.schema_error(
+                        pending[-1].origin,
+                        key,
+                        "the last hook line ends in '&&'",
+                        "distrobox's joined command would be a syntax error",
+                    )
                 hooks.append(self.hook(key, pending))
         return hooks
 
     def hook(self, key: str, lines: list[Value]) -> Hook:
         """One hook from its lines (joined with newlines, text as written)."""
-        return Hook(when=self.hooks_when, sh="\n".join(val.text for val in lines),
-                    stage=HOOK_STAGES[key], origin=lines[0].origin)
+        return Hook(
+            when=self.hooks_when,
+            sh="\n".join(val.text for val in lines),
+            stage=HOOK_STAGES[key],
+            origin=lines[0].origin,
+        )
 
     def hook_notes(self, values: list[Value]) -> None:
         """distrobox 1.x evals the joined hooks once more on the host (#1141, #1370)."""
         val = next((val for val in values if any(ch in val.text for ch in "$`\"'\\")), None)
         if val:
-            self.warn(val, "distrobox 1.x evaluates hooks once more on the host: quotes, '$', "
-                           "backticks and backslashes may be lost or expanded there")
+            self.warn(
+                val,
+                "distrobox 1.x evaluates hooks once more on the host: quotes, '$', "
+                "backticks and backslashes may be lost or expanded there",
+            )
 
     def build(self) -> Profile:
         """The Profile from everything read."""
@@ -429,16 +561,22 @@ class SectionReader:
                 tuple(lists["apps"]), tuple(lists["bins"]), s.get("exported_bins_path")
             ),
             integration=Integration(
-                home=True if custom_home else None, custom_home=custom_home,
-                nvidia=b.get("nvidia"), init=b.get("init"), root=b.get("root"),
+                home=True if custom_home else None,
+                custom_home=custom_home,
+                nvidia=b.get("nvidia"),
+                init=b.get("init"),
+                root=b.get("root"),
                 unshare=tuple(o for o in UNSHARE_OPTIONS if b.get(f"unshare_{o}")),
             ),
             hostname=s.get("hostname"),
             podman_args=tuple(lists["podman_args"]),
             includes=tuple(lists["includes"]),
             distrobox=DistroboxCompat(
-                entry=b.get("entry"), start_now=b.get("start_now"), pull=b.get("pull"),
-                replace=b.get("replace"), clone=s.get("clone"),
+                entry=b.get("entry"),
+                start_now=b.get("start_now"),
+                pull=b.get("pull"),
+                replace=b.get("replace"),
+                clone=s.get("clone"),
             ),
             format="ini",
             warnings=tuple(self.warnings),
@@ -448,11 +586,19 @@ class SectionReader:
 def check_hook_line(val: Value) -> None:
     """Hook lines that break distrobox's '&&' chaining or shell quoting."""
     if quote_state(val.text):
-        raise v.schema_error(val.origin, val.key, "unbalanced quotes in the hook",
-                             "close every quote on the same line")
+        raise v.schema_error(
+            val.origin,
+            val.key,
+            "unbalanced quotes in the hook",
+            "close every quote on the same line",
+        )
     if val.text.endswith(("&", "|")) and not val.text.endswith("&&"):
-        raise v.schema_error(val.origin, val.key, f"a hook line ending in '{val.text[-1]}'",
-                             "distrobox appends '&&' after it, which is a syntax error")
+        raise v.schema_error(
+            val.origin,
+            val.key,
+            f"a hook line ending in '{val.text[-1]}'",
+            "distrobox appends '&&' after it, which is a syntax error",
+        )
 
 
 def split_flags(val: Value, warn: Callable[[Value, str], None]) -> list[str]:
@@ -464,14 +610,22 @@ def split_flags(val: Value, warn: Callable[[Value, str], None]) -> list[str]:
     lexer = shlex.shlex(val.text, posix=True, punctuation_chars=True)
     lexer.whitespace_split, lexer.commenters = True, ""
     if list(lexer) != tokens:
-        raise v.schema_error(val.origin, val.key, "an unquoted shell operator (one of ();<>|&)",
-                             "distrobox 1.x evals the flags, 2.x does not; quote it")
+        raise v.schema_error(
+            val.origin,
+            val.key,
+            "an unquoted shell operator (one of ();<>|&)",
+            "distrobox 1.x evals the flags, 2.x does not; quote it",
+        )
     if tokens != val.text.split():
         warn(val, "distrobox 2.x splits flags on whitespace, so quoted values break there")
     for token in tokens:
         if token.startswith("~"):
-            raise v.schema_error(val.origin, val.key, f"'{token}' starts with '~'",
-                                 "distrobox 1.x expands it, 2.x does not; use volume=~/...")
+            raise v.schema_error(
+                val.origin,
+                val.key,
+                f"'{token}' starts with '~'",
+                "distrobox 1.x expands it, 2.x does not; use volume=~/...",
+            )
     return tokens
 
 
@@ -480,10 +634,14 @@ def _flag_at(tokens: list[str], i: int, val: Value) -> tuple[str | None, str, in
     token = tokens[i]
     if token in FLAG_ARGS:
         if i + 1 == len(tokens):
-            raise v.schema_error(val.origin, val.key, f"'{token}' without its value",
-                                 "put the flag and its value on the same line")
+            raise v.schema_error(
+                val.origin,
+                val.key,
+                f"'{token}' without its value",
+                "put the flag and its value on the same line",
+            )
         return token, tokens[i + 1], i + 2
     for flag in ("--env", "--volume"):
         if token.startswith(f"{flag}="):
-            return flag, token[len(flag) + 1:], i + 1
+            return flag, token[len(flag) + 1 :], i + 1
     return None, token, i + 1

@@ -11,9 +11,15 @@ from envman.profile.model import UNSHARE_OPTIONS, Hook, Profile
 FILE_HEADER = "# Written by envman for distrobox >= 1.5: distrobox assemble create --file FILE\n"
 # first distrobox release whose assemble knows the key (assemble itself appeared in 1.5.0)
 SINCE = {
-    "clone": "1.8.1", "hostname": "1.7.2", "unshare_groups": "1.8.2",
-    "unshare_process": "1.6", "unshare_devsys": "1.6", "unshare_all": "1.6",
-    "exported_apps": "1.6", "exported_bins": "1.6", "exported_bins_path": "1.6",
+    "clone": "1.8.1",
+    "hostname": "1.7.2",
+    "unshare_groups": "1.8.2",
+    "unshare_process": "1.6",
+    "unshare_devsys": "1.6",
+    "unshare_all": "1.6",
+    "exported_apps": "1.6",
+    "exported_bins": "1.6",
+    "exported_bins_path": "1.6",
 }
 SWITCHES = ("display", "audio", "dbus", "ssh_agent", "gpg_agent", "kerberos")
 HOOK_KEYS = {"before-packages": "pre_init_hooks", "after-packages": "init_hooks"}
@@ -80,8 +86,12 @@ class SectionWriter:
     def scalars(self) -> None:
         """image, clone, hostname, home."""
         p = self.p
-        for key, value in (("image", p.image), ("clone", p.distrobox.clone),
-                           ("hostname", p.hostname), ("home", p.integration.custom_home)):
+        for key, value in (
+            ("image", p.image),
+            ("clone", p.distrobox.clone),
+            ("hostname", p.hostname),
+            ("home", p.integration.custom_home),
+        ):
             if value is not None:
                 self.put(key, self.quote(key, self.literal(key, value, home_ok=key == "home")))
 
@@ -90,14 +100,21 @@ class SectionWriter:
         i, d = self.p.integration, self.p.distrobox
         flags = [("init", i.init), ("nvidia", i.nvidia), ("root", i.root)]
         flags += [(f"unshare_{o}", True) for o in UNSHARE_OPTIONS if o in i.unshare]
-        flags += [("entry", d.entry), ("start_now", d.start_now), ("pull", d.pull),
-                  ("replace", d.replace)]
+        flags += [
+            ("entry", d.entry),
+            ("start_now", d.start_now),
+            ("pull", d.pull),
+            ("replace", d.replace),
+        ]
         for key, value in flags:
             if value is not None:
                 self.put(key, "true" if value else "false")
         if d.replace:
-            self.warn("replace", "distrobox 1.x (>= 1.8.0) also replaces the sections after this "
-                                 "one; 2.x ignores the key")
+            self.warn(
+                "replace",
+                "distrobox 1.x (>= 1.8.0) also replaces the sections after this "
+                "one; 2.x ignores the key",
+            )
 
     def lists(self) -> None:
         """Packages on one line; one line per volume, per env entry, and for the podman args."""
@@ -118,8 +135,9 @@ class SectionWriter:
     def flags(self, line: str) -> None:
         """One additional_flags line; distrobox 2.x splits it on whitespace."""
         if shlex.split(line) != line.split():
-            self.warn("additional_flags", f"distrobox 2.x splits flags on whitespace, which "
-                                          f"breaks {line}")
+            self.warn(
+                "additional_flags", f"distrobox 2.x splits flags on whitespace, which breaks {line}"
+            )
         self.put("additional_flags", self.quote("additional_flags", line))
 
     def exports(self) -> None:
@@ -137,27 +155,36 @@ class SectionWriter:
     ) -> str:
         """A non-hook value both distrobox versions read as written, or a ProfileSchemaError."""
         if not value or value != value.strip() or any(c in value for c in "\n\r\t\0"):
-            raise self.fail(key, f"{value!r} is empty, padded or spans lines",
-                            "distrobox reads one trimmed line per value")
+            raise self.fail(
+                key,
+                f"{value!r} is empty, padded or spans lines",
+                "distrobox reads one trimmed line per value",
+            )
         for char in "#;":
             if char in value:
-                raise self.fail(key, f"'{char}' in {value!r}",
-                                "distrobox 2.x would start a comment there")
+                raise self.fail(
+                    key, f"'{char}' in {value!r}", "distrobox 2.x would start a comment there"
+                )
         rest = strip_home(value) if home_ok else value
         if "$" in rest or "`" in rest:
-            raise self.fail(key, f"'$' or '`' in {value!r}",
-                            "distrobox 1.x would expand it on the host; write the value out")
+            raise self.fail(
+                key,
+                f"'$' or '`' in {value!r}",
+                "distrobox 1.x would expand it on the host; write the value out",
+            )
         bad = [c for c in ("\\" if quotes_ok else SHELL_CHARS) if c in value]
         if bad:
-            raise self.fail(key, f"'{bad[0]}' in {value!r}",
-                            "distrobox 1.x would read it as shell syntax")
+            raise self.fail(
+                key, f"'{bad[0]}' in {value!r}", "distrobox 1.x would read it as shell syntax"
+            )
         return value
 
     def word(self, key: str, value: str, *, home_ok: bool = False) -> str:
         """An item of a whitespace-split list."""
         if " " in value:
-            raise self.fail(key, f"{value!r} contains a space",
-                            "distrobox splits this key on whitespace")
+            raise self.fail(
+                key, f"{value!r} contains a space", "distrobox splits this key on whitespace"
+            )
         return self.literal(key, value, home_ok=home_ok)
 
     def quote(self, key: str, value: str) -> str:
@@ -167,8 +194,9 @@ class SectionWriter:
         for mark in ('"', "'"):
             if mark not in value:
                 return f"{mark}{value}{mark}"
-        raise self.fail(key, f"{value!r} holds both kinds of quotes",
-                        "distrobox could not read it back")
+        raise self.fail(
+            key, f"{value!r} holds both kinds of quotes", "distrobox could not read it back"
+        )
 
     def hooks(self) -> None:
         """sh and run hooks as pre_init_hooks/init_hooks lines; other kinds are skipped."""
@@ -184,8 +212,9 @@ class SectionWriter:
                 self.chain_end(key, lines[-1], last=n + 1 == len(hooks))
                 for line in lines:
                     self.put(key, self.hook_value(key, line))
-        self.hook_notes([line for hooks in chains.values() for lines in hooks for line in lines],
-                        whens)
+        self.hook_notes(
+            [line for hooks in chains.values() for lines in hooks for line in lines], whens
+        )
 
     def hook_lines(self, hook: Hook) -> list[str] | None:
         """The lines of one hook; every line but the last ends in ';' or '&&'."""
@@ -200,13 +229,19 @@ class SectionWriter:
         if hook.env:
             self.warn(key, "skipped an sh hook with env: distrobox hooks have no environment")
             return None
-        lines = [part for raw in (hook.sh or "").split("\n")
-                 for part in self.split_at_semicolons(key, raw)]
+        lines = [
+            part
+            for raw in (hook.sh or "").split("\n")
+            for part in self.split_at_semicolons(key, raw)
+        ]
         for line in lines[:-1]:
             if not line.endswith((";", "&&")):
-                raise self.fail(key, f"the hook line {line!r} does not end in ';' or '&&'",
-                                "distrobox joins hook lines with '&&'; end each line of a "
-                                "multi-line sh hook with ';' or '&&'")
+                raise self.fail(
+                    key,
+                    f"the hook line {line!r} does not end in ';' or '&&'",
+                    "distrobox joins hook lines with '&&'; end each line of a "
+                    "multi-line sh hook with ';' or '&&'",
+                )
         return lines
 
     def split_at_semicolons(self, key: str, line: str) -> list[str]:
@@ -215,7 +250,7 @@ class SectionWriter:
         start = 0
         for i, char in enumerate(line):
             if char == ";" and not quote_state(line[:i]):
-                parts.append(line[start:i + 1].strip())
+                parts.append(line[start : i + 1].strip())
                 start = i + 1
         parts.append(line[start:].strip())
         if ";" in parts:
@@ -225,11 +260,17 @@ class SectionWriter:
     def chain_end(self, key: str, line: str, *, last: bool) -> None:
         """A hook's last line must not chain into the next hook (or into nothing)."""
         if line.endswith("&&"):
-            raise self.fail(key, f"the hook ends in '&&' ({line!r})",
-                            "distrobox would chain it into the next hook, or fail on the last")
+            raise self.fail(
+                key,
+                f"the hook ends in '&&' ({line!r})",
+                "distrobox would chain it into the next hook, or fail on the last",
+            )
         if line.endswith(";") and not last:
-            self.warn(key, f"the hook ending in {line!r} joins the next one: distrobox runs "
-                           "that even if this one fails")
+            self.warn(
+                key,
+                f"the hook ending in {line!r} joins the next one: distrobox runs "
+                "that even if this one fails",
+            )
 
     def hook_value(self, key: str, line: str) -> str:
         """A hook line both versions read as written, quoted when that is safe."""
@@ -251,13 +292,19 @@ class SectionWriter:
     def hook_notes(self, written: list[str], whens: set[str]) -> None:
         """Warnings that hold for the written hooks as a whole."""
         if "build" in whens:
-            self.warn("hooks", "distrobox runs pre_init_hooks and init_hooks at every container "
-                               "start; envman runs build hooks once")
+            self.warn(
+                "hooks",
+                "distrobox runs pre_init_hooks and init_hooks at every container "
+                "start; envman runs build hooks once",
+            )
         if any(line.endswith(";") for line in written):
             self.warn("hooks", "distrobox 2.x drops a final ';' and joins the next line with '&&'")
         if any(c in line for line in written for c in REEVALUATED):
-            self.warn("hooks", "distrobox 1.x evaluates hooks once more on the host: quotes, '$', "
-                               "backticks and backslashes may be lost or expanded there")
+            self.warn(
+                "hooks",
+                "distrobox 1.x evaluates hooks once more on the host: quotes, '$', "
+                "backticks and backslashes may be lost or expanded there",
+            )
 
     def unexpressed(self) -> None:
         """Warnings for settings the ini cannot carry."""

@@ -70,6 +70,7 @@ def _merge_integration(base: Integration, own: Integration) -> Integration:
             "ssh_agent",
             "gpg_agent",
             "kerberos",
+            "host_certificates",
             "nvidia",
             "init",
             "root",

@@ -73,6 +73,7 @@ class Integration:
     ssh_agent: bool | None = None
     gpg_agent: bool | None = None
     kerberos: bool | None = None
+    host_certificates: bool | None = None
     nvidia: bool | None = None
     init: bool | None = None
     root: bool | None = None
@@ -80,7 +81,16 @@ class Integration:
 
     def with_defaults(self) -> Integration:
         """Fill unset switches: everything integrated, nothing unshared, no init, no nvidia."""
-        on = ("home", "display", "audio", "dbus", "ssh_agent", "gpg_agent", "kerberos")
+        on = (
+            "home",
+            "display",
+            "audio",
+            "dbus",
+            "ssh_agent",
+            "gpg_agent",
+            "kerberos",
+            "host_certificates",
+        )
         off = ("nvidia", "init", "root")
         values = {name: getattr(self, name) for name in on + off}
         for name in on:

@@ -49,6 +49,7 @@ INTEGRATION_SWITCHES = (
     "ssh_agent",
     "gpg_agent",
     "kerberos",
+    "host_certificates",
     "nvidia",
     "init",
     "root",

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, replace
 from envman.engine.types import ContainerSpec, Mount
 from envman.errors import ProfileSchemaError
 from envman.host.facts import KCM_SOCKETS, SYSTEM_BUS, HostFacts
-from envman.profile.model import Profile
+from envman.profile.model import Integration, Profile
 from envman.profile.validate import ENV_KEY_RE
 from envman.profile.yaml_format import hook_to_data
 from envman.render.containerfile import data_file
@@ -97,7 +97,12 @@ def entrypoint(profile: Profile) -> tuple[tuple[str, ...], bool]:
 def _mounts(p: Profile, facts: HostFacts, home: str) -> list[Mount]:
     i = p.integration
     rslave = ("rslave",)
-    mounts = [Mount("/", "/run/host", rslave), Mount("/tmp", "/tmp", rslave)]
+    mounts = [Mount("/", "/run/host", rslave)]
+    if not i.init:
+        mounts.append(Mount("/tmp", "/tmp", rslave))
+    elif facts.has("/tmp/.X11-unix"):
+        # systemd as PID 1 empties /tmp at boot (tmpfiles.d "D /tmp"): never give it the host's.
+        mounts.append(Mount("/tmp/.X11-unix", "/tmp/.X11-unix", rslave))
     if i.home:
         mounts.append(Mount(facts.home, facts.home, rslave))
     if home != facts.home:
@@ -116,6 +121,12 @@ def _mounts(p: Profile, facts: HostFacts, home: str) -> list[Mount]:
         if facts.has(path):
             mounts.append(Mount(path, path, rslave))
     return mounts
+
+
+def _host_ipc(i: Integration, facts: HostFacts) -> bool:
+    # Rootless podman must bind /dev/mqueue for the host IPC namespace and fails where the host
+    # has none mounted; there the container keeps its own (SysV shm for X11 then stays private).
+    return not i.unshares("ipc") and (not facts.rootless or facts.has("/dev/mqueue"))
 
 
 def container_spec(
@@ -148,7 +159,7 @@ def container_spec(
         userns="keep-id" if facts.rootless else None,
         network="private" if i.unshares("netns") else "host",
         pid="private" if i.unshares("process") or i.init else "host",
-        ipc="private" if i.unshares("ipc") else "host",
+        ipc="host" if _host_ipc(i, facts) else "private",
         privileged=not i.unshares("devsys"),
         security_opt=("label=disable", *extra.security_opt),
         mounts=tuple(mounts),
@@ -163,7 +174,7 @@ def container_spec(
 
 
 def setup_hash(p: Profile) -> str:
-    """What runs once after create (user setup, create hooks): changing it recreates the container."""
+    """What runs once after create (user setup, create hooks): a change recreates the container."""
     creates = [hook_to_data(h) for h in p.hooks if h.when == "create"]
     text = json.dumps([data_file("user-setup.sh"), creates], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

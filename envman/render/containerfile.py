@@ -100,6 +100,7 @@ def render(
     base_image: str,
     scripts: Mapping[str, HookScript],
     user_containerfile: str | None = None,
+    host_cas: Mapping[str, bytes] | None = None,
 ) -> BuildPlan:
     """The build for a profile whose includes and overrides are resolved.
 
@@ -116,9 +117,11 @@ def render(
     else:
         w.lines.append(f"FROM {base_image}")
     w.lines.append("USER root")
+    if host_cas and profile.integration.host_certificates is not False:
+        _trust_host_cas(w, host_cas)
     pkg = f"{LIB}/pkg-install"
     w.copy("envman/pkg-install", data_file("pkg-install.sh").encode(), pkg, 0o755)
-    w.run(["/bin/sh", pkg, "--essentials"])
+    w.run(["/bin/sh", pkg, "--essentials", *(["--init"] if profile.integration.init else [])])
     builds = [h for h in profile.hooks if h.when == "build"]
     _build_hooks(w, [h for h in builds if h.stage == "before-packages"], scripts)
     if profile.packages:
@@ -130,6 +133,20 @@ def render(
     w.lines.append("ENTRYPOINT []")
     w.lines.append('CMD ["/bin/sh"]')
     return BuildPlan("\n".join(w.lines) + "\n", w.files, base_image)
+
+
+def _trust_host_cas(w: _Writer, host_cas: Mapping[str, bytes]) -> None:
+    """First of all: a TLS-inspecting proxy must not break the package manager or pip."""
+    for name in sorted(host_cas):
+        w.add_file(f"envman/host-ca/{name}", host_cas[name])
+    w.lines.append(f"COPY envman/host-ca/ {LIB}/host-ca/")
+    w.copy(
+        "envman/trust-host-cas",
+        data_file("trust-host-cas.sh").encode(),
+        f"{LIB}/trust-host-cas",
+        0o755,
+    )
+    w.run(["/bin/sh", f"{LIB}/trust-host-cas"])
 
 
 def _build_hooks(w: _Writer, hooks: list[Hook], scripts: Mapping[str, HookScript]) -> None:
@@ -153,3 +170,9 @@ def _runtime_files(w: _Writer, profile: Profile, scripts: Mapping[str, HookScrip
         w.add_file(f"envman/runtime/start.d/{index:02d}-hook", hook_as_script(hook).encode(), 0o755)
     if names or starts:
         w.lines.append(f"COPY envman/runtime/ {LIB}/")
+    if starts and profile.integration.init:
+        # With systemd as PID 1 there is no envman entrypoint: a unit runs the start hooks.
+        unit = "envman-start.service"
+        w.copy(f"envman/{unit}", data_file(unit).encode(), f"/etc/systemd/system/{unit}")
+        wants = "/etc/systemd/system/multi-user.target.wants"
+        w.run(["/bin/sh", "-c", f"mkdir -p {wants} && ln -sf ../{unit} {wants}/{unit}"])

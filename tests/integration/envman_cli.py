@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 ENVMAN = str(Path(sys.executable).parent / "envman")
+REPO = Path(__file__).resolve().parent.parent.parent
 BASE_IMAGE = "localhost/debian:bookworm"
 PROFILE_IMAGE = "docker.io/library/debian:bookworm"
 
@@ -72,7 +73,7 @@ def make_envman(
     """Create the XDG dirs under `root` and map the Debian profile image to the local base."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ENVMAN_"))}
     env.update(user_env or {})
-    for name in ("config", "state", "cache", "data"):
+    for name in ("config", "state", "cache"):
         (root / name).mkdir(parents=True, exist_ok=True)
         env[f"XDG_{name.upper()}_HOME"] = str(root / name)
     (root / "work").mkdir(exist_ok=True)

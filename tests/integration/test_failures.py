@@ -115,3 +115,24 @@ def test_private_api_service_when_no_socket_answers(tmp_path: Path) -> None:
     assert "started a private podman API service" in result.stderr
     again = envman.run("ls")
     assert again.returncode == 0 and "started a private" not in again.stderr
+
+
+def test_podman_missing_is_a_clear_error(tmp_path: Path) -> None:
+    envman = make_envman(tmp_path)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    envman.env.update(
+        {
+            "PATH": str(bin_dir),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "CONTAINER_HOST": f"unix://{tmp_path}/nothing.sock",
+        }
+    )
+    result = envman.run("ls")
+    assert result.returncode == ExitCode.ENGINE_UNAVAILABLE
+    assert result.stderr.splitlines() == [
+        "envman: error: podman is not installed",
+        "hint: install it (Debian: apt install podman; Fedora Atomic ships it)",
+    ]

@@ -126,3 +126,36 @@ def test_stop_then_run_starts_it_again_and_start_hooks_run(envman: Envman, name:
         == "root\n"
     )
     started.unlink()
+
+
+def test_init_profile_runs_systemd_and_its_start_hooks(envman: Envman, name: str) -> None:
+    canary = Path(f"/tmp/{name}-canary")  # systemd's tmpfiles empties /tmp at boot: not the host's
+    canary.write_text("keep me\n")
+    envman.write_profile(
+        name,
+        f"""\
+envman: 1
+image: {PROFILE_IMAGE}
+integration: {{init: true}}
+hooks:
+  - run: [sh, -c, "date +%s%N > /run/envman-start-hook"]
+    when: start
+""",
+    )
+    envman.run("up", name, check=True)
+    state = envman.run(
+        "run",
+        name,
+        "--",
+        "sh",
+        "-c",
+        "for i in $(seq 50); do s=$(systemctl is-system-running); "
+        "case $s in running|degraded) break;; esac; sleep 0.2; done; echo $s",
+    )
+    assert state.stdout.split()[-1] in ("running", "degraded"), state.stdout + state.stderr
+    assert envman.run("run", name, "--", "cat", "/proc/1/comm", check=True).stdout == "systemd\n"
+    assert envman.run("run", name, "--", "test", "-s", "/run/envman-start-hook").returncode == 0
+    envman.run("stop", name, check=True)
+    assert envman.run("run", name, "--", "true").returncode == 0  # starts it again
+    assert canary.read_text() == "keep me\n"
+    canary.unlink()

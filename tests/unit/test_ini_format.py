@@ -68,13 +68,20 @@ def check_golden(name: str, text: str) -> None:
 def test_docs_example_reads_two_profiles() -> None:
     ubuntu, arch = read_ini_profiles((DATA / "docs_example.ini").read_text(), "docs.ini")
     assert (ubuntu.name, ubuntu.origin, arch.name, arch.origin) == (
-        "ubuntu", Origin("docs.ini", 1), "arch", Origin("docs.ini", 12))
+        "ubuntu",
+        Origin("docs.ini", 1),
+        "arch",
+        Origin("docs.ini", 12),
+    )
     assert ubuntu.format == arch.format == "ini"
     assert ubuntu.image == "ubuntu:latest"
     assert ubuntu.packages == ("git", "vim", "tmux", "nodejs")
     assert ubuntu.integration == Integration(init=False, nvidia=False, root=False)
     assert (ubuntu.distrobox.pull, ubuntu.distrobox.replace, ubuntu.distrobox.start_now) == (
-        True, True, False)
+        True,
+        True,
+        False,
+    )
     assert arch.integration.custom_home == "/tmp/home" and arch.integration.home is True
     assert arch.integration.nvidia is True
     assert arch.volumes == ("/tmp/test:/run/a", "/tmp/test:/run/b")
@@ -112,10 +119,15 @@ def test_every_key_maps_onto_the_model() -> None:
     assert p.podman_args == ("--device", "/dev/dri")
     assert p.volumes == ("/srv/data:/data:ro", "$HOME/src:/src")
     assert [h.sh for h in p.hooks] == ["mkdir -p /opt/tools", "touch /init-done"]
-    assert p.exports == Exports(("org.gnome.Calculator", "htop"), ("/usr/bin/htop", "/usr/bin/git"),
-                                "$HOME/.local/bin")
+    assert p.exports == Exports(
+        ("org.gnome.Calculator", "htop"), ("/usr/bin/htop", "/usr/bin/git"), "$HOME/.local/bin"
+    )
     assert (p.distrobox.entry, p.distrobox.start_now, p.distrobox.pull, p.distrobox.replace) == (
-        False, True, True, False)
+        False,
+        True,
+        True,
+        False,
+    )
     assert (p.integration.init, p.integration.nvidia, p.integration.root) == (True, False, False)
     assert p.integration.unshare == ("ipc", "netns", "process", "devsys", "groups", "all")
 
@@ -168,8 +180,10 @@ def test_layout_fixture_quirks_that_both_versions_agree_on() -> None:
     assert spaced.volumes == ("~/work:/work", "/srv/x:/x:rw")
     assert spaced.exports.bins == ("/usr/bin/htop",) and spaced.hostname == "spaced"
     assert spaced.integration.nvidia is False and spaced.integration.init is False
-    assert spaced.warnings == ("l.ini:3: image: distrobox 1.x keeps the space before the value "
-                               "(' alpine:3.20'); envman reads it without; write key=value",)
+    assert spaced.warnings == (
+        "l.ini:3: image: distrobox 1.x keeps the space before the value "
+        "(' alpine:3.20'); envman reads it without; write key=value",
+    )
 
 
 def test_section_name_is_trimmed_and_may_carry_a_comment() -> None:
@@ -218,8 +232,9 @@ SYNTAX_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "key"), [c[1:] for c in SYNTAX_ERRORS],
-                         ids=[c[0] for c in SYNTAX_ERRORS])
+@pytest.mark.parametrize(
+    ("text", "line", "key"), [c[1:] for c in SYNTAX_ERRORS], ids=[c[0] for c in SYNTAX_ERRORS]
+)
 def test_structure_errors(text: str, line: int, key: str) -> None:
     fails(text, ProfileSyntaxError, line, key)
 
@@ -240,29 +255,29 @@ SCHEMA_ERRORS = [
     ("DEFAULT section", "[DEFAULT]\n", 1, "section"),
     ("bad section name", "[a b]\n", 1, "section"),
     ("empty value", "[a]\nimage=\n", 2, "image"),
-    ("empty quoted value", "[a]\nimage=\"\"\n", 2, "image"),
+    ("empty quoted value", '[a]\nimage=""\n', 2, "image"),
     ("comment-only value", "[a]\nimage= # nothing\n", 2, "image"),
     ("bool True", "[a]\ninit=True\n", 2, "init"),
     ("bool yes", "[a]\nnvidia=yes\n", 2, "nvidia"),
     ("bool on", "[a]\nunshare_ipc=on\n", 2, "unshare_ipc"),
-    ("quoted bool", "[a]\npull=\"true\"\n", 2, "pull"),
+    ("quoted bool", '[a]\npull="true"\n', 2, "pull"),
     ("spaced true", "[a]\ninit = true\n", 2, "init"),
     ("spaced one", "[a]\nroot= 1\n", 2, "root"),
-    ("quoted after a space", "[a]\nimage = \"alpine\"\n", 2, "image"),
-    ("unbalanced quote", "[a]\nimage=\"alpine\n", 2, "image"),
-    ("padding inside quotes", "[a]\nhome=\"/srv/box \"\n", 2, "home"),
-    ("quote not at the end", "[a]\ninit_hooks=\"echo\" hi\n", 2, "init_hooks"),
-    ("quotes inside quotes", "[a]\nexported_apps=\"htop\" \"vim\"\n", 2, "exported_apps"),
-    ("hash inside quotes", "[a]\ninit_hooks=\"echo a # b\"\n", 2, "init_hooks"),
+    ("quoted after a space", '[a]\nimage = "alpine"\n', 2, "image"),
+    ("unbalanced quote", '[a]\nimage="alpine\n', 2, "image"),
+    ("padding inside quotes", '[a]\nhome="/srv/box "\n', 2, "home"),
+    ("quote not at the end", '[a]\ninit_hooks="echo" hi\n', 2, "init_hooks"),
+    ("quotes inside quotes", '[a]\nexported_apps="htop" "vim"\n', 2, "exported_apps"),
+    ("hash inside quotes", '[a]\ninit_hooks="echo a # b"\n', 2, "init_hooks"),
     ("hash right after text", "[a]\nexported_bins_path=/opt/#bin\n", 2, "exported_bins_path"),
     ("hash as first character", "[a]\nimage=#alpine\n", 2, "image"),
     ("semicolon inside a line", "[a]\ninit_hooks=cd /x; make\n", 2, "init_hooks"),
-    ("semicolon inside quotes", "[a]\ninit_hooks=\"make;\"\n", 2, "init_hooks"),
+    ("semicolon inside quotes", '[a]\ninit_hooks="make;"\n', 2, "init_hooks"),
     ("semicolon in a non-hook", "[a]\nimage=alpine;\n", 2, "image"),
     ("semicolon glued to a comment", "[a]\ninit_hooks=make;# c\n", 2, "init_hooks"),
     ("bracket before hash", "[a]\ninit_hooks=[ -d /x ] || mkdir /x # c\n", 2, "init_hooks"),
     ("backtick-quoted value", "[a]\ninit_hooks=`date`\n", 2, "init_hooks"),
-    ("triple-quoted value", "[a]\ninit_hooks=\"\"\"date\"\"\"\n", 2, "init_hooks"),
+    ("triple-quoted value", '[a]\ninit_hooks="""date"""\n', 2, "init_hooks"),
     ("line continuation", "[a]\ninit_hooks=apt-get install \\\n", 2, "init_hooks"),
     ("command substitution", "[a]\nhostname=$(hostname)\n", 2, "hostname"),
     ("backticks", "[a]\nhome=/home/`whoami`\n", 2, "home"),
@@ -271,19 +286,19 @@ SCHEMA_ERRORS = [
     ("HOME outside home keys", "[a]\nexported_bins=$HOME/bin/x\n", 2, "exported_bins"),
     ("HOME not at the start", "[a]\nvolume=/x:$HOME/y\n", 2, "volume"),
     ("HOMEDIR is not HOME", "[a]\nhome=$HOMEDIR/box\n", 2, "home"),
-    ("shell character", "[a]\nhome=\"/srv/a (b)\"\n", 2, "home"),
+    ("shell character", '[a]\nhome="/srv/a (b)"\n', 2, "home"),
     ("backslash", "[a]\nvolume=/a\\ b:/b\n", 2, "volume"),
     ("repeated scalar", "[a]\nimage=alpine\nimage=fedora\n", 3, "image"),
     ("repeated bool", "[a]\ninit=true\ninit=false\n", 3, "init"),
     ("hook ends with &", "[a]\ninit_hooks=sleep 1 &\n", 2, "init_hooks"),
     ("hook ends with pipe", "[a]\ninit_hooks=cat /x |\n", 2, "init_hooks"),
     ("last hook line ends in &&", "[a]\ninit_hooks=true\ninit_hooks=make &&\n", 3, "init_hooks"),
-    ("unbalanced quote in hook", "[a]\npre_init_hooks=echo \"a\n", 2, "pre_init_hooks"),
+    ("unbalanced quote in hook", '[a]\npre_init_hooks=echo "a\n', 2, "pre_init_hooks"),
     ("flags operator", "[a]\nadditional_flags=--label=a|b\n", 2, "additional_flags"),
     ("flags variable", "[a]\nadditional_flags=--env PATH=$PATH\n", 2, "additional_flags"),
     ("flags tilde", "[a]\nadditional_flags=-v ~/x:/x\n", 2, "additional_flags"),
     ("flags backslash", "[a]\nadditional_flags=--env A=b\\c\n", 2, "additional_flags"),
-    ("flags unbalanced", "[a]\nadditional_flags=--env \"A=b\n", 2, "additional_flags"),
+    ("flags unbalanced", '[a]\nadditional_flags=--env "A=b\n', 2, "additional_flags"),
     ("flag without value", "[a]\nadditional_flags=--env\n", 2, "additional_flags"),
     ("bad image", "[a]\nimage=-alpine\n", 2, "image"),
     ("bad package", "[a]\nadditional_packages=git --force\n", 2, "additional_packages"),
@@ -293,8 +308,9 @@ SCHEMA_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "key"), [c[1:] for c in SCHEMA_ERRORS],
-                         ids=[c[0] for c in SCHEMA_ERRORS])
+@pytest.mark.parametrize(
+    ("text", "line", "key"), [c[1:] for c in SCHEMA_ERRORS], ids=[c[0] for c in SCHEMA_ERRORS]
+)
 def test_value_errors(text: str, line: int, key: str) -> None:
     fails(text, ProfileSchemaError, line, key)
 
@@ -310,8 +326,9 @@ VALIDATOR_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "line", "key"), [c[1:] for c in VALIDATOR_ERRORS],
-                         ids=[c[0] for c in VALIDATOR_ERRORS])
+@pytest.mark.parametrize(
+    ("text", "line", "key"), [c[1:] for c in VALIDATOR_ERRORS], ids=[c[0] for c in VALIDATOR_ERRORS]
+)
 def test_validator_errors(text: str, line: int, key: str) -> None:
     fails(text, ProfileSchemaError, line, key, hint=False)
 
@@ -363,9 +380,10 @@ def test_home_prefixes_stay_symbolic(home: str) -> None:
 
 
 def test_quoted_tilde_warns_about_distrobox_1() -> None:
-    p = one("[a]\nhome=\"~/boxes/a\"\n")
-    assert p.warnings == ("t.ini:2: home: distrobox 1.x does not expand a quoted '~' (#1154); "
-                          "envman does",)
+    p = one('[a]\nhome="~/boxes/a"\n')
+    assert p.warnings == (
+        "t.ini:2: home: distrobox 1.x does not expand a quoted '~' (#1154); envman does",
+    )
 
 
 def test_single_quoted_home_variable_warns() -> None:
@@ -379,9 +397,13 @@ def test_hook_chaining_fixture() -> None:
     [p] = read_ini_profiles((DATA / "hooks.ini").read_text(), "h.ini")
     assert [(h.stage, h.sh, h.origin.line if h.origin else 0) for h in p.hooks] == [
         ("before-packages", "dnf -y install golang &&\ngo version", 4),
-        ("after-packages", "ln -sf /usr/bin/distrobox-host-exec /usr/local/bin/podman;\n"
-                           "ln -sf /usr/bin/distrobox-host-exec /usr/local/bin/docker;\n"
-                           "ln -sf /usr/bin/distrobox-host-exec /usr/local/bin/flatpak", 6),
+        (
+            "after-packages",
+            "ln -sf /usr/bin/distrobox-host-exec /usr/local/bin/podman;\n"
+            "ln -sf /usr/bin/distrobox-host-exec /usr/local/bin/docker;\n"
+            "ln -sf /usr/bin/distrobox-host-exec /usr/local/bin/flatpak",
+            6,
+        ),
         ("after-packages", "touch /tmp/second-hook", 9),
         ("after-packages", 'echo "third hook" > /tmp/third &&\nchmod 0644 /tmp/third', 11),
         ("after-packages", "test -d /opt || mkdir /opt", 13),
@@ -406,14 +428,18 @@ def test_trailing_semicolon_chain_ends_the_hook_list() -> None:
 
 def test_hook_chains_ignore_other_keys_in_between() -> None:
     p = one("[a]\ninit_hooks=a &&\nimage=alpine\ninit_hooks=b\npre_init_hooks=c\n")
-    assert [(h.stage, h.sh) for h in p.hooks] == [("before-packages", "c"),
-                                                 ("after-packages", "a &&\nb")]
+    assert [(h.stage, h.sh) for h in p.hooks] == [
+        ("before-packages", "c"),
+        ("after-packages", "a &&\nb"),
+    ]
 
 
 def test_hooks_may_be_read_as_start_hooks() -> None:
     p = one("[a]\npre_init_hooks=a\ninit_hooks=b\n", hooks_when="start")
-    assert [(h.when, h.stage) for h in p.hooks] == [("start", "before-packages"),
-                                                   ("start", "after-packages")]
+    assert [(h.when, h.stage) for h in p.hooks] == [
+        ("start", "before-packages"),
+        ("start", "after-packages"),
+    ]
 
 
 def test_hooks_when_must_be_build_or_start() -> None:
@@ -432,13 +458,26 @@ def test_hook_text_keeps_variables_for_the_container() -> None:
 
 def test_flags_fixture_splits_env_volumes_and_podman_args() -> None:
     [p] = read_ini_profiles((DATA / "flags.ini").read_text(), "f.ini")
-    assert p.env == (("LANG", "C.UTF-8"), ("EDITOR", "vim"), ("PAGER", "less"),
-                     ("GREETING", "hello world"))
+    assert p.env == (
+        ("LANG", "C.UTF-8"),
+        ("EDITOR", "vim"),
+        ("PAGER", "less"),
+        ("GREETING", "hello world"),
+    )
     assert p.volumes == ("/srv/cache:/cache", "/srv/a:/a:ro,z", "/srv/b:/b", "/srv/c:/c")
-    assert p.podman_args == ("--device", "/dev/dri", "--security-opt", "label=disable",
-                             "--env", "SSH_AUTH_SOCK", "--cap-add=SYS_PTRACE")
-    assert p.warnings == ("f.ini:7: additional_flags: distrobox 2.x splits flags on whitespace, "
-                          "so quoted values break there",)
+    assert p.podman_args == (
+        "--device",
+        "/dev/dri",
+        "--security-opt",
+        "label=disable",
+        "--env",
+        "SSH_AUTH_SOCK",
+        "--cap-add=SYS_PTRACE",
+    )
+    assert p.warnings == (
+        "f.ini:7: additional_flags: distrobox 2.x splits flags on whitespace, "
+        "so quoted values break there",
+    )
 
 
 def test_flag_env_without_value_keeps_podman_meaning() -> None:
@@ -451,8 +490,9 @@ def test_flag_env_without_value_keeps_podman_meaning() -> None:
 def test_volumes_key_warns_that_distrobox_1_ignores_it() -> None:
     p = one("[a]\nvolumes=/a:/b\n")
     assert p.volumes == ("/a:/b",)
-    assert p.warnings == ("t.ini:2: volumes: only distrobox 2.x reads 'volumes'; 1.x ignores it "
-                          "(use 'volume')",)
+    assert p.warnings == (
+        "t.ini:2: volumes: only distrobox 2.x reads 'volumes'; 1.x ignores it (use 'volume')",
+    )
 
 
 def test_include_of_a_section_elsewhere_warns() -> None:
@@ -476,7 +516,9 @@ def test_store_lists_every_section(tmp_path: Path) -> None:
     path = tmp_path / "boxes.ini"
     path.write_text((DATA / "docs_example.ini").read_text())
     assert [(r.name, r.section, r.format) for r in refs_in_file(path)] == [
-        ("ubuntu", "ubuntu", "ini"), ("arch", "arch", "ini")]
+        ("ubuntu", "ubuntu", "ini"),
+        ("arch", "arch", "ini"),
+    ]
 
 
 # --- writer -------------------------------------------------------------------------------------
@@ -508,7 +550,8 @@ def test_round_trip_of_start_hooks() -> None:
     profiles = read_ini_profiles((DATA / "hooks.ini").read_text(), "h.ini", hooks_when="start")
     text, _ = write_ini_profiles(profiles)
     assert [norm(p) for p in read_ini_profiles(text, "x", hooks_when="start")] == [
-        norm(p) for p in profiles]
+        norm(p) for p in profiles
+    ]
 
 
 def envman_profile() -> Profile:
@@ -526,8 +569,9 @@ def envman_profile() -> Profile:
         volumes=("~/src:/src:z",),
         hooks=(
             Hook(sh="cd /opt; make install"),
-            Hook(run=("dnf", "-y", "install", "git"), env=(("LANG", "C"),),
-                 stage="before-packages"),
+            Hook(
+                run=("dnf", "-y", "install", "git"), env=(("LANG", "C"),), stage="before-packages"
+            ),
             Hook(when="start", sh="test -e /run/x || touch /run/x"),
             Hook(when="create", run=("true",)),
             Hook(when="host", run=("notify-send", "hi")),
@@ -535,8 +579,14 @@ def envman_profile() -> Profile:
             Hook(sh="echo hi", env=(("A", "b"),)),
         ),
         exports=Exports(apps=("org.gnome.Calculator",), bins=("/usr/bin/make",)),
-        integration=Integration(home=True, custom_home="$HOME/boxes/dev", display=False,
-                                ssh_agent=False, nvidia=True, unshare=("ipc", "groups")),
+        integration=Integration(
+            home=True,
+            custom_home="$HOME/boxes/dev",
+            display=False,
+            ssh_agent=False,
+            nvidia=True,
+            unshare=("ipc", "groups"),
+        ),
         hostname="dev",
         podman_args=("--device", "/dev/dri", "--label", "x=a b"),
         distrobox=DistroboxCompat(entry=False),
@@ -584,7 +634,9 @@ def test_export_reads_back_with_the_same_meaning() -> None:
         ("after-packages", "test -e /run/x || touch /run/x"),
     ]
     assert p.integration.custom_home == "$HOME/boxes/dev" and p.integration.unshare == (
-        "ipc", "groups")
+        "ipc",
+        "groups",
+    )
 
 
 def test_export_layout_rules() -> None:
@@ -618,7 +670,7 @@ WRITE_ERRORS = [
     ("backslash in a flag", bare(podman_args=("a\\b",)), "additional_flags"),
     ("shell character", bare(integration=Integration(custom_home="/a|b")), "home"),
     ("padded value", bare(hostname=" box"), "hostname"),
-    ("both quote kinds", bare(podman_args=("it's \"x\"",)), "additional_flags"),
+    ("both quote kinds", bare(podman_args=('it\'s "x"',)), "additional_flags"),
     ("hash in a hook", bare(hooks=(Hook(sh="echo '#'"),)), "init_hooks"),
     ("semicolon in quotes", bare(hooks=(Hook(sh="echo 'a;b'"),)), "init_hooks"),
     ("double semicolon", bare(hooks=(Hook(sh="case x in x) y;; esac"),)), "init_hooks"),
@@ -626,8 +678,11 @@ WRITE_ERRORS = [
     ("hook ends in &&", bare(hooks=(Hook(sh="make &&"),)), "init_hooks"),
     ("hook ends in &", bare(hooks=(Hook(sh="sleep 9 &"),)), "init_hooks"),
     ("unbalanced hook", bare(hooks=(Hook(sh="echo 'a"),)), "init_hooks"),
-    ("backtick hook start", bare(hooks=(Hook(sh="`x`", stage="before-packages"),)),
-     "pre_init_hooks"),
+    (
+        "backtick hook start",
+        bare(hooks=(Hook(sh="`x`", stage="before-packages"),)),
+        "pre_init_hooks",
+    ),
     ("multi-line sh hook", bare(hooks=(Hook(sh="if true\nthen echo\nfi"),)), "init_hooks"),
     ("quoted start and semicolon", bare(hooks=(Hook(sh='"$x" a;'),)), "init_hooks"),
     ("hook with a run semicolon", bare(hooks=(Hook(run=("sh", "-c", "a; b")),)), "init_hooks"),
@@ -635,8 +690,9 @@ WRITE_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("profile", "key"), [c[1:] for c in WRITE_ERRORS],
-                         ids=[c[0] for c in WRITE_ERRORS])
+@pytest.mark.parametrize(
+    ("profile", "key"), [c[1:] for c in WRITE_ERRORS], ids=[c[0] for c in WRITE_ERRORS]
+)
 def test_export_refuses_what_distrobox_would_misread(profile: Profile, key: str) -> None:
     with pytest.raises(ProfileSchemaError) as info:
         write_ini_profiles([profile])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import pytest
 
@@ -121,7 +122,7 @@ FACTS = HostFacts(
     runtime_dir="/run/user/1000",
     rootless=True,
     existing=frozenset(
-        {"/tmp/.X11-unix", "/run/dbus/system_bus_socket", "/etc/krb5.conf", "/media"}
+        {"/tmp/.X11-unix", "/run/dbus/system_bus_socket", "/etc/krb5.conf", "/media", "/dev/mqueue"}
     ),
 )
 
@@ -185,8 +186,54 @@ def test_init_profile_runs_systemd_with_private_pid() -> None:
     spec = container_spec(profile, FACTS, name="dev", image="i", labels={})
     assert spec.entrypoint == ("/sbin/init",) and spec.systemd and spec.pid == "private"
     assert not any(m.target == "/run/user/1000" for m in spec.mounts)
+    # systemd empties /tmp when it boots: the host's /tmp must never be that /tmp.
+    assert not any(m.source == "/tmp" for m in spec.mounts)
+    assert any(m.source == "/tmp/.X11-unix" for m in spec.mounts)
 
 
 def test_hook_origin_is_kept_for_messages() -> None:
     hook = dev().hooks[0]
     assert isinstance(hook, Hook) and hook.origin == Origin("dev.yaml", 9)
+
+
+def test_host_certificates_are_trusted_first_unless_switched_off() -> None:
+    cas = {"corp-proxy.crt": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
+    plan = render(dev(), "img", SCRIPTS, None, cas)
+    lines = plan.containerfile.splitlines()
+    assert lines[3:6] == [
+        "COPY envman/host-ca/ /usr/lib/envman/host-ca/",
+        "COPY envman/trust-host-cas /usr/lib/envman/trust-host-cas",
+        'RUN ["/bin/sh", "/usr/lib/envman/trust-host-cas"]',
+    ]
+    assert plan.files["envman/host-ca/corp-proxy.crt"][0] == cas["corp-proxy.crt"]
+    assert plan.content_hash != render(dev(), "img", SCRIPTS).content_hash
+    off = replace(dev(), integration=Integration(host_certificates=False))
+    assert "host-ca" not in render(off, "img", SCRIPTS, None, cas).containerfile
+
+
+def test_host_ca_certificates_reads_only_regular_pem_files(tmp_path: Path) -> None:
+    from envman.host.certs import host_ca_certificates
+
+    anchors = tmp_path / "anchors"
+    (anchors / "sub").mkdir(parents=True)
+    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    (anchors / "a.crt").write_bytes(pem)
+    (anchors / "sub" / "b.pem").write_bytes(pem)
+    (anchors / "notes.txt").write_bytes(pem)
+    (anchors / "empty.crt").write_bytes(b"not a certificate")
+    (anchors / "link.crt").symlink_to(anchors / "a.crt")
+    assert sorted(host_ca_certificates((str(anchors), str(tmp_path / "missing")))) == [
+        "a.crt",
+        "sub-b.crt",
+    ]
+
+
+def test_init_profiles_get_systemd_and_a_unit_for_start_hooks() -> None:
+    profile = replace(dev(), integration=Integration(init=True).with_defaults())
+    plan = render(profile, "img", SCRIPTS)
+    assert '"--essentials", "--init"]' in plan.containerfile
+    assert (
+        "COPY envman/envman-start.service /etc/systemd/system/envman-start.service"
+        in plan.containerfile
+    )
+    assert "envman/envman-start.service" in plan.files
