@@ -23,6 +23,7 @@ from envman.render.containerfile import data_file, hook_argv
 from envman.state import EnvState, forget, load_state, save_state
 
 MANAGED = {"envman.managed": "1"}
+IMAGE_ID_LABEL = "envman.image-id"
 TEMP_SUFFIX = ".envman-new"
 OLD_SUFFIX = ".envman-old"
 SESSION_ENV = {
@@ -79,7 +80,7 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
     if image is None:
         wants_pull = pull or bool(resolved.profile.distrobox.pull)
         image = _build(ctx, engine, resolved, no_cache=no_cache, pull=wants_pull)
-    spec = _spec(ctx, resolved)
+    spec = _spec(ctx, resolved, image.id)
     spec_hash = dict(spec.labels)[SPEC_LABEL]
     container: ContainerInfo
     if existing is not None and existing.labels.get(SPEC_LABEL) == spec_hash:
@@ -138,8 +139,9 @@ def _run_host_hooks(ctx: Context, resolved: Resolved) -> None:
             )
 
 
-def _spec(ctx: Context, resolved: Resolved) -> ContainerSpec:
-    labels = dict(resolved.labels)
+def _spec(ctx: Context, resolved: Resolved, image_id: str) -> ContainerSpec:
+    # The image id is part of the container's identity: a rebuild under the same tag recreates.
+    labels = {**resolved.labels, IMAGE_ID_LABEL: image_id}
     return container_spec(
         resolved.profile, ctx.facts, name=resolved.name, image=resolved.tag, labels=labels
     )
@@ -163,7 +165,7 @@ def _replace(
     engine.create(temp)
     try:
         engine.start(temp.name)
-        _setup(ctx, engine, temp.name, resolved)
+        _setup(ctx, engine, temp.name, resolved, dict(spec.env)["HOME"])
     except EnvmanError:
         engine.remove(temp.name)
         raise
@@ -187,10 +189,9 @@ def _prepare_host_dirs(spec: ContainerSpec) -> None:
         Path(home).mkdir(parents=True, mode=0o700)
 
 
-def _setup(ctx: Context, engine: Engine, container: str, resolved: Resolved) -> None:
+def _setup(ctx: Context, engine: Engine, container: str, resolved: Resolved, home: str) -> None:
     """Once per container: the host user inside, then the `create` hooks."""
     facts = ctx.facts
-    home = dict(_spec(ctx, resolved).env)["HOME"]
     if facts.uid != 0:
         argv = [
             "/bin/sh",
@@ -338,7 +339,8 @@ def status(ctx: Context, name: str) -> Status:
     running_hash = container.labels.get("envman.hash", "")
     if running_hash != resolved.plan.content_hash:
         reasons.append("the profile's build content changed: up will rebuild the image")
-    spec_hash = dict(_spec(ctx, resolved).labels)[SPEC_LABEL]
+    image = ctx.engine().image(resolved.tag)
+    spec_hash = dict(_spec(ctx, resolved, image.id if image else "").labels)[SPEC_LABEL]
     if not reasons and container.labels.get(SPEC_LABEL) != spec_hash:
         reasons.append("runtime settings changed: up will recreate the container")
     return Status(

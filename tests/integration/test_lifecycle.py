@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from envman.errors import ExitCode
 from tests.integration.envman_cli import (
+    ENVMAN,
     PROFILE_IMAGE,
     Envman,
     labelled,
@@ -159,3 +161,59 @@ hooks:
     assert envman.run("run", name, "--", "true").returncode == 0  # starts it again
     assert canary.read_text() == "keep me\n"
     canary.unlink()
+
+
+def test_host_hooks_shipped_hooks_and_rebuild(envman: Envman, name: str) -> None:
+    marker = envman.root / "host-hook-ran"
+    envman.write_profile(
+        name,
+        f"""\
+envman: 1
+image: {PROFILE_IMAGE}
+hooks:
+  - run: [sh, -c, "echo $PWD > {marker}"]
+    when: host
+  - script: host-exec.sh
+    args: [flatpak, xdg-open]
+""",
+    )
+    first = envman.json("up", name)
+    assert marker.read_text().strip() == str(envman.work / "profiles")  # ran on the host, there
+    wrapper = envman.run("run", name, "--", "cat", "/usr/local/bin/xdg-open", check=True).stdout
+    assert "flatpak-spawn --host" in wrapper
+    opened = envman.run("run", name, "--", "xdg-open", "https://example.org")
+    assert opened.returncode != 0  # no Flatpak session helper on this host: a clear failure
+    marker.unlink()
+    assert envman.json("up", name)["action"] == "up-to-date" and not marker.exists()  # no build
+    rebuilt = envman.run("rebuild", name, check=True)
+    assert rebuilt.stdout.startswith(f"{name}: rebuilt") and marker.exists()
+    assert "STEP" in rebuilt.stderr and "Using cache" not in rebuilt.stderr
+    assert envman.json("status", name)["stale"] is False
+    assert first["content_hash"] == envman.json("status", name)["profile_hash"]
+
+
+def test_build_output_streams_live(envman: Envman, name: str) -> None:
+    envman.write_profile(
+        name,
+        f"""\
+envman: 1
+image: {PROFILE_IMAGE}
+hooks:
+  - run: [sh, -c, "echo live-marker-{name}; sleep 6"]
+""",
+    )
+    proc = subprocess.Popen(
+        [ENVMAN, "up", name],
+        env=envman.env,
+        cwd=envman.work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if f"live-marker-{name}" in line and "RUN" not in line:
+            break
+    still_building = proc.poll() is None  # the line arrived while the step was still sleeping
+    proc.communicate(timeout=300)
+    assert still_building and proc.returncode == 0

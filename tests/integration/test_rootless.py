@@ -79,15 +79,13 @@ def test_rootless_up_run_rm(rootless: Envman) -> None:
         first = envman.run("up", name)
         assert first.returncode == 0, first.stderr
         assert "private podman API service" in first.stderr or "building" in first.stderr
-        ids = envman.run(
-            "run", name, "--", "sh", "-c", "id -un; id -u; echo $HOME; sudo -n id -u", check=True
-        ).stdout.split()
-        assert ids == [
-            USER,
-            "1500",
-            "/home/tester",
-            "0",
-        ]  # the host user, keep-id, passwordless sudo
+        script = (
+            "id -un; id -u; id -g; echo $HOME; awk -F: '$1 == \"tester\" {print $7}' /etc/passwd;"
+            " sudo -n id -u"
+        )
+        ids = envman.run("run", name, "--", "sh", "-c", script, check=True).stdout.split()
+        # the host user (name, uid, gid, home, shell) through keep-id, with passwordless sudo
+        assert ids == [USER, "1500", "1500", "/home/tester", "/bin/bash", "0"]
         home_file = Path("/home/tester") / f".envman-{name}"
         envman.run("run", name, "--", "sh", "-c", f"echo from-inside > {home_file}", check=True)
         assert home_file.read_text() == "from-inside\n"  # $HOME is the host's home
