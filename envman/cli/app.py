@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from envman import __version__
+from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
 from envman.cli import profile as profile_cli
 from envman.cli.common import JSON_OPTION, context
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(profile_cli.app, name="profile")
 app.add_typer(config_cli.app, name="config")
+app.add_typer(bridge_cli.app, name="bridge")
 
 NAME = Annotated[str, typer.Argument(help="Environment (profile) name, or a profile file path.")]
 

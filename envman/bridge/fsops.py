@@ -1,0 +1,193 @@
+"""Safe file access for the bridge: regular files, O_NOFOLLOW, atomic replace, first backups."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_SIZE = 256 * 1024
+TEMP_PREFIX = ".envman-bridge."
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+class Unsafe(Exception):
+    """The bridge refuses to touch this file or directory; the message says why."""
+
+
+class Changed(Exception):
+    """The file changed between reading and replacing it: another write is on its way."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A file as read: bytes plus the identity used to detect a concurrent change."""
+
+    name: str
+    content: bytes
+    ino: int
+    mode: int
+    uid: int
+    gid: int
+    size: int
+    mtime_ns: int
+
+
+def is_temp_name(name: str) -> bool:
+    """One of the bridge's own temporary files (their events are ignored)."""
+    return name.startswith(TEMP_PREFIX)
+
+
+def _check_dir(path: Path, st: os.stat_result) -> None:
+    if st.st_uid != os.geteuid():
+        raise Unsafe(f"{path} belongs to uid {st.st_uid}, not to this user")
+    if st.st_mode & stat.S_IWOTH:
+        raise Unsafe(f"{path} is world-writable")
+
+
+@contextlib.contextmanager
+def open_dir(path: Path) -> Iterator[int]:
+    """A fd of PATH, a directory of this user that is not world-writable (checked on the fd
+    itself, so it cannot be swapped in between); every later access is by name relative to it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except NotADirectoryError:
+        raise Unsafe(f"{path} is not a directory") from None
+    try:
+        _check_dir(path, os.fstat(fd))
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _check_name(name: str) -> None:
+    if not name or "/" in name or name in (".", ".."):
+        raise Unsafe(f"'{name}' is not a plain file name")
+
+
+def read_file(dir_fd: int, name: str) -> Snapshot | None:
+    """The regular file NAME in the directory, or None if it does not exist; Unsafe otherwise."""
+    _check_name(name)
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        raise Unsafe(f"{name} is a symlink (not followed)")
+    if not stat.S_ISREG(st.st_mode):
+        raise Unsafe(f"{name} is not a regular file")
+    try:
+        fd = os.open(name, _READ_FLAGS, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Unsafe(f"{name} became a symlink (not followed)") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unsafe(f"{name} is not a regular file")
+        if st.st_uid != os.geteuid():
+            raise Unsafe(f"{name} belongs to uid {st.st_uid}, not to this user")
+        if st.st_size > MAX_SIZE:
+            raise Unsafe(f"{name} is larger than {MAX_SIZE} bytes")
+        content = _read_all(fd)
+    finally:
+        os.close(fd)
+    return Snapshot(
+        name, content, st.st_ino, st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns
+    )
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    total = 0
+    while total <= MAX_SIZE:
+        chunk = os.read(fd, MAX_SIZE + 1 - total)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > MAX_SIZE:
+        raise Unsafe(f"grew past {MAX_SIZE} bytes while being read")
+    return b"".join(chunks)
+
+
+def same_file(dir_fd: int, expect: Snapshot | None, name: str) -> bool:
+    """Whether NAME is still the file of EXPECT (or still absent when EXPECT is None)."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return expect is None
+    if expect is None:
+        return False
+    return (st.st_ino, st.st_size, st.st_mtime_ns) == (expect.ino, expect.size, expect.mtime_ns)
+
+
+def replace_file(dir_fd: int, name: str, content: bytes, mode: int, expect: Snapshot | None) -> int:
+    """Atomically put CONTENT at NAME with MODE (Changed if NAME is no longer EXPECT)."""
+    _check_name(name)
+    temp = f"{TEMP_PREFIX}{name}.{secrets.token_hex(4)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(temp, flags, 0o600, dir_fd=dir_fd)
+    try:
+        try:
+            os.fchmod(fd, mode & 0o7777)
+            os.write(fd, content)
+            os.fsync(fd)
+            ino = os.fstat(fd).st_ino
+        finally:
+            os.close(fd)
+        if not same_file(dir_fd, expect, name):
+            raise Changed(name)
+        os.replace(temp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=dir_fd)
+        raise
+    os.fsync(dir_fd)
+    return ino
+
+
+def remove_file(dir_fd: int, name: str, expect: Snapshot) -> None:
+    """Unlink NAME if it is still the file of EXPECT."""
+    _check_name(name)
+    if not same_file(dir_fd, expect, name):
+        raise Changed(name)
+    os.unlink(name, dir_fd=dir_fd)
+
+
+def ensure_dir(path: Path, mode: int = 0o755) -> None:
+    """mkdir -p; MODE applies to the directories it creates."""
+    path.mkdir(mode=mode, parents=True, exist_ok=True)
+
+
+def write_if_changed(path: Path, content: bytes, mode: int) -> bool:
+    """Atomically write PATH (a regular file or absent) unless it already holds CONTENT and MODE."""
+    ensure_dir(path.parent)
+    with open_dir(path.parent) as dir_fd:
+        current = read_file(dir_fd, path.name)
+        if current and current.content == content and current.mode & 0o7777 == mode:
+            return False
+        replace_file(dir_fd, path.name, content, mode, current)
+        return True
+
+
+def backup_once(backup_root: Path, original: Path, content: bytes) -> Path | None:
+    """Keep the first version of ORIGINAL the bridge ever replaced; later calls keep that one."""
+    target = backup_root / str(original).lstrip("/")
+    if target.exists():
+        return None
+    ensure_dir(target.parent, 0o700)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, content)
+    finally:
+        os.close(fd)
+    return target

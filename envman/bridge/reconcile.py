@@ -1,0 +1,285 @@
+"""One reconcile pass: a watched file's rules applied through fsops; what was (or would be) done."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from envman.bridge import fsops
+from envman.bridge.rewrite import Outcome, rewrite
+from envman.bridge.rules import FlatpakCommand, HostCommand, Rule, RuleSet
+from envman.bridge.wrapper import (
+    WRAPPER_MODE,
+    Places,
+    program_key,
+    replacement_value,
+    wrapper_path,
+    wrapper_text,
+)
+
+
+@dataclass(frozen=True)
+class BridgeEnv:
+    """What besides the rules decides a rewrite: where wrappers and backups go, the host flatpak."""
+
+    places: Places
+    backups: Path
+    flatpak_bin: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """One rule's verdict on one file.
+
+    status: rewrite | mirror | remove (with `done` once written), ok, custom, missing, malformed,
+    skipped (unsafe), inactive (`requires` absent), absent (no directory yet),
+    changed (raced a writer).
+    """
+
+    rule: str
+    path: str
+    status: str
+    detail: str = ""
+    old: str | None = None
+    new: str | None = None
+    diff: str = ""
+    done: bool = False
+
+
+def _diff(path: str, before: bytes | None, after: bytes | None) -> str:
+    a = (before or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    b = (after or b"").decode("utf-8", "replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, f"{path} (now)", f"{path} (bridged)"))
+
+
+@dataclass
+class Reconciler:
+    """Applies RULES; with dry_run it only reports. Not thread-safe: one caller at a time."""
+
+    rules: RuleSet
+    env: BridgeEnv
+    dry_run: bool = False
+    _values: dict[str, str] = field(default_factory=dict)
+    _equivalent: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._values = {
+            r.id: replacement_value(r.replace, self.env.places) for r in self.rules.rules
+        }
+        by_program: dict[tuple[str, ...], set[str]] = {}
+        for r in self.rules.rules:
+            by_program.setdefault(program_key(r.replace), set()).add(self._values[r.id])
+        self._equivalent = {
+            r.id: frozenset(by_program.get(program_key(r.replace), ())) for r in self.rules.rules
+        }
+
+    def everything(self) -> list[Action]:
+        """Every file in every rule's directory (what `once` and the periodic resync do)."""
+        actions: list[Action] = []
+        for directory in sorted(self.rules.dirs()):
+            actions += self.directory(directory)
+        return actions
+
+    def directory(self, directory: Path) -> list[Action]:
+        """Every file of DIRECTORY that some rule's glob matches."""
+        rules = [r for r in self.rules.rules if r.dir == directory]
+        try:
+            names = sorted(e.name for e in os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return [
+                Action(r.id, str(directory), "absent", "the directory does not exist (yet)")
+                for r in rules
+            ]
+        except OSError as exc:
+            return [Action(r.id, str(directory), "skipped", str(exc)) for r in rules]
+        wanted = [
+            n
+            for n in names
+            if not fsops.is_temp_name(n) and any(fnmatchcase(n, r.glob) for r in rules)
+        ]
+        actions: list[Action] = []
+        for name in wanted:
+            actions += self.file(directory, name)
+        return actions
+
+    def file(self, directory: Path, name: str) -> list[Action]:
+        """Apply the rules of DIRECTORY/NAME: in-place rewrites first, then mirrors of that."""
+        rules = self.rules.for_file(directory, name)
+        path = str(directory / name)
+        actions = [
+            Action(r.id, path, "inactive", f"{r.requires} does not exist")
+            for r in rules
+            if not self._active(r)
+        ]
+        rules = [r for r in rules if self._active(r)]
+        if not rules:
+            return actions
+        try:
+            with fsops.open_dir(directory) as dir_fd:
+                snap = fsops.read_file(dir_fd, name)
+                content, done = self._in_place(
+                    dir_fd, directory, snap, [r for r in rules if not r.mirror]
+                )
+        except FileNotFoundError:
+            return actions
+        except (fsops.Unsafe, OSError) as exc:
+            return actions + [Action(r.id, path, "skipped", str(exc)) for r in rules]
+        actions += done
+        if any(a.status == "changed" for a in done):
+            return actions
+        for rule in rules:
+            if rule.mirror is not None:
+                actions.append(self._mirror(rule, rule.mirror, name, snap, content))
+        return actions
+
+    def _active(self, rule: Rule) -> bool:
+        return rule.requires is None or os.path.lexists(rule.requires)
+
+    def _in_place(
+        self, dir_fd: int, directory: Path, snap: fsops.Snapshot | None, rules: Iterable[Rule]
+    ) -> tuple[bytes | None, list[Action]]:
+        if snap is None:
+            return None, []
+        path = str(directory / snap.name)
+        content = snap.content
+        pending: list[tuple[Rule, Outcome]] = []
+        actions: list[Action] = []
+        for rule in rules:
+            out = rewrite(content, rule.locator, rule.pattern, self._values[rule.id])
+            if out.status == "rewrite" and out.content is not None:
+                pending.append((rule, out))
+                content = out.content
+                continue
+            if out.status == "ok" and not self.dry_run:
+                self._ensure_wrapper(rule)  # the file names it: it must exist
+            actions.append(Action(rule.id, path, out.status, out.detail, out.old))
+        if not pending:
+            return content, actions
+        diff = _diff(path, snap.content, content)
+        done = False
+        if not self.dry_run:
+            try:
+                for rule, _ in pending:
+                    self._ensure_wrapper(rule)
+                fsops.backup_once(self.env.backups, directory / snap.name, snap.content)
+                fsops.replace_file(dir_fd, snap.name, content, snap.mode, snap)
+                done = True
+            except fsops.Changed:
+                return snap.content, [
+                    *actions,
+                    *(
+                        Action(
+                            r.id,
+                            path,
+                            "changed",
+                            "the file changed while being rewritten; its next event retries",
+                        )
+                        for r, _ in pending
+                    ),
+                ]
+        actions += [
+            Action(r.id, path, "rewrite", out.detail, out.old, out.new, diff, done)
+            for r, out in pending
+        ]
+        return content, actions
+
+    def _mirror(
+        self,
+        rule: Rule,
+        mirror: Path,
+        name: str,
+        snap: fsops.Snapshot | None,
+        content: bytes | None,
+    ) -> Action:
+        path = str(mirror / name)
+        try:
+            if snap is None or content is None:
+                with fsops.open_dir(mirror) as dir_fd:
+                    return self._unmirror(rule, dir_fd, path, fsops.read_file(dir_fd, name))
+            return self._mirror_to(rule, mirror, path, content, snap.mode)
+        except FileNotFoundError:
+            return Action(rule.id, path, "absent", f"{mirror} does not exist")
+        except fsops.Changed:
+            return Action(rule.id, path, "changed", "the copy changed while being written")
+        except (fsops.Unsafe, OSError) as exc:
+            return Action(rule.id, path, "skipped", str(exc))
+
+    def _mirror_to(self, rule: Rule, mirror: Path, path: str, content: bytes, mode: int) -> Action:
+        """The copy of CONTENT in MIRROR: bridged if the source value is bad, as is if right."""
+        value = self._values[rule.id]
+        out = rewrite(
+            content, rule.locator, rule.pattern, value, equivalent=self._equivalent[rule.id]
+        )
+        if out.status not in ("rewrite", "ok"):
+            detail = f"source: {out.detail}" if out.detail else "source value"
+            return Action(rule.id, path, out.status, detail, out.old)
+        desired = out.content if out.content is not None else content
+        if self.dry_run and not mirror.is_dir():
+            return Action(rule.id, path, "mirror", diff=_diff(path, None, desired), new=value)
+        fsops.ensure_dir(mirror)
+        with fsops.open_dir(mirror) as dir_fd:
+            current = fsops.read_file(dir_fd, Path(path).name)
+            return self._write_mirror(rule, dir_fd, path, current, desired, mode=mode)
+
+    def _owned(self, rule: Rule, current: fsops.Snapshot) -> Outcome:
+        """The copy's verdict: rewrite/ok mean a bad value or ours, so it may be replaced."""
+        known = self._equivalent[rule.id] | {self._values[rule.id]}
+        return rewrite(
+            current.content, rule.locator, rule.pattern, self._values[rule.id], equivalent=known
+        )
+
+    def _write_mirror(
+        self,
+        rule: Rule,
+        dir_fd: int,
+        path: str,
+        current: fsops.Snapshot | None,
+        desired: bytes,
+        *,
+        mode: int,
+    ) -> Action:
+        if current is not None and current.content == desired:
+            if not self.dry_run:
+                self._ensure_wrapper(rule)
+            return Action(rule.id, path, "ok")
+        if current is not None:
+            verdict = self._owned(rule, current)
+            if verdict.status not in ("rewrite", "ok"):
+                return Action(
+                    rule.id,
+                    path,
+                    "custom" if verdict.status != "malformed" else "malformed",
+                    "the copy holds a value envman did not write; left alone",
+                    verdict.old,
+                )
+        diff = _diff(path, current.content if current else None, desired)
+        if self.dry_run:
+            return Action(rule.id, path, "mirror", diff=diff, new=self._values[rule.id])
+        self._ensure_wrapper(rule)
+        fsops.replace_file(
+            dir_fd, Path(path).name, desired, current.mode if current else mode, current
+        )
+        return Action(rule.id, path, "mirror", diff=diff, new=self._values[rule.id], done=True)
+
+    def _unmirror(
+        self, rule: Rule, dir_fd: int, path: str, current: fsops.Snapshot | None
+    ) -> Action:
+        """The source is gone (the app unticked that browser): drop the copy if it is still ours."""
+        if current is None:
+            return Action(rule.id, path, "ok", "source and copy are both absent")
+        if self._owned(rule, current).status != "ok":
+            return Action(rule.id, path, "custom", "source removed; the copy is not envman's, kept")
+        if not self.dry_run:
+            fsops.remove_file(dir_fd, current.name, current)
+        return Action(rule.id, path, "remove", "source removed", done=not self.dry_run)
+
+    def _ensure_wrapper(self, rule: Rule) -> None:
+        if isinstance(rule.replace, FlatpakCommand | HostCommand):
+            text = wrapper_text(rule.replace, self.env.flatpak_bin)
+            fsops.write_if_changed(
+                wrapper_path(rule.replace, self.env.places), text.encode(), WRAPPER_MODE
+            )
