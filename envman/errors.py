@@ -30,6 +30,8 @@ class ExitCode:
     LINT_FAILED: Final = 14
     STATE_CORRUPT: Final = 15
     BRIDGE_FAILED: Final = 16
+    EXPORT_FAILED: Final = 17
+    FILE_CLASH: Final = 18
 
 
 class EnvmanError(Exception):
@@ -125,3 +127,21 @@ class BridgeError(EnvmanError):
     """A bad bridge.yaml rule, an unsafe file or directory, or systemd/flatpak refusing a step."""
 
     exit_code = ExitCode.BRIDGE_FAILED
+
+
+class ExportFailed(EnvmanError):
+    """An app or binary cannot be exported: not found, not launchable, or an unsafe name."""
+
+    exit_code = ExitCode.EXPORT_FAILED
+
+
+class FileClash(EnvmanError):
+    """An export would overwrite a file envman did not write (or one the user changed)."""
+
+    exit_code = ExitCode.FILE_CLASH
+
+
+class UsageError(EnvmanError):
+    """A command was called without what it needs (typer reports the rest with code 2)."""
+
+    exit_code = ExitCode.USAGE

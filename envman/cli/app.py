@@ -11,6 +11,7 @@ import typer
 from envman import __version__
 from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
+from envman.cli import exports as exports_cli
 from envman.cli import profile as profile_cli
 from envman.cli.common import JSON_OPTION, context
 from envman.cli.output import emit_json, note, say, table
@@ -63,6 +64,10 @@ def up(
         emit_json(result)
         return
     say(f"{result.name}: {result.action} (image {result.image})")
+    for key in result.exported:
+        say(f"  exported {key}")
+    for key in result.unexported:
+        say(f"  unexported {key}")
 
 
 @app.command()
@@ -160,6 +165,11 @@ def rm(
         emit_json(removed)
         return
     say(f"{name}: removed {len(removed.containers)} container(s), {len(removed.images)} image(s)")
+    for path in removed.exports_kept:
+        note(f"kept {path}: changed since envman exported it")
+
+
+exports_cli.register(app)
 
 
 def run_app(argv: list[str]) -> None:

@@ -303,6 +303,21 @@ class PodmanEngine:
         text = (out or b"").decode(errors="replace") + (err or b"").decode(errors="replace")
         return int(code or 0), text
 
+    def read_file(self, name: str, path: str, limit: int) -> bytes:
+        """The bytes of one regular file in a container (at most `limit` of them)."""
+        with _translated(f"read {path} in {name}"):
+            stream, _ = self.client.containers.get(name).get_archive(path)
+            archive = _bounded(stream, limit + 64 * 1024)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            member = tar.next()
+            if member is None or not member.isfile():
+                raise ContainerFailed(f"{path} in {name} is not a regular file")
+            if member.size > limit:
+                raise ContainerFailed(f"{path} in {name} is larger than {limit} bytes")
+            handle = tar.extractfile(member)
+            assert handle is not None
+            return handle.read()
+
     def run_once(self, image: str, argv: list[str]) -> tuple[int, str]:
         """Run argv in a throwaway container of `image` (removed afterwards): code and output."""
         with _translated(f"run {argv[0]} in a container of {image}"):
@@ -315,6 +330,18 @@ class PodmanEngine:
                 container.remove(force=True)
         chunks = [output] if isinstance(output, bytes) else list(output)
         return code, b"".join(chunks).decode(errors="replace")
+
+
+def _bounded(stream: Any, limit: int) -> bytes:
+    """Collect a streamed body, refusing to hold more than `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in stream:
+        size += len(chunk)
+        if size > limit:
+            raise ContainerFailed(f"the file is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _run_once_kwargs(image: str, argv: list[str]) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from envman.engine.types import (
 from envman.errors import EnvmanError, EnvNotFound, HookFailed, NameClash, ProfileSchemaError
 from envman.ops.build import Resolved, check_build_hooks, resolve_profile
 from envman.ops.context import Context
+from envman.ops.exports import reconcile as reconcile_exports
+from envman.ops.exports import remove_all as remove_exports
 from envman.profile.model import Hook, Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import data_file, hook_argv
@@ -48,6 +50,8 @@ class UpResult:
     content_hash: str
     spec_hash: str
     warnings: tuple[str, ...] = ()
+    exported: tuple[str, ...] = ()
+    unexported: tuple[str, ...] = ()
 
 
 def _managed(info: ContainerInfo) -> bool:
@@ -92,6 +96,7 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
         container = _replace(ctx, engine, spec, existing, resolved)
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
     _record(ctx, resolved, spec, image, container)
+    exports = reconcile_exports(ctx, resolved.name, resolved.profile.exports, image.id)
     return UpResult(
         resolved.name,
         action,
@@ -100,7 +105,9 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
         image.id,
         resolved.plan.content_hash,
         spec_hash,
-        resolved.profile.warnings,
+        resolved.profile.warnings + exports.warnings,
+        exports.exported,
+        exports.unexported,
     )
 
 
@@ -376,6 +383,7 @@ class Removed:
     containers: tuple[str, ...]
     images: tuple[str, ...]
     files: tuple[str, ...]
+    exports_kept: tuple[str, ...] = ()
 
 
 def rm(ctx: Context, name: str) -> Removed:
@@ -389,6 +397,7 @@ def rm(ctx: Context, name: str) -> Removed:
     clash = _existing(engine, name)
     if clash is None and not containers and load_state(ctx.paths, name) is None:
         raise EnvNotFound(f"no environment named '{name}'", "see `envman ls`")
+    exports = remove_exports(ctx, name)
     for container in containers:
         engine.remove(container.name)
     images = [i for i in engine.images({**MANAGED, "envman.profile": name})]
@@ -399,5 +408,6 @@ def rm(ctx: Context, name: str) -> Removed:
         name,
         tuple(c.name for c in containers),
         tuple(i.id[:12] for i in images),
-        tuple(str(f) for f in files),
+        tuple(str(f) for f in files) + exports.removed,
+        exports.kept,
     )

@@ -55,6 +55,7 @@ def _merge_exports(base: Exports, own: Exports) -> Exports:
         apps=unique(base.apps + own.apps),
         bins=unique(base.bins + own.bins),
         bins_path=_scalar(own.bins_path, base.bins_path),
+        label=_scalar(own.label, base.label),
     )
 
 

@@ -59,6 +59,7 @@ class Exports:
     apps: tuple[str, ...] = ()
     bins: tuple[str, ...] = ()
     bins_path: str | None = None
+    label: bool | None = None
 
 
 @dataclass(frozen=True)

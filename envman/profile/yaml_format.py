@@ -172,11 +172,12 @@ def _choice(r: Reader, path: tuple[str | int, ...], choices: tuple[str, ...], de
 
 
 def _exports(r: Reader) -> Exports:
-    r.mapping(("exports",), ("apps", "bins", "bins_path"))
+    r.mapping(("exports",), ("apps", "bins", "bins_path", "label"))
     return Exports(
         apps=r.strings(("exports", "apps"), v.check_desktop_app),
         bins=r.strings(("exports", "bins"), v.check_absolute_path),
         bins_path=r.string(("exports", "bins_path"), v.check_host_path),
+        label=r.boolean(("exports", "label")),
     )
 
 
@@ -235,6 +236,7 @@ def profile_to_data(p: Profile) -> dict[str, Any]:
                 "apps": list(p.exports.apps),
                 "bins": list(p.exports.bins),
                 "bins_path": p.exports.bins_path,
+                "label": p.exports.label,
             }
         ),
     )

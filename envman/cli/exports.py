@@ -1,0 +1,116 @@
+"""`envman export | unexport | exports | gc`: apps and binaries of environments on the host."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from envman.cli.common import JSON_OPTION, context
+from envman.cli.output import emit_json, note, say, table
+from envman.errors import UsageError
+
+ENV = Annotated[str, typer.Argument(help="Environment name.")]
+APPS = Annotated[
+    list[str] | None,
+    typer.Option("--app", help="Desktop file id (org.gnome.Foo) or a .desktop path inside."),
+]
+BINS = Annotated[list[str] | None, typer.Option("--bin", help="Absolute path of a binary inside.")]
+
+
+def export(
+    name: ENV,
+    *,
+    app: APPS = None,
+    bin_: BINS = None,
+    no_label: Annotated[
+        bool, typer.Option("--no-label", help="Do not add ' (NAME)' to the app's menu name.")
+    ] = False,
+    bins_path: Annotated[
+        Path | None, typer.Option(help="Directory for binary wrappers (default ~/.local/bin).")
+    ] = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Put an environment's apps in the host menu and its binaries on the host PATH."""
+    from envman.ops.exports import export_app, export_bin
+
+    if not app and not bin_:
+        raise UsageError("nothing to export", "give --app ID or --bin PATH (repeatable)")
+    ctx = context()
+    results = [export_app(ctx, name, a, label=not no_label) for a in app or ()]
+    results += [export_bin(ctx, name, b, bins_dir=bins_path) for b in bin_ or ()]
+    if json_out:
+        emit_json(results)
+        return
+    for result in results:
+        for warning in result.warnings:
+            note(f"warning: {warning}")
+        say(f"{name}: exported {result.key}")
+        for path in result.files:
+            say(f"  {path}")
+
+
+def unexport(
+    name: ENV,
+    *,
+    app: APPS = None,
+    bin_: BINS = None,
+    every: Annotated[bool, typer.Option("--all", help="Every export of the environment.")] = False,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Remove exported launchers, icons and wrappers: exactly the files envman recorded."""
+    from envman.ops.exports import unexport as do_unexport
+
+    if not app and not bin_ and not every:
+        raise UsageError("nothing to unexport", "give --app ID, --bin PATH or --all")
+    result = do_unexport(
+        context(), name, apps=tuple(app or ()), bins=tuple(bin_ or ()), every=every
+    )
+    if json_out:
+        emit_json(result)
+        return
+    for key in result.keys:
+        say(f"{name}: unexported {key}")
+    for path in result.kept:
+        note(f"kept {path}: changed since envman exported it")
+
+
+def exports(
+    name: Annotated[str | None, typer.Argument(help="Environment name (default: all).")] = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """List what is exported, and whether each file is still as envman wrote it."""
+    from envman.ops.exports import list_exports
+
+    rows = list_exports(context(), name)
+    if json_out:
+        emit_json(rows)
+        return
+    body = [(r.env, r.kind, r.key, r.origin, r.status, " ".join(r.files)) for r in rows]
+    sys.stdout.write(table(body, ("ENV", "KIND", "EXPORT", "FROM", "STATUS", "FILES")))
+
+
+def gc(json_out: JSON_OPTION = False) -> None:
+    """Remove the exports of environments whose container is gone."""
+    from envman.ops.exports import gc as do_gc
+
+    results = do_gc(context())
+    if json_out:
+        emit_json(results)
+        return
+    for result in results:
+        say(f"{result.env}: removed {len(result.removed)} exported file(s)")
+        for path in result.kept:
+            note(f"kept {path}: changed since envman exported it")
+    if not results:
+        say("nothing to collect")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.command()(export)
+    app.command()(unexport)
+    app.command()(exports)
+    app.command()(gc)

@@ -1,0 +1,117 @@
+"""Reading what an export needs from a running container: desktop files, icons, binaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from envman.engine.types import Engine
+from envman.errors import ExportFailed
+from envman.exports import names
+from envman.render.containerfile import data_file
+
+APP_DATA_DIRS = ("/usr/local/share", "/usr/share", "/var/lib/flatpak/exports/share")
+MAX_DESKTOP_FILE = 256 * 1024
+MAX_ICON_FILE = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class IconFile:
+    """One icon file found in the container, and where it goes under the host's icons/."""
+
+    name: str
+    extension: str
+    theme_dir: tuple[str, ...]
+    data: bytes
+
+
+class ContainerFiles:
+    """Finds files with envman's scan script (names passed as argv) and reads them via the API."""
+
+    def __init__(self, engine: Engine, container: str) -> None:
+        self.engine = engine
+        self.container = container
+
+    def _scan(self, mode: str, *args: str) -> list[list[str]]:
+        argv = ["/bin/sh", "-c", data_file("export-scan.sh"), "envman-export-scan", mode, *args]
+        code, output = self.engine.exec(self.container, argv, user="root", env={})
+        if code not in (0, 1):
+            raise ExportFailed(
+                f"{self.container}: looking for files failed: {output.strip()[-300:]}"
+            )
+        return [line.split("\t") for line in output.splitlines() if line]
+
+    def desktop_files(self) -> dict[str, str]:
+        """Desktop file id -> real path; earlier data directories win, as the spec says."""
+        found: dict[str, str] = {}
+        for row in self._scan("apps", *APP_DATA_DIRS):
+            if len(row) != 3:
+                continue
+            app_id = names.desktop_id_of(row[0], row[1])
+            if app_id is not None:
+                found.setdefault(app_id, row[2])
+        return found
+
+    def desktop_id_for(self, path: str) -> str | None:
+        """The id a .desktop path has when it lies in an applications directory."""
+        return next(
+            (i for d in APP_DATA_DIRS if (i := names.desktop_id_of(d, path)) is not None), None
+        )
+
+    def real_file(self, path: str) -> str | None:
+        """The real path of a regular file, or None."""
+        rows = self._scan("file", path)
+        return rows[0][0] if rows else None
+
+    def real_executable(self, path: str) -> str | None:
+        """The real path of an executable regular file, or None."""
+        rows = self._scan("bin", path)
+        return rows[0][0] if rows else None
+
+    def read_text(self, path: str) -> bytes:
+        """A desktop file's bytes."""
+        return self.engine.read_file(self.container, path, MAX_DESKTOP_FILE)
+
+    def icon_files(self, value: str) -> list[IconFile]:
+        """The files of an Icon= value: every hicolor size and pixmap, or the absolute path."""
+        if value.startswith("/"):
+            return self._absolute_icon(value)
+        name = names.icon_name(value)
+        icons: list[IconFile] = []
+        seen: set[tuple[tuple[str, ...], str]] = set()
+        for row in self._scan("icons", name):
+            if len(row) != 2:
+                continue
+            theme_dir, extension = _placement(row[0], name)
+            if theme_dir is None or (theme_dir, extension) in seen:
+                continue
+            seen.add((theme_dir, extension))
+            data = self.engine.read_file(self.container, row[1], MAX_ICON_FILE)
+            icons.append(IconFile(name, extension, theme_dir, data))
+        return icons
+
+    def _absolute_icon(self, value: str) -> list[IconFile]:
+        path = PurePosixPath(value)
+        if path.suffix not in names.ICON_EXTENSIONS:
+            raise names.UnsafeName(f"icon {value} is not a .png, .svg, .svgz or .xpm file")
+        name = names.icon_name(path.stem)
+        real = self.real_file(value)
+        if real is None:
+            return []
+        data = self.engine.read_file(self.container, real, MAX_ICON_FILE)
+        return [IconFile(name, path.suffix, (), data)]
+
+
+def _placement(path: str, name: str) -> tuple[tuple[str, ...] | None, str]:
+    """hicolor/SIZE/CONTEXT/NAME.ext keeps its SIZE/CONTEXT; a pixmap goes unthemed."""
+    parts = PurePosixPath(path).parts
+    extension = PurePosixPath(path).suffix
+    if parts[-1] != name + extension or extension not in names.ICON_EXTENSIONS:
+        return None, extension
+    if "pixmaps" in parts:
+        return (), extension
+    if len(parts) >= 4 and parts[-4] == "hicolor":
+        size, context = parts[-3], parts[-2]
+        if names.ICON_SIZE_RE.match(size) and names.ICON_CONTEXT_RE.match(context):
+            return ("hicolor", size, context), extension
+    return None, extension
