@@ -32,6 +32,13 @@ class ExitCode:
     BRIDGE_FAILED: Final = 16
     EXPORT_FAILED: Final = 17
     FILE_CLASH: Final = 18
+    SOURCE_NAME: Final = 19
+    SOURCE_NOT_FOUND: Final = 20
+    SOURCE_INVALID: Final = 21
+    SOURCE_UNREACHABLE: Final = 22
+    REF_NOT_FOUND: Final = 23
+    REF_UNVERIFIED: Final = 24
+    GIT_FAILED: Final = 25
 
 
 class EnvmanError(Exception):
@@ -141,7 +148,50 @@ class FileClash(EnvmanError):
     exit_code = ExitCode.FILE_CLASH
 
 
+class SourceNameError(EnvmanError):
+    """A team source name that is not allowed (slashes, `..`, ...) or already taken."""
+
+    exit_code = ExitCode.SOURCE_NAME
+
+
+class SourceNotFound(EnvmanError):
+    """No team source of that name, or one that was never synced."""
+
+    exit_code = ExitCode.SOURCE_NOT_FOUND
+
+
+class SourceInvalid(EnvmanError):
+    """A source URL that is not a git repository, or a repository that is not an envman source."""
+
+    exit_code = ExitCode.SOURCE_INVALID
+
+
+class SourceUnreachable(EnvmanError):
+    """A source's remote did not answer (or refused access); the last sync is kept."""
+
+    exit_code = ExitCode.SOURCE_UNREACHABLE
+
+
+class RefNotFound(EnvmanError):
+    """No tag, branch or commit of that name in a source (as of its last sync)."""
+
+    exit_code = ExitCode.REF_NOT_FOUND
+
+
+class RefUnverified(EnvmanError):
+    """A source requires verified refs and this one is unsigned or badly signed."""
+
+    exit_code = ExitCode.REF_UNVERIFIED
+
+
+class GitFailed(EnvmanError):
+    """git is missing or failed in a way envman does not recognise."""
+
+    exit_code = ExitCode.GIT_FAILED
+
+
 class UsageError(EnvmanError):
     """A command was called without what it needs (typer reports the rest with code 2)."""
 
     exit_code = ExitCode.USAGE
+

@@ -59,6 +59,16 @@ class Paths:
         return (self.cwd / "hooks", self.config / "hooks", self.shipped / "hooks")
 
     @property
+    def sources_file(self) -> Path:
+        """The team sources the user added, in the order they were added."""
+        return self.config / "sources.yaml"
+
+    @property
+    def sources(self) -> Path:
+        """Where team sources keep their git mirrors and materialised trees."""
+        return self.data / "sources"
+
+    @property
     def config_file(self) -> Path:
         """The user's envman settings (image overrides)."""
         return self.config / "config.yaml"

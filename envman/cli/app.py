@@ -13,6 +13,7 @@ from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
 from envman.cli import exports as exports_cli
 from envman.cli import profile as profile_cli
+from envman.cli import source as source_cli
 from envman.cli.common import JSON_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 from envman.errors import Aborted, EnvmanError, ExitCode
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(profile_cli.app, name="profile")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(bridge_cli.app, name="bridge")
+app.add_typer(source_cli.app, name="source")
 
 NAME = Annotated[str, typer.Argument(help="Environment (profile) name, or a profile file path.")]
 

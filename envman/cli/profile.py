@@ -25,14 +25,22 @@ PROFILE = Annotated[
 
 @app.command("list")
 def list_profiles(json_out: JSON_OPTION = False) -> None:
-    """List profiles in lookup order: ./profiles, ~/.config/envman/profiles, shipped."""
+    """List profiles in lookup order: ./profiles, ~/.config/envman/profiles, sources, shipped."""
     from envman.ops.profiles import list_all
 
     entries = list_all(context())
     if json_out:
         emit_json(entries)
         return
-    rows = [(e.name, e.format, "yes" if e.selected else "shadowed", e.path) for e in entries]
+    rows = [
+        (
+            e.name,
+            e.format,
+            "yes" if e.selected else "shadowed",
+            f"{e.address} ({e.commit[:12]})" if e.origin == "source" else e.path,
+        )
+        for e in entries
+    ]
     sys.stdout.write(table(rows, ("NAME", "FORMAT", "SELECTED", "SOURCE")))
 
 

@@ -11,8 +11,15 @@ from envman.host.certs import host_ca_certificates
 from envman.host.config import Config
 from envman.paths import Paths
 from envman.profile.model import DEFAULT_IMAGE, Hook, Profile
-from envman.profile.store import ProfileRef, resolve
+from envman.profile.store import ProfileRef, Resolver, find
 from envman.render.containerfile import BuildPlan, HookScript, render
+from envman.sources.lookup import (
+    Revision,
+    lookup_dirs,
+    revision_for_address,
+    revision_for_file,
+    source_address,
+)
 
 TOOLBX_LABEL = "com.github.containers.toolbox"
 RUNTIME_ONLY = (
@@ -43,6 +50,14 @@ class Resolved:
     base_image: str
     plan: BuildPlan
     scripts: dict[str, Path]
+    revision: Revision | None = None  # the team source and commit it came from, if any
+
+    @property
+    def provenance(self) -> str:
+        """Where the profile came from: its file, or `SOURCE/PROFILE@REF (commit ...)`."""
+        if self.revision is None:
+            return str(self.ref)
+        return f"{self.revision.address(self.ref.name)} (commit {self.revision.commit})"
 
     @property
     def name(self) -> str:
@@ -65,22 +80,48 @@ class Resolved:
             "envman.source": str(self.ref),
             "envman.base": self.base_image,
             TOOLBX_LABEL: "true",
+            **self._source_labels(),
+        }
+
+    def _source_labels(self) -> dict[str, str]:
+        if self.revision is None:
+            return {}
+        return {
+            "envman.source": self.revision.address(self.ref.name),
+            "envman.source.commit": self.revision.commit,
+            "envman.source.signer": self.revision.signer,
         }
 
 
 def resolve_profile(
     paths: Paths, config: Config, arg: str, *, host_cas: Mapping[str, bytes] | None = None
 ) -> Resolved:
-    """Find, resolve and render a profile for this host (its local CAs read unless given)."""
-    ref, profile = resolve(arg, paths.profile_dirs, paths.cwd)
+    """Find, resolve and render a profile for this host (its local CAs read unless given).
+
+    A profile of a team source (`SOURCE/PROFILE@REF`, or found by name in a source) resolves its
+    includes and hook scripts in that source's checkout only.
+    """
+    ref, revision = _find(paths, arg)
+    dirs = revision.profile_dirs if revision else tuple(d.path for d in lookup_dirs(paths))
+    profile = Resolver(dirs, paths.cwd).resolve(ref)
     profile = replace(profile, integration=profile.integration.with_defaults())
     image = config.base_image(profile.image or DEFAULT_IMAGE)
+    shared = () if revision else paths.hook_dirs
     script_paths = {
-        h.script: _hook_file(paths, ref, h) for h in profile.hooks if h.script is not None
+        h.script: _hook_file(paths, ref, h, shared) for h in profile.hooks if h.script is not None
     }
     cas = host_ca_certificates() if host_cas is None else host_cas
     plan = _plan(ref, profile, config=config, image=image, script_paths=script_paths, host_cas=cas)
-    return Resolved(ref, profile, image, plan, script_paths)
+    return Resolved(ref, profile, image, plan, script_paths, revision)
+
+
+def _find(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
+    address = source_address(paths, arg)
+    if address is not None:
+        revision = revision_for_address(paths, address)
+        return find(address.profile, revision.profile_dirs, revision.tree), revision
+    ref = find(arg, tuple(d.path for d in lookup_dirs(paths)), paths.cwd)
+    return ref, revision_for_file(paths, ref)
 
 
 def _plan(
@@ -145,19 +186,22 @@ def _inside(directory: Path, relative: str, profile: Profile, key: str) -> Path:
     return target
 
 
-def hook_dirs(paths: Paths, ref: ProfileRef) -> list[Path]:
-    """Where a profile's `script:` hooks are looked up, first match wins."""
+def hook_dirs(paths: Paths, ref: ProfileRef, shared: tuple[Path, ...] | None = None) -> list[Path]:
+    """Where a profile's `script:` hooks are looked up, first match wins.
+
+    `shared` (default: ./hooks, the user's and envman's hooks) is empty for a source's profile.
+    """
     here = ref.path.parent
-    return [here.parent / "hooks", here / "hooks", *paths.hook_dirs]
+    return [here.parent / "hooks", here / "hooks", *(paths.hook_dirs if shared is None else shared)]
 
 
-def _hook_file(paths: Paths, ref: ProfileRef, hook: Hook) -> Path:
+def _hook_file(paths: Paths, ref: ProfileRef, hook: Hook, shared: tuple[Path, ...]) -> Path:
     assert hook.script is not None
-    for directory in hook_dirs(paths, ref):
+    for directory in hook_dirs(paths, ref, shared):
         candidate = (directory / hook.script).resolve()
         if candidate.is_file() and candidate.is_relative_to(directory.resolve()):
             return candidate
-    searched = ", ".join(str(d) for d in hook_dirs(paths, ref))
+    searched = ", ".join(str(d) for d in hook_dirs(paths, ref, shared))
     raise ProfileNotFound(
         f"{hook.origin}: hook script '{hook.script}' not found", f"looked in {searched}"
     )

@@ -15,6 +15,7 @@ from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.model import Origin, Profile
 from envman.profile.store import format_of, list_profiles, load_raw, name_of, refs_in_file
 from envman.profile.yaml_format import profile_to_data, write_yaml_profile
+from envman.sources.lookup import lookup_dirs
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,28 @@ class ProfileEntry:
     format: str
     path: str
     selected: bool
+    origin: str = ""  # cwd, config, source or shipped
+    address: str = ""  # what selects exactly this profile: its path, or SOURCE/PROFILE@REF
+    commit: str = ""  # for a source's profile: the commit of its last sync
 
 
 def list_all(ctx: Context) -> list[ProfileEntry]:
     """Every profile in lookup order; `selected` marks the one a bare name picks."""
-    return [
-        ProfileEntry(ref.name, ref.format, str(ref), selected)
-        for ref, selected in list_profiles(ctx.paths.profile_dirs)
-    ]
+    dirs = lookup_dirs(ctx.paths)
+    entries = []
+    for ref, selected in list_profiles(tuple(d.path for d in dirs)):
+        where = next((d for d in dirs if d.path == ref.path.parent), None)
+        if where is not None and where.kind == "source":
+            address = f"{where.source}/{ref.name}@{where.ref}"
+            entries.append(
+                ProfileEntry(
+                    ref.name, ref.format, str(ref), selected, "source", address, where.commit or ""
+                )
+            )
+        else:
+            kind = where.kind if where is not None else ""
+            entries.append(ProfileEntry(ref.name, ref.format, str(ref), selected, kind, str(ref)))
+    return entries
 
 
 @dataclass(frozen=True)
@@ -54,7 +69,7 @@ def show(ctx: Context, arg: str) -> Shown:
     resolved = resolve_profile(ctx.paths, ctx.config, arg)
     return Shown(
         name=resolved.name,
-        source=str(resolved.ref),
+        source=resolved.provenance,
         content_hash=resolved.plan.content_hash,
         image_tag=resolved.tag,
         base_image=resolved.base_image,
@@ -78,7 +93,7 @@ class Validation:
 def validate(ctx: Context, targets: list[str]) -> list[Validation]:
     """Resolve each target (all known profiles when none are given) and collect errors."""
     if not targets:
-        targets = [str(ref) for ref, _ in list_profiles(ctx.paths.profile_dirs)]
+        targets = [entry.address for entry in list_all(ctx)]
     results = []
     for target in targets:
         try:

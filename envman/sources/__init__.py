@@ -1,0 +1,1 @@
+"""Team sources: git repositories of profiles and hooks, synced atomically, refs verified."""

@@ -1,0 +1,119 @@
+"""Where profiles are looked up once sources exist, and `SOURCE/PROFILE@REF` -> one checkout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from envman.errors import SourceNotFound
+from envman.paths import Paths
+from envman.profile.store import ProfileRef
+from envman.sources import git, trust
+from envman.sources.layout import SyncRecord, locked, read_record
+from envman.sources.names import Address, parse_address
+from envman.sources.registry import Source, find_source, load_sources
+from envman.sources.sync import source_dir
+from envman.sources.tree import materialise
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit of a source, checked out: where its profiles come from, and its provenance."""
+
+    source: str
+    ref: str  # as asked (or the source's ref)
+    kind: str  # tag, branch or commit
+    commit: str
+    tree: Path
+    signer: str = ""  # who signed it, for sources that require verified refs
+
+    @property
+    def profile_dirs(self) -> tuple[Path, ...]:
+        """The only place its profiles (and their includes) are looked up."""
+        return (self.tree / "profiles",)
+
+    def address(self, profile: str) -> str:
+        """`SOURCE/PROFILE@REF`, which selects this profile again."""
+        return f"{self.source}/{profile}@{self.ref}"
+
+
+@dataclass(frozen=True)
+class LookupDir:
+    """One directory of the lookup order and what it is."""
+
+    path: Path
+    kind: str  # cwd, config, source or shipped
+    source: str | None = None
+    ref: str | None = None
+    commit: str | None = None
+
+
+def lookup_dirs(paths: Paths) -> tuple[LookupDir, ...]:
+    """./profiles, the user's profiles, each synced source (order added), shipped profiles."""
+    cwd, config, shipped = paths.profile_dirs
+    out = [LookupDir(cwd, "cwd"), LookupDir(config, "config")]
+    for source in load_sources(paths.sources_file):
+        record = read_record(source_dir(paths, source.name))
+        if record is None:
+            continue
+        tree = source_dir(paths, source.name).tree(record.commit)
+        if tree.is_dir():
+            out.append(
+                LookupDir(tree / "profiles", "source", source.name, record.ref, record.commit)
+            )
+    out.append(LookupDir(shipped, "shipped"))
+    return tuple(out)
+
+
+def _synced(paths: Paths, source: Source) -> SyncRecord:
+    record = read_record(source_dir(paths, source.name))
+    if record is None:
+        raise SourceNotFound(
+            f"source '{source.name}' has not been synced",
+            f"run `envman source sync {source.name}` (needs the network once)",
+        )
+    return record
+
+
+def open_revision(paths: Paths, source: Source, ref: str | None) -> Revision:
+    """Resolve `ref` (default: the source's ref) in the last sync, offline; verify; check out."""
+    directory = source_dir(paths, source.name)
+    with locked(directory, exclusive=False):
+        record = _synced(paths, source)
+        mirror = directory.mirror(record.mirror)
+        resolved = git.resolve_ref(mirror, ref or record.ref, source.name)
+        signer = trust.verify(mirror, resolved, source.name) if source.verify else ""
+        label = f"source '{source.name}' at {resolved.name}"
+        tree = materialise(directory, mirror, resolved.commit, label)
+    return Revision(source.name, resolved.name, resolved.kind, resolved.commit, tree, signer)
+
+
+def source_address(paths: Paths, arg: str) -> Address | None:
+    """`arg` as a source address when it has that shape, is not a file, and its source exists."""
+    address = parse_address(arg)
+    if address is None or (paths.cwd / arg).exists():
+        return None
+    sources = load_sources(paths.sources_file)
+    find_source(sources, address.source)  # an unknown source is an error, not a path
+    return address
+
+
+def revision_for_address(paths: Paths, address: Address) -> Revision:
+    """The checkout an address names."""
+    source = find_source(load_sources(paths.sources_file), address.source)
+    return open_revision(paths, source, address.ref)
+
+
+def revision_for_file(paths: Paths, ref: ProfileRef) -> Revision | None:
+    """The source revision a found profile file belongs to, None when it is no source's."""
+    try:
+        relative = ref.path.resolve().relative_to(paths.sources.resolve())
+    except ValueError:
+        return None
+    parts = relative.parts
+    if len(parts) < 4 or parts[1] != "trees":
+        return None
+    name, commit = parts[0], parts[2]
+    source = find_source(load_sources(paths.sources_file), name)
+    record = _synced(paths, source)
+    return open_revision(paths, source, None if commit == record.commit else commit)
