@@ -39,6 +39,7 @@ class ExitCode:
     REF_NOT_FOUND: Final = 23
     REF_UNVERIFIED: Final = 24
     GIT_FAILED: Final = 25
+    GENERATION_NOT_FOUND: Final = 26
 
 
 class EnvmanError(Exception):
@@ -195,3 +196,8 @@ class UsageError(EnvmanError):
 
     exit_code = ExitCode.USAGE
 
+
+class GenerationNotFound(EnvmanError):
+    """No such generation of an environment, or its image was collected."""
+
+    exit_code = ExitCode.GENERATION_NOT_FOUND

@@ -12,6 +12,7 @@ from envman import __version__
 from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
 from envman.cli import exports as exports_cli
+from envman.cli import generations as generations_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
 from envman.cli.common import JSON_OPTION, context
@@ -54,11 +55,17 @@ def root(
 def up(
     name: NAME,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what up would do (layers, settings); do nothing.")
+    ] = False,
     json_out: JSON_OPTION = False,
 ) -> None:
     """Build if the profile changed, create or recreate the container if needed, start it."""
     from envman.ops.envs import up as do_up
 
+    if dry_run:
+        _dry_run(name, json_out)
+        return
     result = do_up(context(), name, pull=pull)
     for warning in result.warnings:
         note(f"warning: {warning}")
@@ -70,6 +77,28 @@ def up(
         say(f"  exported {key}")
     for key in result.unexported:
         say(f"  unexported {key}")
+
+
+def _dry_run(name: str, json_out: bool) -> None:
+    from envman.ops.envs import plan_up
+
+    plan = plan_up(context(), name)
+    if json_out:
+        emit_json(plan)
+        return
+    say(
+        f"{plan.name}: would {plan.action}"
+        if plan.action != "up-to-date"
+        else f"{plan.name}: up-to-date"
+    )
+    for reason in plan.reasons:
+        say(f"  - {reason}")
+    if plan.build:
+        say(f"  layers reused: {plan.reused_layers}; run again: {len(plan.rebuilt_layers)}")
+        for text in plan.rebuilt_layers:
+            say(f"    {text[:110]}")
+    if plan.runtime_changes:
+        say(f"  container settings that change: {', '.join(plan.runtime_changes)}")
 
 
 @app.command()
@@ -172,6 +201,7 @@ def rm(
 
 
 exports_cli.register(app)
+generations_cli.register(app)
 
 
 def run_app(argv: list[str]) -> None:

@@ -20,12 +20,28 @@ def show(json_out: JSON_OPTION = False) -> None:
     ctx = context()
     if json_out:
         emit_json(
-            {"file": str(ctx.paths.config_file), "image_overrides": ctx.config.image_overrides}
+            {
+                "file": str(ctx.paths.config_file),
+                "image_overrides": ctx.config.image_overrides,
+                "keep_generations": ctx.config.keep_generations,
+            }
         )
         return
     say(f"# {ctx.paths.config_file}")
     for image, local in sorted(ctx.config.image_overrides.items()):
         say(f"image-override {image} -> {local}")
+    say(f"keep-generations {ctx.config.keep_generations}")
+
+
+@app.command("keep-generations")
+def keep_generations(
+    keep: Annotated[int, typer.Argument(help="Generations gc keeps per environment.")],
+) -> None:
+    """How many generations `envman gc` keeps per environment (default 2; pinned ones on top)."""
+    from envman.ops.config import set_keep_generations
+
+    set_keep_generations(context(), keep)
+    say(f"gc keeps {keep} generation(s) per environment")
 
 
 @app.command("image-override")

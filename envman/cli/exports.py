@@ -1,4 +1,4 @@
-"""`envman export | unexport | exports | gc`: apps and binaries of environments on the host."""
+"""`envman export | unexport | exports`: apps and binaries of environments on the host."""
 
 from __future__ import annotations
 
@@ -92,25 +92,8 @@ def exports(
     sys.stdout.write(table(body, ("ENV", "KIND", "EXPORT", "FROM", "STATUS", "FILES")))
 
 
-def gc(json_out: JSON_OPTION = False) -> None:
-    """Remove the exports of environments whose container is gone."""
-    from envman.ops.exports import gc as do_gc
-
-    results = do_gc(context())
-    if json_out:
-        emit_json(results)
-        return
-    for result in results:
-        say(f"{result.env}: removed {len(result.removed)} exported file(s)")
-        for path in result.kept:
-            note(f"kept {path}: changed since envman exported it")
-    if not results:
-        say("nothing to collect")
-
-
 def register(app: typer.Typer) -> None:
     """Add these commands to the root app."""
     app.command()(export)
     app.command()(unexport)
     app.command()(exports)
-    app.command()(gc)

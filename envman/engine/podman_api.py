@@ -179,10 +179,10 @@ class PodmanEngine:
         found = self.reader.get("/images/json", label_query(_first(labels))) or []
         return [i for i in map(_image_info, found) if _has_labels(i.labels, labels)]
 
-    def remove_image(self, image_id: str) -> None:
-        """Remove an image (not forced: podman refuses while a container uses it)."""
+    def remove_image(self, image_id: str, *, force: bool = False) -> None:
+        """Remove an image or one of its tags; `force` removes an image under several tags."""
         with _translated(f"remove image {image_id[:12]}"):
-            self.client.images.remove(image_id)
+            self.client.images.remove(image_id, force=force)
 
     def tag(self, image_id: str, ref: str) -> None:
         """Give an image another name."""

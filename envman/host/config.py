@@ -19,6 +19,7 @@ class Config:
     """Settings read from $XDG_CONFIG_HOME/envman/config.yaml."""
 
     image_overrides: dict[str, str] = field(default_factory=dict)
+    keep_generations: int = 2
 
     def base_image(self, image: str) -> str:
         """The image to build from: the override for `image` when there is one."""
@@ -34,17 +35,22 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileSyntaxError(f"{path}: cannot read: {exc}") from None
     r = Reader(load_yaml(text, str(path)))
-    r.mapping((), ("image_overrides",))
+    r.mapping((), ("image_overrides", "keep_generations"))
     overrides: dict[str, str] = {}
     for key in r.mapping(("image_overrides",)):
         origin = r.origin(("image_overrides", key))
         check_image(key, origin, f"image_overrides.{key}")
         value = r.string(("image_overrides", key), check_image)
         overrides[key] = value or ""
-    return Config(image_overrides=overrides)
+    keep = r.expect(("keep_generations",), int)
+    if keep is not None and keep < 1:
+        raise r.fail(("keep_generations",), "must be at least 1 (the current generation)")
+    return Config(overrides, 2 if keep is None else keep)
 
 
 def save_config(path: Path, config: Config) -> None:
     """Write the settings file atomically, keys sorted."""
-    data = {"image_overrides": dict(sorted(config.image_overrides.items()))}
+    data: dict[str, object] = {"image_overrides": dict(sorted(config.image_overrides.items()))}
+    if config.keep_generations != Config().keep_generations:
+        data["keep_generations"] = config.keep_generations
     write_atomic(path, yaml.safe_dump(data, sort_keys=False, default_flow_style=False))

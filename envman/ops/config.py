@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from envman.errors import ProfileSchemaError
 from envman.host.config import Config, save_config
 from envman.ops.context import Context
@@ -14,7 +16,18 @@ def set_image_override(ctx: Context, image: str, local: str) -> Config:
     origin = Origin("command line")
     check_image(image, origin, "IMAGE")
     check_image(local, origin, "LOCAL_IMAGE")
-    config = Config({**ctx.config.image_overrides, image: local})
+    config = replace(ctx.config, image_overrides={**ctx.config.image_overrides, image: local})
+    save_config(ctx.paths.config_file, config)
+    return config
+
+
+def set_keep_generations(ctx: Context, keep: int) -> Config:
+    """How many generations `envman gc` keeps per environment (pinned ones come on top)."""
+    if keep < 1:
+        raise ProfileSchemaError(
+            f"keep_generations must be at least 1, not {keep}", "1 keeps only the current one"
+        )
+    config = replace(ctx.config, keep_generations=keep)
     save_config(ctx.paths.config_file, config)
     return config
 
@@ -24,6 +37,6 @@ def unset_image_override(ctx: Context, image: str) -> Config:
     overrides = dict(ctx.config.image_overrides)
     if overrides.pop(image, None) is None:
         raise ProfileSchemaError(f"no override for {image}", "see `envman config show`")
-    config = Config(overrides)
+    config = replace(ctx.config, image_overrides=overrides)
     save_config(ctx.paths.config_file, config)
     return config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from envman import runner
 from envman.engine.types import (
@@ -15,13 +15,23 @@ from envman.engine.types import (
     ImageInfo,
 )
 from envman.errors import EnvmanError, EnvNotFound, HookFailed, NameClash, ProfileSchemaError
+from envman.generations import (
+    CreateStep,
+    Generation,
+    History,
+    forget_history,
+    generation_tag,
+    load_history,
+    save_history,
+)
 from envman.ops.build import Resolved, check_build_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
-from envman.profile.model import Hook, Integration
+from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import data_file, hook_argv
+from envman.render.layers import changed_layers, layer_keys
 from envman.state import EnvState, forget, load_state, save_state
 
 MANAGED = {"envman.managed": "1"}
@@ -58,7 +68,7 @@ def _managed(info: ContainerInfo) -> bool:
     return info.labels.get("envman.managed") == "1"
 
 
-def _existing(engine: Engine, name: str) -> ContainerInfo | None:
+def existing_container(engine: Engine, name: str) -> ContainerInfo | None:
     found = engine.container(name)
     if found is not None and not _managed(found):
         raise NameClash(
@@ -78,7 +88,10 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
             f"include the profile of '{resolved.profile.distrobox.clone}' instead",
         )
     engine = ctx.engine()
-    existing = _existing(engine, resolved.name)
+    existing = existing_container(engine, resolved.name)
+    history = load_history(ctx.paths, resolved.name)
+    if existing is not None and history.held_against == profile_key(ctx, resolved):
+        return _held(engine, resolved, existing, history)
     image = None if no_cache else engine.image(resolved.tag)
     built = image is None
     if image is None:
@@ -93,9 +106,12 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
             engine.start(existing.name)
         container = existing
     else:
-        container = _replace(ctx, engine, spec, existing, resolved)
+        container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
-    _record(ctx, resolved, spec, image, container)
+    made = _generation_of(ctx, resolved, spec, image)
+    record_state(ctx, made, container)
+    if action not in ("up-to-date", "started") or not history.current:
+        _new_generation(ctx, engine, history, made)
     exports = reconcile_exports(ctx, resolved.name, resolved.profile.exports, image.id)
     return UpResult(
         resolved.name,
@@ -154,12 +170,12 @@ def _spec(ctx: Context, resolved: Resolved, image_id: str) -> ContainerSpec:
     )
 
 
-def _replace(
+def replace_container(
     ctx: Context,
     engine: Engine,
     spec: ContainerSpec,
     existing: ContainerInfo | None,
-    resolved: Resolved,
+    steps: tuple[CreateStep, ...],
 ) -> ContainerInfo:
     """Create and set up the new container beside the old one; swap only once it works."""
     name = spec.name
@@ -172,7 +188,7 @@ def _replace(
     engine.create(temp)
     try:
         engine.start(temp.name)
-        _setup(ctx, engine, temp.name, resolved, dict(spec.env)["HOME"])
+        _setup(ctx, engine, temp.name, steps, dict(spec.env)["HOME"])
     except EnvmanError:
         engine.remove(temp.name)
         raise
@@ -196,7 +212,22 @@ def _prepare_host_dirs(spec: ContainerSpec) -> None:
         Path(home).mkdir(parents=True, mode=0o700)
 
 
-def _setup(ctx: Context, engine: Engine, container: str, resolved: Resolved, home: str) -> None:
+def create_steps(ctx: Context, resolved: Resolved) -> tuple[CreateStep, ...]:
+    """The profile's `create` hooks as they will run (kept with each generation)."""
+    return tuple(
+        CreateStep(
+            tuple(hook_argv(hook)),
+            ctx.facts.user if hook.user == "user" and ctx.facts.uid != 0 else "root",
+            str(hook.origin),
+        )
+        for hook in resolved.profile.hooks
+        if hook.when == "create"
+    )
+
+
+def _setup(
+    ctx: Context, engine: Engine, container: str, steps: tuple[CreateStep, ...], home: str
+) -> None:
     """Once per container: the host user inside, then the `create` hooks."""
     facts = ctx.facts
     if facts.uid != 0:
@@ -214,57 +245,116 @@ def _setup(ctx: Context, engine: Engine, container: str, resolved: Resolved, hom
         code, output = engine.exec(container, argv, user="root", env={})
         if code != 0:
             raise HookFailed(
-                f"setting up user {facts.user} in {resolved.name} failed: {output.strip()[-500:]}"
+                f"setting up user {facts.user} in {container} failed: {output.strip()[-500:]}"
             )
-    for hook in resolved.profile.hooks:
-        if hook.when == "create":
-            _run_create_hook(ctx, engine, container, hook, home)
+    for step in steps:
+        _run_create_step(ctx, engine, container, step, home)
 
 
-def _run_create_hook(ctx: Context, engine: Engine, container: str, hook: Hook, home: str) -> None:
-    user = ctx.facts.user if hook.user == "user" and ctx.facts.uid != 0 else "root"
-    env = {"HOME": home if user != "root" else "/root", "USER": user}
-    ctx.notify(f"create hook ({hook.origin}) as {user}")
-    code, output = engine.exec(container, hook_argv(hook), user=user, env=env)
+def _run_create_step(
+    ctx: Context, engine: Engine, container: str, step: CreateStep, home: str
+) -> None:
+    env = {"HOME": home if step.user != "root" else "/root", "USER": step.user}
+    ctx.notify(f"create hook ({step.origin}) as {step.user}")
+    code, output = engine.exec(container, list(step.argv), user=step.user, env=env)
     for line in output.splitlines():
         ctx.log(line)
     if code != 0:
         raise HookFailed(
-            f"{hook.origin}: create hook exited with status {code}",
+            f"{step.origin}: create hook exited with status {code}",
             "the new container was removed; the previous one (if any) is untouched",
         )
 
 
-def _record(
-    ctx: Context,
-    resolved: Resolved,
-    spec: ContainerSpec,
-    image: ImageInfo,
-    container: ContainerInfo,
-) -> None:
+def record_state(ctx: Context, made: Generation, container: ContainerInfo) -> None:
+    """Write what now runs (the run-file of `envman run` included)."""
     facts = ctx.facts
-    env = dict(spec.env)
+    spec = made.spec
     visible = sorted(
         {m.target for m in spec.mounts if m.source == m.target and m.source.startswith("/")}
     )
     state = EnvState(
-        name=resolved.name,
-        profile_source=str(resolved.ref),
-        profile_version=resolved.profile.version or "",
-        content_hash=resolved.plan.content_hash,
-        image=resolved.tag,
-        image_id=image.id,
+        name=spec.name,
+        profile_source=made.source,
+        profile_version=made.profile_version,
+        content_hash=made.content_hash,
+        image=made.image,
+        image_id=made.image_id,
         container_id=container.id,
         spec_hash=dict(spec.labels)[SPEC_LABEL],
-        updated=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        updated=now(),
         user=facts.user if facts.uid != 0 else "root",
-        home=env["HOME"],
+        home=dict(spec.env)["HOME"],
         visible_paths=tuple(visible),
-        forward_env=forwarded_env(resolved.profile.integration),
+        forward_env=made.forward_env,
         pid_file=container.pid_file,
         podman=runner.which("podman") or "podman",
     )
     save_state(ctx.paths, state)
+
+
+def now() -> str:
+    """A UTC timestamp for records."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def profile_key(ctx: Context, resolved: Resolved) -> str:
+    """What `up` would make of the profile now, without building: content and runtime settings."""
+    return f"{resolved.plan.content_hash}:{dict(_spec(ctx, resolved, '').labels)[SPEC_LABEL]}"
+
+
+def _held(
+    engine: Engine, resolved: Resolved, existing: ContainerInfo, history: History
+) -> UpResult:
+    """A rollback holds until the profile changes: up keeps the rolled-back generation."""
+    if not existing.running:
+        engine.start(existing.name)
+    generation = history.get(history.current)
+    assert generation is not None
+    note = (
+        f"rolled back to generation {generation.number}; up keeps it until the profile changes "
+        f"(`envman rollback {resolved.name} {history.next_number - 1}` goes forward again)"
+    )
+    return UpResult(
+        resolved.name,
+        "held",
+        False,
+        generation.image,
+        generation.image_id,
+        generation.content_hash,
+        dict(existing.labels).get(SPEC_LABEL, ""),
+        (*resolved.profile.warnings, note),
+    )
+
+
+def _generation_of(
+    ctx: Context, resolved: Resolved, spec: ContainerSpec, image: ImageInfo
+) -> Generation:
+    """What `up` made, as a generation (numbered when it is kept)."""
+    return Generation(
+        number=0,
+        image_id=image.id,
+        image=resolved.tag,
+        profile_version=resolved.profile.version or "",
+        content_hash=resolved.plan.content_hash,
+        created=now(),
+        source=str(resolved.ref),
+        revision="",
+        spec=spec,
+        create_steps=create_steps(ctx, resolved),
+        forward_env=forwarded_env(resolved.profile.integration),
+        layers=tuple(layer_keys(resolved.plan.containerfile, resolved.plan.files)),
+    )
+
+
+def _new_generation(ctx: Context, engine: Engine, history: History, made: Generation) -> None:
+    """Keep what up just made as the newest generation, its image held by a gen-N tag."""
+    number = history.next_number
+    tag = generation_tag(history.env, number)
+    engine.tag(made.image_id, tag)
+    kept = replace(made, number=number, image=tag)
+    gens = (*history.generations, kept)
+    save_history(ctx.paths, replace(history, generations=gens, current=number, held_against=""))
 
 
 def forwarded_env(integration: Integration) -> tuple[str, ...]:
@@ -328,7 +418,7 @@ class Status:
 def status(ctx: Context, name: str) -> Status:
     """Whether the environment runs what its profile says today, and if not, why."""
     resolved = resolve_profile(ctx.paths, ctx.config, name)
-    container = _existing(ctx.engine(), resolved.name)
+    container = existing_container(ctx.engine(), resolved.name)
     if container is None:
         return Status(
             resolved.name,
@@ -350,6 +440,11 @@ def status(ctx: Context, name: str) -> Status:
     spec_hash = dict(_spec(ctx, resolved, image.id if image else "").labels)[SPEC_LABEL]
     if not reasons and container.labels.get(SPEC_LABEL) != spec_hash:
         reasons.append("runtime settings changed: up will recreate the container")
+    history = load_history(ctx.paths, resolved.name)
+    if history.held_against:
+        reasons.append(
+            f"rolled back to generation {history.current}: up keeps it until the profile changes"
+        )
     return Status(
         resolved.name,
         True,
@@ -367,7 +462,7 @@ def status(ctx: Context, name: str) -> Status:
 def stop(ctx: Context, name: str) -> ContainerInfo:
     """Stop an environment's container."""
     engine = ctx.engine()
-    container = _existing(engine, name)
+    container = existing_container(engine, name)
     if container is None:
         raise EnvNotFound(f"no environment named '{name}'", "see `envman ls`")
     if container.running:
@@ -394,7 +489,7 @@ def rm(ctx: Context, name: str) -> Removed:
         for c in engine.containers({**MANAGED, "envman.profile": name})
         if c.name in (name, name + TEMP_SUFFIX, name + OLD_SUFFIX)
     ]
-    clash = _existing(engine, name)
+    clash = existing_container(engine, name)
     if clash is None and not containers and load_state(ctx.paths, name) is None:
         raise EnvNotFound(f"no environment named '{name}'", "see `envman ls`")
     exports = remove_exports(ctx, name)
@@ -402,12 +497,77 @@ def rm(ctx: Context, name: str) -> Removed:
         engine.remove(container.name)
     images = [i for i in engine.images({**MANAGED, "envman.profile": name})]
     for image in images:
-        engine.remove_image(image.id)
-    files = forget(ctx.paths, name)
+        engine.remove_image(image.id, force=True)
+    files = forget(ctx.paths, name) + forget_history(ctx.paths, name)
     return Removed(
         name,
         tuple(c.name for c in containers),
         tuple(i.id[:12] for i in images),
         tuple(str(f) for f in files) + exports.removed,
         exports.kept,
+    )
+
+
+@dataclass(frozen=True)
+class UpPlan:
+    """What `up` would do, found without building, creating or starting anything."""
+
+    name: str
+    action: str
+    build: bool
+    recreate: bool
+    reasons: tuple[str, ...]
+    reused_layers: int = 0
+    rebuilt_layers: tuple[str, ...] = ()
+    runtime_changes: tuple[str, ...] = ()
+
+
+def plan_up(ctx: Context, arg: str) -> UpPlan:
+    """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
+    resolved = resolve_profile(ctx.paths, ctx.config, arg)
+    engine = ctx.engine()
+    existing = existing_container(engine, resolved.name)
+    history = load_history(ctx.paths, resolved.name)
+    name = resolved.name
+    if existing is not None and history.held_against == profile_key(ctx, resolved):
+        reason = f"rolled back to generation {history.current}; the profile has not changed since"
+        return UpPlan(name, "held", False, False, (reason,))
+    image = engine.image(resolved.tag)
+    current = history.get(history.current)
+    reasons: list[str] = []
+    reused, rebuilt = 0, list[str]()
+    if image is None:
+        reasons.append(f"no image {resolved.tag} yet: the profile's build content changed")
+        new_layers = layer_keys(resolved.plan.containerfile, resolved.plan.files)
+        reused, rebuilt = changed_layers(current.layers if current else (), new_layers)
+    spec = _spec(ctx, resolved, image.id if image else "(new image)")
+    changes = _spec_changes(current.spec if current else None, spec)
+    if existing is None:
+        reasons.append("no container yet")
+        action = "build and create" if image is None else "create"
+        return UpPlan(name, action, image is None, True, tuple(reasons), reused, tuple(rebuilt))
+    recreate = existing.labels.get(SPEC_LABEL) != dict(spec.labels)[SPEC_LABEL]
+    if recreate and image is not None:
+        reasons.append("runtime settings changed")
+    if image is None:
+        action = "rebuild and recreate"
+    elif recreate:
+        action = "recreate"
+    else:
+        action = "up-to-date" if existing.running else "start"
+        rebuilt = []
+    return UpPlan(
+        name, action, image is None, recreate, tuple(reasons), reused, tuple(rebuilt), changes
+    )
+
+
+def _spec_changes(old: ContainerSpec | None, new: ContainerSpec) -> tuple[str, ...]:
+    """Which create settings differ (the image and envman's own labels aside)."""
+    if old is None:
+        return ()
+    ignored = {"image", "labels"}
+    return tuple(
+        f.name
+        for f in fields(ContainerSpec)
+        if f.name not in ignored and getattr(old, f.name) != getattr(new, f.name)
     )

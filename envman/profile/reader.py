@@ -9,7 +9,13 @@ from envman.profile.located import Located, Path_
 from envman.profile.model import Origin
 from envman.profile.validate import schema_error, suggest
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "a list", dict: "a mapping"}
+_TYPE_NAMES = {
+    str: "a string",
+    bool: "true or false",
+    int: "a whole number",
+    list: "a list",
+    dict: "a mapping",
+}
 
 
 def key_name(path: Path_) -> str:

@@ -1,0 +1,112 @@
+"""`envman history | rollback | pin | unpin | gc`: generations of environments, and cleanup."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from envman.cli.common import JSON_OPTION, context
+from envman.cli.output import emit_json, note, say, table
+
+ENV = Annotated[str, typer.Argument(help="Environment name.")]
+GEN = Annotated[int, typer.Argument(help="Generation number (see envman history).")]
+
+
+def history(name: ENV, json_out: JSON_OPTION = False) -> None:
+    """List an environment's generations, newest first; * marks the one that runs."""
+    from envman.ops.generations import history as do_history
+
+    rows = do_history(context(), name)
+    if json_out:
+        emit_json(rows)
+        return
+    body = [
+        (
+            ("*" if r.current else " ") + str(r.number),
+            r.version or "-",
+            r.content_hash,
+            r.image_id if r.image_present else f"{r.image_id} (gone)",
+            r.created,
+            r.source + (f"@{r.revision[:12]}" if r.revision else ""),
+            "pinned" if r.pinned else "",
+        )
+        for r in rows
+    ]
+    header = ("GEN", "VERSION", "HASH", "IMAGE", "CREATED", "SOURCE", "")
+    sys.stdout.write(table(body, header))
+
+
+def rollback(
+    name: ENV,
+    generation: Annotated[
+        int | None, typer.Argument(help="Generation to switch to (default: the previous one).")
+    ] = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Switch an environment back to an earlier generation's image, without building."""
+    from envman.ops.generations import rollback as do_rollback
+
+    result = do_rollback(context(), name, generation)
+    if json_out:
+        emit_json(result)
+        return
+    say(f"{name}: generation {result.from_generation} -> {result.to_generation}")
+    if result.held:
+        note(
+            f"`envman up {name}` keeps generation {result.to_generation} until the profile changes"
+        )
+
+
+def pin(name: ENV, generation: GEN) -> None:
+    """Keep a generation from ever being collected by gc."""
+    from envman.ops.generations import pin as do_pin
+
+    do_pin(context(), name, generation)
+    say(f"{name}: generation {generation} pinned")
+
+
+def unpin(name: ENV, generation: GEN) -> None:
+    """Let gc collect a generation again."""
+    from envman.ops.generations import pin as do_pin
+
+    do_pin(context(), name, generation, pinned=False)
+    say(f"{name}: generation {generation} unpinned")
+
+
+def gc(
+    keep: Annotated[
+        int | None,
+        typer.Option(help="Generations to keep per environment (default: config, else 2)."),
+    ] = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Remove old unpinned generations and their images, and exports of removed environments."""
+    from envman.ops.exports import gc as gc_exports
+    from envman.ops.generations import gc as gc_generations
+
+    ctx = context()
+    collected = gc_generations(ctx, keep or ctx.config.keep_generations)
+    exports = gc_exports(ctx)
+    if json_out:
+        emit_json({"generations": collected, "exports": exports})
+        return
+    for result in collected:
+        numbers = ", ".join(map(str, result.generations))
+        say(
+            f"{result.name}: removed generation(s) {numbers}, {len(result.images)} image(s), "
+            f"{result.freed_bytes / 1e6:.1f} MB freed"
+        )
+    for removed in exports:
+        say(f"{removed.env}: removed {len(removed.removed)} exported file(s)")
+        for path in removed.kept:
+            note(f"kept {path}: changed since envman exported it")
+    if not collected and not exports:
+        say("nothing to collect")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    for command in (history, rollback, pin, unpin, gc):
+        app.command()(command)

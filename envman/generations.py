@@ -1,0 +1,153 @@
+"""Generations of an environment: each image and container setup `up` made, kept for rollback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from envman.engine.types import ContainerSpec, Mount
+from envman.errors import StateCorrupt
+from envman.host.files import remove_file, write_atomic
+from envman.paths import Paths
+
+HISTORY_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CreateStep:
+    """A `create` hook as it ran: argv, the user it ran as, and where it was written."""
+
+    argv: tuple[str, ...]
+    user: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One image and container setup of an environment, enough to switch back to it."""
+
+    number: int
+    image_id: str
+    image: str
+    profile_version: str
+    content_hash: str
+    created: str
+    source: str
+    revision: str
+    spec: ContainerSpec
+    create_steps: tuple[CreateStep, ...] = ()
+    forward_env: tuple[str, ...] = ()
+    layers: tuple[tuple[str, str], ...] = ()
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """All generations of one environment, which one runs, and whether a rollback holds it."""
+
+    env: str
+    generations: tuple[Generation, ...] = ()
+    current: int = 0
+    held_against: str = ""
+
+    def get(self, number: int) -> Generation | None:
+        """A generation by number."""
+        return next((g for g in self.generations if g.number == number), None)
+
+    @property
+    def next_number(self) -> int:
+        """The number the next generation gets (never reused)."""
+        return max((g.number for g in self.generations), default=0) + 1
+
+    def replaced(self, generation: Generation) -> History:
+        """This history with one generation changed."""
+        gens = tuple(generation if g.number == generation.number else g for g in self.generations)
+        return replace(self, generations=gens)
+
+
+def history_file(paths: Paths, env: str) -> Path:
+    """Where an environment's generations are kept."""
+    return paths.state / "generations" / f"{env}.json"
+
+
+def load_history(paths: Paths, env: str) -> History:
+    """The generations of an environment (none yet when there is no file)."""
+    path = history_file(paths, env)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return History(env)
+    except (OSError, ValueError) as exc:
+        raise StateCorrupt(f"{path}: {exc}", "the generation history is damaged") from None
+    try:
+        if data.get("version", 0) > HISTORY_VERSION:
+            raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
+        gens = tuple(_generation(g) for g in data["generations"])
+        return History(env, gens, int(data["current"]), str(data.get("held_against", "")))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StateCorrupt(
+            f"{path}: unexpected content ({exc})", "the generation history is damaged"
+        ) from None
+
+
+def _generation(data: dict[str, Any]) -> Generation:
+    steps = tuple(
+        CreateStep(tuple(s["argv"]), s["user"], s["origin"]) for s in data["create_steps"]
+    )
+    return Generation(
+        number=int(data["number"]),
+        image_id=data["image_id"],
+        image=data["image"],
+        profile_version=data["profile_version"],
+        content_hash=data["content_hash"],
+        created=data["created"],
+        source=data["source"],
+        revision=data["revision"],
+        spec=spec_from_data(data["spec"]),
+        create_steps=steps,
+        forward_env=tuple(data["forward_env"]),
+        layers=tuple((text, digest) for text, digest in data.get("layers", ())),
+        pinned=bool(data["pinned"]),
+    )
+
+
+def spec_from_data(data: dict[str, Any]) -> ContainerSpec:
+    """A ContainerSpec back from its JSON form (lists become tuples again)."""
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "mounts":
+            values[key] = tuple(Mount(m["source"], m["target"], tuple(m["options"])) for m in value)
+        elif key in ("env", "labels"):
+            values[key] = tuple((k, v) for k, v in value)
+        elif isinstance(value, list):
+            values[key] = tuple(value)
+        else:
+            values[key] = value
+    return ContainerSpec(**values)
+
+
+def save_history(paths: Paths, history: History) -> None:
+    """Write the history atomically."""
+    body = {
+        "version": HISTORY_VERSION,
+        "env": history.env,
+        "current": history.current,
+        "held_against": history.held_against,
+        "generations": [asdict(g) for g in history.generations],
+    }
+    write_atomic(
+        history_file(paths, history.env), json.dumps(body, indent=2, sort_keys=True) + "\n"
+    )
+
+
+def forget_history(paths: Paths, env: str) -> list[Path]:
+    """Remove the history file of a removed environment."""
+    path = history_file(paths, env)
+    return [path] if remove_file(path) else []
+
+
+def generation_tag(env: str, number: int) -> str:
+    """The image name that keeps a generation's image alive: localhost/envman/NAME:gen-N."""
+    return f"localhost/envman/{env}:gen-{number}"

@@ -1,0 +1,177 @@
+"""Generation operations: history, rollback to an earlier image, pinning, collecting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from envman.engine.types import Engine
+from envman.errors import EnvmanError, EnvNotFound, GenerationNotFound
+from envman.generations import Generation, History, load_history, save_history
+from envman.ops.build import resolve_profile
+from envman.ops.context import Context
+from envman.ops.envs import (
+    MANAGED,
+    existing_container,
+    profile_key,
+    record_state,
+    replace_container,
+)
+from envman.render.container import SPEC_LABEL
+
+DEFAULT_KEEP = 2
+
+
+@dataclass(frozen=True)
+class GenerationRow:
+    """One line of `envman history`."""
+
+    number: int
+    current: bool
+    pinned: bool
+    version: str
+    content_hash: str
+    image_id: str
+    created: str
+    source: str
+    revision: str
+    image_present: bool
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """What `rollback` switched from and to."""
+
+    name: str
+    from_generation: int
+    to_generation: int
+    image_id: str
+    held: bool
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What `gc` removed for one environment."""
+
+    name: str
+    generations: tuple[int, ...]
+    images: tuple[str, ...]
+    freed_bytes: int
+
+
+def _history(ctx: Context, name: str) -> History:
+    history = load_history(ctx.paths, name)
+    if not history.generations:
+        raise EnvNotFound(f"no generations of '{name}'", f"create it first: envman up {name}")
+    return history
+
+
+def history(ctx: Context, name: str) -> list[GenerationRow]:
+    """Every generation of an environment, newest first, like `rpm-ostree status`."""
+    recorded = _history(ctx, name)
+    engine = ctx.engine()
+    rows = [
+        GenerationRow(
+            g.number,
+            g.number == recorded.current,
+            g.pinned,
+            g.profile_version,
+            g.content_hash[:12],
+            g.image_id[:12],
+            g.created,
+            g.source,
+            g.revision,
+            engine.image(g.image) is not None,
+        )
+        for g in recorded.generations
+    ]
+    return sorted(rows, key=lambda r: -r.number)
+
+
+def _generation(recorded: History, number: int) -> Generation:
+    found = recorded.get(number)
+    if found is None:
+        known = ", ".join(str(g.number) for g in recorded.generations)
+        raise GenerationNotFound(
+            f"{recorded.env} has no generation {number}", f"generations: {known}"
+        )
+    return found
+
+
+def rollback(ctx: Context, name: str, number: int | None = None) -> RolledBack:
+    """Switch the container to an earlier (or any kept) generation's image, without building."""
+    recorded = _history(ctx, name)
+    if number is None:
+        older = [g.number for g in recorded.generations if g.number < recorded.current]
+        if not older:
+            raise GenerationNotFound(
+                f"{name} has no generation before {recorded.current}", f"see envman history {name}"
+            )
+        number = max(older)
+    target = _generation(recorded, number)
+    engine = ctx.engine()
+    if engine.image(target.image) is None:
+        raise GenerationNotFound(
+            f"the image of generation {number} of {name} is gone", "it was collected or removed"
+        )
+    existing = existing_container(engine, name)
+    spec = replace(target.spec, image=target.image)
+    container = replace_container(ctx, engine, spec, existing, target.create_steps)
+    record_state(ctx, target, container)
+    newest = max(g.number for g in recorded.generations)
+    held = _held_key(ctx, name, recorded) if number != newest else ""
+    save_history(ctx.paths, replace(recorded, current=number, held_against=held))
+    return RolledBack(name, recorded.current, number, target.image_id, bool(held))
+
+
+def _held_key(ctx: Context, name: str, recorded: History) -> str:
+    """The profile as up would make it now: up keeps the rollback while this stays the same."""
+    newest = max(recorded.generations, key=lambda g: g.number)
+    try:
+        return profile_key(ctx, resolve_profile(ctx.paths, ctx.config, name))
+    except EnvmanError:  # the profile is gone or broken: hold against the newest generation
+        return f"{newest.content_hash}:{dict(newest.spec.labels).get(SPEC_LABEL, '')}"
+
+
+def pin(ctx: Context, name: str, number: int, *, pinned: bool = True) -> Generation:
+    """Mark a generation as never collected (or no longer)."""
+    recorded = _history(ctx, name)
+    changed = replace(_generation(recorded, number), pinned=pinned)
+    save_history(ctx.paths, recorded.replaced(changed))
+    return changed
+
+
+def gc(ctx: Context, keep: int = DEFAULT_KEEP) -> list[Collected]:
+    """Remove unpinned generations beyond each environment's newest `keep`, and their images."""
+    engine = ctx.engine()
+    results = []
+    for container in engine.containers(MANAGED):
+        recorded = load_history(ctx.paths, container.name)
+        if recorded.generations:
+            results.append(_collect(ctx, engine, recorded, keep))
+    return [r for r in results if r.generations]
+
+
+def _collect(ctx: Context, engine: Engine, recorded: History, keep: int) -> Collected:
+    newest = sorted(recorded.generations, key=lambda g: -g.number)
+    kept = {g.number for g in newest[:keep]} | {recorded.current}
+    kept |= {g.number for g in recorded.generations if g.pinned}
+    dropped = [g for g in recorded.generations if g.number not in kept]
+    still_used = {g.image_id for g in recorded.generations if g.number in kept}
+    images: list[str] = []
+    freed = 0
+    for generation in dropped:
+        engine.remove_image(generation.image)
+        if generation.image_id in still_used:
+            continue
+        image = engine.image(generation.image_id)
+        if image is None:
+            continue
+        for tag in image.tags:
+            if tag.startswith(f"localhost/envman/{recorded.env}:"):
+                engine.remove_image(tag)
+        if engine.image(generation.image_id) is None:
+            images.append(generation.image_id[:12])
+            freed += image.size
+    remaining = tuple(g for g in recorded.generations if g.number in kept)
+    save_history(ctx.paths, replace(recorded, generations=remaining))
+    return Collected(recorded.env, tuple(g.number for g in dropped), tuple(images), freed)
