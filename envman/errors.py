@@ -40,6 +40,8 @@ class ExitCode:
     REF_UNVERIFIED: Final = 24
     GIT_FAILED: Final = 25
     GENERATION_NOT_FOUND: Final = 26
+    LOCK_INVALID: Final = 27
+    LOCK_MISMATCH: Final = 28
 
 
 class EnvmanError(Exception):
@@ -201,3 +203,15 @@ class GenerationNotFound(EnvmanError):
     """No such generation of an environment, or its image was collected."""
 
     exit_code = ExitCode.GENERATION_NOT_FOUND
+
+
+class LockInvalid(EnvmanError):
+    """envman.lock does not parse, or a value in it has the wrong form."""
+
+    exit_code = ExitCode.LOCK_INVALID
+
+
+class LockMismatch(EnvmanError):
+    """The inputs differ from envman.lock, or something it names (a base digest) is not here."""
+
+    exit_code = ExitCode.LOCK_MISMATCH

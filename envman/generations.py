@@ -40,6 +40,7 @@ class Generation:
     create_steps: tuple[CreateStep, ...] = ()
     forward_env: tuple[str, ...] = ()
     layers: tuple[tuple[str, str], ...] = ()
+    address: str = ""
     pinned: bool = False
 
 
@@ -109,6 +110,7 @@ def _generation(data: dict[str, Any]) -> Generation:
         create_steps=steps,
         forward_env=tuple(data["forward_env"]),
         layers=tuple((text, digest) for text, digest in data.get("layers", ())),
+        address=str(data.get("address", "")),
         pinned=bool(data["pinned"]),
     )
 

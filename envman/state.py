@@ -33,6 +33,7 @@ class EnvState:
     forward_env: tuple[str, ...] = ()
     pid_file: str = ""
     podman: str = "podman"
+    address: str = ""  # what `up` was given, so status and rollback find the same profile
     state_version: int = field(default=STATE_VERSION)
 
 

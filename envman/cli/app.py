@@ -13,6 +13,7 @@ from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
 from envman.cli import exports as exports_cli
 from envman.cli import generations as generations_cli
+from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
 from envman.cli.common import JSON_OPTION, context
@@ -142,7 +143,7 @@ def enter(name: Annotated[str, typer.Argument(help="Environment name.")]) -> Non
 @app.command("ls")
 def list_envs(json_out: JSON_OPTION = False) -> None:
     """List the environments envman manages."""
-    from envman.ops.envs import list_envs as do_list
+    from envman.ops.listing import list_envs as do_list
 
     rows = do_list(context())
     if json_out:
@@ -202,6 +203,7 @@ def rm(
 
 exports_cli.register(app)
 generations_cli.register(app)
+lock_cli.register(app)
 
 
 def run_app(argv: list[str]) -> None:

@@ -65,7 +65,16 @@ def _image_info(attrs: Mapping[str, Any]) -> ImageInfo:
         size=int(attrs.get("Size") or 0),
         entrypoint=tuple(entrypoint) if isinstance(entrypoint, list) else None,
         user=str(config.get("User") or ""),
+        digest=_digest(attrs),
     )
+
+
+def _digest(attrs: Mapping[str, Any]) -> str:
+    digest = str(attrs.get("Digest") or "")
+    if digest:
+        return digest
+    repo_digests = attrs.get("RepoDigests") or []
+    return str(repo_digests[0]).rpartition("@")[2] if repo_digests else ""
 
 
 def _container_from_inspect(attrs: Mapping[str, Any]) -> ContainerInfo:

@@ -75,6 +75,7 @@ class ImageInfo:
     size: int = 0
     entrypoint: tuple[str, ...] | None = None
     user: str = ""
+    digest: str = ""  # the manifest digest (sha256:...), when podman knows it
 
 
 @dataclass(frozen=True)

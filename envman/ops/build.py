@@ -51,6 +51,7 @@ class Resolved:
     plan: BuildPlan
     scripts: dict[str, Path]
     revision: Revision | None = None  # the team source and commit it came from, if any
+    files: tuple[Path, ...] = ()  # the profile files read (itself and its includes)
 
     @property
     def provenance(self) -> str:
@@ -94,7 +95,12 @@ class Resolved:
 
 
 def resolve_profile(
-    paths: Paths, config: Config, arg: str, *, host_cas: Mapping[str, bytes] | None = None
+    paths: Paths,
+    config: Config,
+    arg: str,
+    *,
+    host_cas: Mapping[str, bytes] | None = None,
+    source_pins: Mapping[str, str] | None = None,
 ) -> Resolved:
     """Find, resolve and render a profile for this host (its local CAs read unless given).
 
@@ -102,8 +108,9 @@ def resolve_profile(
     includes and hook scripts in that source's checkout only.
     """
     ref, revision = _find(paths, arg)
-    dirs = revision.profile_dirs if revision else tuple(d.path for d in lookup_dirs(paths))
-    profile = Resolver(dirs, paths.cwd).resolve(ref)
+    dirs = revision.profile_dirs if revision else _dirs(paths, source_pins)
+    resolver = Resolver(dirs, paths.cwd)
+    profile = resolver.resolve(ref)
     profile = replace(profile, integration=profile.integration.with_defaults())
     image = config.base_image(profile.image or DEFAULT_IMAGE)
     shared = () if revision else paths.hook_dirs
@@ -112,7 +119,11 @@ def resolve_profile(
     }
     cas = host_ca_certificates() if host_cas is None else host_cas
     plan = _plan(ref, profile, config=config, image=image, script_paths=script_paths, host_cas=cas)
-    return Resolved(ref, profile, image, plan, script_paths, revision)
+    return Resolved(ref, profile, image, plan, script_paths, revision, resolver.files())
+
+
+def _dirs(paths: Paths, pins: Mapping[str, str] | None) -> tuple[Path, ...]:
+    return tuple(d.path for d in lookup_dirs(paths, pins))
 
 
 def _find(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:

@@ -14,7 +14,14 @@ from envman.engine.types import (
     Engine,
     ImageInfo,
 )
-from envman.errors import EnvmanError, EnvNotFound, HookFailed, NameClash, ProfileSchemaError
+from envman.errors import (
+    EnvmanError,
+    EnvNotFound,
+    HookFailed,
+    LockMismatch,
+    NameClash,
+    ProfileSchemaError,
+)
 from envman.generations import (
     CreateStep,
     Generation,
@@ -28,16 +35,16 @@ from envman.ops.build import Resolved, check_build_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
+from envman.ops.listing import MANAGED, OLD_SUFFIX, TEMP_SUFFIX
+from envman.ops.lock import resolve_for_up
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import data_file, hook_argv
 from envman.render.layers import changed_layers, layer_keys
+from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, save_state
 
-MANAGED = {"envman.managed": "1"}
 IMAGE_ID_LABEL = "envman.image-id"
-TEMP_SUFFIX = ".envman-new"
-OLD_SUFFIX = ".envman-old"
 SESSION_ENV = {
     "display": ("DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "XAUTHLOCALHOSTNAME"),
     "audio": ("PULSE_SERVER",),
@@ -80,7 +87,7 @@ def existing_container(engine: Engine, name: str) -> ContainerInfo | None:
 
 def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) -> UpResult:
     """Build when the content changed, (re)create when the spec changed, start when stopped."""
-    resolved = resolve_profile(ctx.paths, ctx.config, arg)
+    resolved = resolve_for_up(ctx, arg)
     if resolved.profile.distrobox.clone:
         raise ProfileSchemaError(
             f"{resolved.profile.origin}: clone: envman builds environments from profiles and "
@@ -108,7 +115,7 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
     else:
         container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
-    made = _generation_of(ctx, resolved, spec, image)
+    made = _generation_of(ctx, resolved, spec, image, _address(ctx, resolved, arg))
     record_state(ctx, made, container)
     if action not in ("up-to-date", "started") or not history.current:
         _new_generation(ctx, engine, history, made)
@@ -289,6 +296,7 @@ def record_state(ctx: Context, made: Generation, container: ContainerInfo) -> No
         forward_env=made.forward_env,
         pid_file=container.pid_file,
         podman=runner.which("podman") or "podman",
+        address=made.address,
     )
     save_state(ctx.paths, state)
 
@@ -327,8 +335,17 @@ def _held(
     )
 
 
+def _address(ctx: Context, resolved: Resolved, arg: str) -> str:
+    """What finds this profile again: its source address, its file, or the name given."""
+    if resolved.revision is not None:
+        return resolved.revision.address(resolved.ref.name)
+    if (ctx.paths.cwd / arg).is_file():
+        return str((ctx.paths.cwd / arg).resolve())
+    return arg
+
+
 def _generation_of(
-    ctx: Context, resolved: Resolved, spec: ContainerSpec, image: ImageInfo
+    ctx: Context, resolved: Resolved, spec: ContainerSpec, image: ImageInfo, address: str
 ) -> Generation:
     """What `up` made, as a generation (numbered when it is kept)."""
     return Generation(
@@ -338,12 +355,13 @@ def _generation_of(
         profile_version=resolved.profile.version or "",
         content_hash=resolved.plan.content_hash,
         created=now(),
-        source=str(resolved.ref),
-        revision="",
+        source=resolved.provenance,
+        revision=resolved.revision.commit if resolved.revision else "",
         spec=spec,
         create_steps=create_steps(ctx, resolved),
         forward_env=forwarded_env(resolved.profile.integration),
         layers=tuple(layer_keys(resolved.plan.containerfile, resolved.plan.files)),
+        address=address,
     )
 
 
@@ -371,35 +389,6 @@ def forwarded_env(integration: Integration) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class EnvRow:
-    """One line of `envman ls`."""
-
-    name: str
-    state: str
-    version: str
-    content_hash: str
-    image: str
-    created: str
-
-
-def list_envs(ctx: Context) -> list[EnvRow]:
-    """Every container envman manages (a label query), by name."""
-    rows = [
-        EnvRow(
-            c.name,
-            c.state,
-            c.labels.get("envman.version", ""),
-            c.labels.get("envman.hash", "")[:12],
-            c.image,
-            c.created,
-        )
-        for c in ctx.engine().containers(MANAGED)
-        if not c.name.endswith((TEMP_SUFFIX, OLD_SUFFIX))
-    ]
-    return sorted(rows, key=lambda r: r.name)
-
-
-@dataclass(frozen=True)
 class Status:
     """The running environment compared with its profile now."""
 
@@ -417,7 +406,14 @@ class Status:
 
 def status(ctx: Context, name: str) -> Status:
     """Whether the environment runs what its profile says today, and if not, why."""
-    resolved = resolve_profile(ctx.paths, ctx.config, name)
+    state = load_state(ctx.paths, name)
+    arg = state.address if state is not None and state.address else name
+    reasons = []
+    try:
+        resolved = resolve_for_up(ctx, arg)
+    except LockMismatch as exc:
+        resolved = resolve_profile(ctx.paths, ctx.config, arg)
+        reasons.append(f"{exc.message}: up refuses to build until the lock is updated")
     container = existing_container(ctx.engine(), resolved.name)
     if container is None:
         return Status(
@@ -430,9 +426,8 @@ def status(ctx: Context, name: str) -> Status:
             resolved.profile.version or "",
             "",
             True,
-            ("not created: run envman up",),
+            ("not created: run envman up", *reasons),
         )
-    reasons = []
     running_hash = container.labels.get("envman.hash", "")
     if running_hash != resolved.plan.content_hash:
         reasons.append("the profile's build content changed: up will rebuild the image")
@@ -440,6 +435,7 @@ def status(ctx: Context, name: str) -> Status:
     spec_hash = dict(_spec(ctx, resolved, image.id if image else "").labels)[SPEC_LABEL]
     if not reasons and container.labels.get(SPEC_LABEL) != spec_hash:
         reasons.append("runtime settings changed: up will recreate the container")
+    reasons.extend(_source_news(ctx, resolved, container))
     history = load_history(ctx.paths, resolved.name)
     if history.held_against:
         reasons.append(
@@ -457,6 +453,28 @@ def status(ctx: Context, name: str) -> Status:
         bool(reasons),
         tuple(reasons),
     )
+
+
+def _source_news(ctx: Context, resolved: Resolved, container: ContainerInfo) -> list[str]:
+    """A team source's newer commit (branch) or newer tags than the running profile's."""
+    revision = resolved.revision
+    if revision is None:
+        return []
+    news = []
+    running = container.labels.get("envman.source.commit", "")
+    if running and running != revision.commit:
+        news.append(
+            f"source {revision.source}: {revision.address(resolved.ref.name)} is at "
+            f"{revision.commit[:12]}, the environment runs {running[:12]}"
+        )
+    if revision.kind == "tag":
+        newer = ref_now(ctx.paths, revision.source, revision.ref).newer_tags
+        if newer:
+            news.append(
+                f"source {revision.source} has newer tags than {revision.ref}: "
+                + ", ".join(newer[:5])
+            )
+    return news
 
 
 def stop(ctx: Context, name: str) -> ContainerInfo:
@@ -524,7 +542,7 @@ class UpPlan:
 
 def plan_up(ctx: Context, arg: str) -> UpPlan:
     """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
-    resolved = resolve_profile(ctx.paths, ctx.config, arg)
+    resolved = resolve_for_up(ctx, arg)
     engine = ctx.engine()
     existing = existing_container(engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)

@@ -7,15 +7,15 @@ from dataclasses import dataclass, replace
 from envman.engine.types import Engine
 from envman.errors import EnvmanError, EnvNotFound, GenerationNotFound
 from envman.generations import Generation, History, load_history, save_history
-from envman.ops.build import resolve_profile
 from envman.ops.context import Context
 from envman.ops.envs import (
-    MANAGED,
     existing_container,
     profile_key,
     record_state,
     replace_container,
 )
+from envman.ops.listing import MANAGED
+from envman.ops.lock import resolve_for_up
 from envman.render.container import SPEC_LABEL
 
 DEFAULT_KEEP = 2
@@ -127,7 +127,7 @@ def _held_key(ctx: Context, name: str, recorded: History) -> str:
     """The profile as up would make it now: up keeps the rollback while this stays the same."""
     newest = max(recorded.generations, key=lambda g: g.number)
     try:
-        return profile_key(ctx, resolve_profile(ctx.paths, ctx.config, name))
+        return profile_key(ctx, resolve_for_up(ctx, newest.address or name))
     except EnvmanError:  # the profile is gone or broken: hold against the newest generation
         return f"{newest.content_hash}:{dict(newest.spec.labels).get(SPEC_LABEL, '')}"
 

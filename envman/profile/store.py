@@ -209,6 +209,10 @@ class Resolver:
                 merged = replace(merged, warnings=(*merged.warnings, note))
         return replace(merged, includes=own.includes)
 
+    def files(self) -> tuple[Path, ...]:
+        """Every profile file read so far (the profile and its includes), sorted."""
+        return tuple(sorted({Path(path) for path, _ in self._raw}))
+
     def _load(self, ref: ProfileRef) -> Profile:
         if ref.key not in self._raw:
             self._raw[ref.key] = load_raw(ref)

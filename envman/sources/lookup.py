@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +49,24 @@ class LookupDir:
     commit: str | None = None
 
 
-def lookup_dirs(paths: Paths) -> tuple[LookupDir, ...]:
-    """./profiles, the user's profiles, each synced source (order added), shipped profiles."""
+def lookup_dirs(paths: Paths, pins: Mapping[str, str] | None = None) -> tuple[LookupDir, ...]:
+    """./profiles, the user's profiles, each synced source (order added), shipped profiles.
+
+    `pins` (source name -> commit, from envman.lock) replaces a source's last sync by that commit.
+    """
     cwd, config, shipped = paths.profile_dirs
     out = [LookupDir(cwd, "cwd"), LookupDir(config, "config")]
     for source in load_sources(paths.sources_file):
         record = read_record(source_dir(paths, source.name))
         if record is None:
+            continue
+        if pins and source.name in pins:
+            pinned = open_revision(paths, source, pins[source.name])
+            out.append(
+                LookupDir(
+                    pinned.tree / "profiles", "source", source.name, record.ref, pinned.commit
+                )
+            )
             continue
         tree = source_dir(paths, source.name).tree(record.commit)
         if tree.is_dir():
@@ -65,7 +77,7 @@ def lookup_dirs(paths: Paths) -> tuple[LookupDir, ...]:
     return tuple(out)
 
 
-def _synced(paths: Paths, source: Source) -> SyncRecord:
+def synced_record(paths: Paths, source: Source) -> SyncRecord:
     record = read_record(source_dir(paths, source.name))
     if record is None:
         raise SourceNotFound(
@@ -79,7 +91,7 @@ def open_revision(paths: Paths, source: Source, ref: str | None) -> Revision:
     """Resolve `ref` (default: the source's ref) in the last sync, offline; verify; check out."""
     directory = source_dir(paths, source.name)
     with locked(directory, exclusive=False):
-        record = _synced(paths, source)
+        record = synced_record(paths, source)
         mirror = directory.mirror(record.mirror)
         resolved = git.resolve_ref(mirror, ref or record.ref, source.name)
         signer = trust.verify(mirror, resolved, source.name) if source.verify else ""
@@ -115,5 +127,5 @@ def revision_for_file(paths: Paths, ref: ProfileRef) -> Revision | None:
         return None
     name, commit = parts[0], parts[2]
     source = find_source(load_sources(paths.sources_file), name)
-    record = _synced(paths, source)
+    record = synced_record(paths, source)
     return open_revision(paths, source, None if commit == record.commit else commit)

@@ -1,0 +1,156 @@
+"""envman.lock on real podman and git: pinned base digest and source commit, outdated, update."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from envman.errors import ExitCode
+from tests.integration.envman_cli import PROFILE_IMAGE, Envman, make_envman, podman, unique
+
+pytestmark = pytest.mark.podman
+
+BASE = """\
+envman: 1
+name: base
+hooks:
+  - run: [sh, -c, "echo {marker} > /etc/team-marker"]
+"""
+
+APP = """\
+envman: 1
+name: {name}
+image: {image}
+include: [base]
+hooks:
+  - run: [sh, -c, "echo {marker} > /etc/app-marker"]
+"""
+
+
+def git(*args: str, cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+class Team:
+    """A team's profile repository: a bare 'remote' and a clone to push from."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.env = env
+        self.remote = root / "team.git"
+        self.work = root / "team-work"
+        git("init", "--quiet", "--bare", str(self.remote), cwd=root, env=env)
+        git("clone", "--quiet", str(self.remote), str(self.work), cwd=root, env=env)
+
+    def publish(self, marker: str) -> str:
+        path = self.work / "profiles" / "base.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(BASE.format(marker=marker))
+        git("add", "--all", cwd=self.work, env=self.env)
+        git("commit", "--quiet", "-m", marker, cwd=self.work, env=self.env)
+        git("push", "--quiet", "origin", "HEAD", cwd=self.work, env=self.env)
+        return git("rev-parse", "HEAD", cwd=self.work, env=self.env)
+
+
+@pytest.fixture
+def envman(tmp_path: Path) -> Envman:
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\tname = Team\n\temail = team@example.org\n")
+    return make_envman(
+        tmp_path,
+        user_env={"XDG_DATA_HOME": str(tmp_path / "data"), "GIT_CONFIG_GLOBAL": str(gitconfig)},
+    )
+
+
+@pytest.fixture
+def name(envman: Envman) -> Iterator[str]:
+    env_name = unique("locked")
+    yield env_name
+    envman.run("rm", "--yes", env_name)
+
+
+def marker(envman: Envman, name: str, which: str) -> str:
+    out = envman.run("run", name, "--", "cat", f"/etc/{which}-marker", check=True).stdout
+    return out.strip()
+
+
+def test_lock_pins_base_and_source_until_update(envman: Envman, name: str) -> None:
+    team = Team(envman.root, envman.env)
+    first = team.publish("team-1")
+    envman.run("source", "add", "team", str(team.remote), check=True)
+    envman.write_profile(name, APP.format(name=name, image=PROFILE_IMAGE, marker="app-1"))
+
+    envman.run("lock", check=True)
+    lock_path = envman.work / "profiles" / "envman.lock"
+    text = lock_path.read_text()
+    assert f"commit: {first}" in text and "team:profiles/base.yaml" in text
+    assert f"{name}.yaml:" in text and re.search(r"digest: sha256:[0-9a-f]{64}", text)
+    envman.run("lock", name, check=True)
+    assert lock_path.read_text() == text, "the lock must be deterministic"
+
+    envman.run("up", name, check=True)
+    assert marker(envman, name, "team") == "team-1"
+    base = podman("inspect", name, "--format", '{{index .Config.Labels "envman.base"}}').stdout
+    assert re.match(r"localhost/debian@sha256:[0-9a-f]{64}", base.strip())
+
+    team.publish("team-2")
+    envman.run("source", "sync", "team", check=True)
+    assert "up-to-date" in envman.run("up", name, check=True).stdout
+    assert marker(envman, name, "team") == "team-1"
+    rows = json.loads(envman.run("outdated", "--json", check=True).stdout)
+    assert any(r["input"].startswith("source team@") and r["note"] == "moved" for r in rows)
+
+    envman.run("update", name, check=True)
+    assert "rebuilt" in envman.run("up", name, check=True).stdout
+    assert marker(envman, name, "team") == "team-2"
+    assert envman.run("outdated", check=True).stdout.strip() == "everything is as locked"
+
+    envman.write_profile(name, APP.format(name=name, image=PROFILE_IMAGE, marker="app-2"))
+    refused = envman.run("up", name)
+    assert refused.returncode == ExitCode.LOCK_MISMATCH
+    assert f"{name}.yaml changed since the lock was written" in refused.stderr
+    assert "envman update" in refused.stderr and "Traceback" not in refused.stderr
+    assert "up refuses to build" in envman.run("status", name, check=True).stdout
+    assert marker(envman, name, "app") == "app-1"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("envman-lock: 1\nprofiles: [\n", "envman.lock:3: expected the node content"),
+        ("envman-lock: 1\nprofiles: {}\nextra: 1\n", "envman.lock:3: extra: unknown key"),
+        ("envman-lock: 2\nprofiles: {}\n", "envman-lock: must be 1"),
+        (
+            "envman-lock: 1\nprofiles:\n  x:\n    content_hash: nothex\n",
+            "envman.lock:4: profiles.x.content_hash: 'nothex' is not a sha256",
+        ),
+    ],
+)
+def test_malformed_locks_are_clear_errors(envman: Envman, text: str, expected: str) -> None:
+    envman.write_profile("lockbad", f"envman: 1\nname: lockbad\nimage: {PROFILE_IMAGE}\n")
+    (envman.work / "profiles" / "envman.lock").write_text(text)
+    result = envman.run("up", "lockbad")
+    assert result.returncode == ExitCode.LOCK_INVALID, result.stderr
+    assert expected in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_lock_naming_a_missing_digest_is_refused(envman: Envman) -> None:
+    app = "lockmissing"
+    profile = f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\n"
+    envman.write_profile(app, profile)
+    envman.run("lock", app, check=True)
+    lock_path = envman.work / "profiles" / "envman.lock"
+    text = re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, lock_path.read_text())
+    lock_path.write_text(text)
+    result = envman.run("up", app)
+    assert result.returncode == ExitCode.LOCK_MISMATCH
+    assert f"the locked base image localhost/debian@sha256:{'0' * 64} is not here" in result.stderr
+    assert envman.run("ls", "--json", check=True).stdout.count(app) == 0
