@@ -1,16 +1,21 @@
-"""`envman profile`: list, show, validate, lint, import and export profiles."""
+"""`envman profile`: list, show, explain, diff, validate, lint, import and export profiles."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from envman.cli.common import JSON_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 from envman.errors import LintFailed
+
+if TYPE_CHECKING:
+    from envman.ops.profile_diff import ProfileDiff
+    from envman.ops.profiles import ExplainRow
+    from envman.profile.diff import Change
 
 app = typer.Typer(
     help="Work with profiles (envman YAML, distrobox ini, toolbx Containerfile).",
@@ -70,6 +75,87 @@ def show(
     say(f"# content hash: {shown.content_hash}")
     say(f"# image: {shown.image_tag} (base {shown.base_image})")
     sys.stdout.write(yaml.safe_dump(shown.profile, sort_keys=False, default_flow_style=False))
+
+
+@app.command()
+def explain(profile: PROFILE, json_out: JSON_OPTION = False) -> None:
+    """Show where every resolved value comes from: file, line and source revision."""
+    from envman.ops.profiles import explain as do_explain
+
+    explained = do_explain(context(), profile)
+    for warning in explained.warnings:
+        note(f"warning: {warning}")
+    if json_out:
+        emit_json(explained)
+        return
+    rows = [(_list_key(row.key, row.value), row.value, _written_at(row)) for row in explained.rows]
+    sys.stdout.write(table(rows, ("KEY", "VALUE", "FROM")))
+
+
+def _list_key(key: str, value: str) -> str:
+    """`packages[git]` is shown as `packages`: the value column already says `git`."""
+    return key.removesuffix(f"[{value}]")
+
+
+def _written_at(row: ExplainRow) -> str:
+    if not row.file:
+        return "(default)"
+    where = f"{row.file}:{row.line}" if row.line else row.file
+    return f"{where} @ {row.revision} (commit {row.commit[:12]})" if row.revision else where
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="A profile: name, path or SOURCE/PROFILE@REF.")],
+    new: Annotated[
+        str,
+        typer.Argument(help="The other profile; after SOURCE/PROFILE@REF also just REF or @REF."),
+    ],
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit with 1 when the profiles differ.")
+    ] = False,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Show what changed between two versions of a profile, and whether it means a rebuild."""
+    from envman.ops.profile_diff import diff as do_diff
+
+    result = do_diff(context(), old, new)
+    if json_out:
+        emit_json(result)
+    else:
+        sys.stdout.write(_diff_text(result))
+    if exit_code and not result.identical:
+        raise typer.Exit(1)
+
+
+ACTIONS = {
+    "rebuild": "rebuild: the build content differs (a new image, then a new container)",
+    "recreate": "recreate: the same image, but the container's runtime settings differ",
+    "none": "nothing to do: an environment built from one is up to date with the other",
+}
+MARKS = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _diff_text(result: ProfileDiff) -> str:
+    lines = [
+        f"--- {result.old.source}  content {result.old.content_hash[:12]}",
+        f"+++ {result.new.source}  content {result.new.content_hash[:12]}",
+    ]
+    lines += [_change_line(change) for change in result.changes]
+    lines += [f"{MARKS[f.kind]} build file: {f.key}" for f in result.files]
+    if result.identical:
+        lines.append("no differences")
+    lines.append(ACTIONS[result.action])
+    return "\n".join(lines) + "\n"
+
+
+def _change_line(change: Change) -> str:
+    from envman.profile.locations import value_text
+
+    if change.kind == "changed":
+        return f"~ {change.key}: {value_text(change.old)} -> {value_text(change.new)}"
+    value = change.new if change.kind == "added" else change.old
+    return f"{MARKS[change.kind]} {change.key}: {value_text(value)}"
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Profile operations: list, show, validate, import and export between the three formats."""
+"""Profile operations: list, show, explain, validate, import and export between the formats."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Any
 
 from envman.errors import Aborted, EnvmanError, ProfileSchemaError
 from envman.host.files import write_atomic
-from envman.ops.build import resolve_profile
+from envman.ops.build import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
-from envman.profile.model import Origin, Profile
+from envman.profile.locations import flatten, value_text
+from envman.profile.model import DEFAULT_IMAGE, Origin, Profile
 from envman.profile.store import format_of, list_profiles, load_raw, name_of, refs_in_file
 from envman.profile.yaml_format import profile_to_data, write_yaml_profile
 from envman.sources.lookup import lookup_dirs
@@ -77,6 +78,66 @@ def show(ctx: Context, arg: str) -> Shown:
         containerfile=resolved.plan.containerfile,
         warnings=resolved.profile.warnings,
     )
+
+
+@dataclass(frozen=True)
+class ExplainRow:
+    """One resolved value and where it was written; no file means a default."""
+
+    key: str
+    value: str
+    file: str = ""
+    line: int = 0
+    revision: str = ""  # SOURCE/PROFILE@REF when the profile came from a team source
+    commit: str = ""
+
+
+@dataclass(frozen=True)
+class Explained:
+    """Every value of a resolved profile with its file, line and source revision."""
+
+    name: str
+    source: str
+    content_hash: str
+    rows: tuple[ExplainRow, ...]
+    warnings: tuple[str, ...]
+
+
+def explain(ctx: Context, arg: str) -> Explained:
+    """Where each resolved value comes from: includes merged, defaults marked as such."""
+    resolved = resolve_profile(ctx.paths, ctx.config, arg)
+    profile = resolved.profile
+    data = profile_to_data(replace(profile, includes=(), image=profile.image or DEFAULT_IMAGE))
+    rows = tuple(
+        _explain_row(resolved, key, value) for key, value, _ in flatten(data) if key != "envman"
+    )
+    return Explained(
+        resolved.name, resolved.provenance, resolved.plan.content_hash, rows, profile.warnings
+    )
+
+
+def _explain_row(resolved: Resolved, key: str, value: Any) -> ExplainRow:
+    origin = resolved.profile.locations.get(key)
+    if origin is None:
+        return ExplainRow(key, value_text(value))
+    revision = resolved.revision
+    if revision is None:
+        return ExplainRow(key, value_text(value), origin.file, origin.line)
+    return ExplainRow(
+        key,
+        value_text(value),
+        _inside_tree(origin.file, revision.tree),
+        origin.line,
+        revision.address(resolved.ref.name),
+        revision.commit,
+    )
+
+
+def _inside_tree(file: str, tree: Path) -> str:
+    """A source's file by its path in the repository, not in envman's checkout of it."""
+    path = Path(file).resolve()
+    root = tree.resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else file
 
 
 @dataclass(frozen=True)

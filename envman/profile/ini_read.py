@@ -42,6 +42,23 @@ HOME_PREFIXES = ("${HOME}", "$HOME", "~")
 SHELL_CHARS = "\"'\\&|<>()"
 FLAG_ARGS = {"--env": "env", "-e": "env", "--volume": "volume", "-v": "volume"}
 READ_HOOK_WHENS = ("build", "start")
+LOCATION_KEYS = {
+    "image": "image",
+    "hostname": "hostname",
+    "home": "integration.home",
+    "exported_bins_path": "exports.bins_path",
+    "clone": "distrobox.clone",
+    **{key: f"distrobox.{key}" for key in ("entry", "start_now", "pull", "replace")},
+    **{key: f"integration.{key}" for key in ("init", "nvidia", "root")},
+    **{f"unshare_{option}": f"integration.unshare[{option}]" for option in UNSHARE_OPTIONS},
+}
+LIST_LOCATIONS = {
+    "packages": "packages",
+    "volumes": "volumes",
+    "apps": "exports.apps",
+    "bins": "exports.bins",
+    "includes": "include",
+}
 
 
 @dataclass(frozen=True)
@@ -351,6 +368,7 @@ class SectionReader:
         self.env: list[tuple[str, str]] = []
         self.hook_lines: dict[str, list[Value]] = {k: [] for k in HOOK_STAGES}
         self.warnings: list[str] = []
+        self.locations: dict[str, Origin] = {"name": section.origin}
 
     def warn(self, val: Value, message: str) -> None:
         """A warning located at the line of `val`."""
@@ -370,6 +388,7 @@ class SectionReader:
         check_literal(val)
         if val.key in SCALAR_KEYS or val.key in BOOL_KEYS:
             self.once(val)
+            self.locations[LOCATION_KEYS[val.key]] = val.origin
         if val.key in SCALAR_KEYS:
             self.scalar(val)
         elif val.key in BOOL_KEYS:
@@ -450,6 +469,14 @@ class SectionReader:
             "('Illegal number'); write true or false",
         )
 
+    def add(self, target: str, item: str, origin: Origin) -> None:
+        """Append to a list, remembering where each item was first written."""
+        if target == "podman_args":
+            self.locations[f"podman_args[{len(self.lists[target])}]"] = origin
+        else:
+            self.locations.setdefault(f"{LIST_LOCATIONS[target]}[{item}]", origin)
+        self.lists[target].append(item)
+
     def words(self, val: Value) -> None:
         """The whitespace-split list keys."""
         checks = {
@@ -461,7 +488,7 @@ class SectionReader:
         }
         target, check = checks[val.key]
         for word in val.text.split():
-            self.lists[target].append(check(word, val.origin, val.key))
+            self.add(target, check(word, val.origin, val.key), val.origin)
             if val.key in HOME_KEYS:
                 self.home_notes(val, word)
         if val.key == "volumes":
@@ -469,7 +496,7 @@ class SectionReader:
 
     def include(self, val: Value) -> None:
         """include=NAME, repeatable; the store resolves it."""
-        self.lists["includes"].append(v.check_name(val.text, val.origin, val.key))
+        self.add("includes", v.check_name(val.text, val.origin, val.key), val.origin)
         if val.text not in self.names:
             self.warn(
                 val,
@@ -484,16 +511,18 @@ class SectionReader:
         while i < len(tokens):
             flag, arg, i = _flag_at(tokens, i, val)
             if flag is None:
-                self.lists["podman_args"].append(arg)
+                self.add("podman_args", arg, val.origin)
             elif FLAG_ARGS[flag] == "volume":
-                self.lists["volumes"].append(v.check_volume(arg, val.origin, val.key))
+                self.add("volumes", v.check_volume(arg, val.origin, val.key), val.origin)
             elif "=" in arg:
                 name, _, value = arg.partition("=")
                 v.check_env_key(name, val.origin, val.key)
                 self.env.append((name, v.check_text(value, val.origin, val.key)))
+                self.locations[f"env.{name}"] = val.origin
             else:
                 # `--env NAME` copies the host's value: podman's meaning, kept as a podman arg
-                self.lists["podman_args"].extend((flag, arg))
+                self.add("podman_args", flag, val.origin)
+                self.add("podman_args", arg, val.origin)
 
     def hooks(self) -> list[Hook]:
         """Hook lines chained as distrobox does: a line ending in ';' or '&&' continues."""
@@ -548,6 +577,9 @@ class SectionReader:
         """The Profile from everything read."""
         s, b, lists = self.scalars, self.bools, self.lists
         hooks = self.hooks()
+        for i, hook in enumerate(hooks):
+            if hook.origin is not None:
+                self.locations[f"hooks[{i}]"] = hook.origin
         custom_home = s.get("home")
         return Profile(
             name=self.section.name,
@@ -580,6 +612,7 @@ class SectionReader:
             ),
             format="ini",
             warnings=tuple(self.warnings),
+            locations=self.locations,
         )
 
 

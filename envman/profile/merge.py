@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TypeVar
 
-from envman.profile.model import DistroboxCompat, Exports, Integration, Profile
+from envman.profile.locations import merge_locations
+from envman.profile.model import DistroboxCompat, Exports, Integration, Origin, Profile
 
 T = TypeVar("T")
 
@@ -47,7 +48,22 @@ def merge(base: Profile, own: Profile) -> Profile:
         podman_args=base.podman_args + own.podman_args,
         distrobox=_merge_distrobox(base.distrobox, own.distrobox),
         warnings=base.warnings + own.warnings,
+        locations=_locations(base, own),
     )
+
+
+def _locations(base: Profile, own: Profile) -> dict[str, Origin]:
+    lengths = {
+        "build.steps": len(base.build_steps),
+        "podman_args": len(base.podman_args),
+        "hooks": len(base.hooks),
+    }
+    merged = merge_locations(base.locations, own.locations, lengths)
+    # A custom home from base is what `integration.home` shows even when own sets home: true.
+    home = base.locations.get("integration.home")
+    if own.integration.custom_home is None and base.integration.custom_home and home:
+        merged["integration.home"] = home
+    return merged
 
 
 def _merge_exports(base: Exports, own: Exports) -> Exports:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
@@ -139,6 +140,7 @@ class Profile:
     distrobox: DistroboxCompat = DistroboxCompat()
     format: Literal["yaml", "ini", "containerfile"] = "yaml"
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    locations: Mapping[str, Origin] = field(default_factory=dict, compare=False)
 
     @property
     def env_map(self) -> dict[str, str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import yaml
 
 from envman.profile import validate as v
-from envman.profile.located import load_yaml
+from envman.profile.located import Located, load_yaml
+from envman.profile.locations import flatten
 from envman.profile.model import (
     HOOK_STAGES,
     HOOK_USERS,
@@ -67,7 +69,7 @@ def read_yaml_profile(text: str, file: str, default_name: str) -> Profile:
     name = r.string(("name",), v.check_name) or v.check_name(default_name, Origin(file, 1))
     build = r.mapping(("build",), ("containerfile", "steps"))
     del build
-    return Profile(
+    profile = Profile(
         name=name,
         origin=Origin(file, 1),
         version=r.string(("version",), v.check_text),
@@ -87,6 +89,16 @@ def read_yaml_profile(text: str, file: str, default_name: str) -> Profile:
         distrobox=_distrobox(r),
         format="yaml",
     )
+    return replace(profile, locations=_locations(profile, r.doc))
+
+
+def _locations(p: Profile, doc: Located) -> dict[str, Origin]:
+    """The file:line of every value: profile_to_data has the document's own layout."""
+    locations = {"name": Origin(doc.file, doc.lines.get(("name",), 0))}
+    for key, _, path in flatten(profile_to_data(p)):
+        if key not in ("envman", "name"):
+            locations.setdefault(key, Origin(doc.file, doc.line(path)))
+    return locations
 
 
 def _check_schema_version(r: Reader) -> None:
