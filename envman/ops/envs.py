@@ -37,7 +37,7 @@ from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
 from envman.ops.listing import MANAGED, OLD_SUFFIX, TEMP_SUFFIX
 from envman.ops.lock import resolve_for_up
-from envman.profile.model import Integration
+from envman.profile.model import Hook, Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import data_file, hook_argv
 from envman.render.layers import changed_layers, layer_keys
@@ -138,7 +138,7 @@ def _build(
     ctx: Context, engine: Engine, resolved: Resolved, *, no_cache: bool, pull: bool
 ) -> ImageInfo:
     check_build_hooks(resolved.profile.hooks)
-    _run_host_hooks(ctx, resolved)
+    run_host_hooks(ctx, resolved)
     ctx.notify(f"building {resolved.tag} from {resolved.ref} (base {resolved.base_image})")
     request = BuildRequest(
         containerfile=resolved.plan.containerfile,
@@ -151,10 +151,11 @@ def _build(
     return engine.build(request, ctx.log)
 
 
-def _run_host_hooks(ctx: Context, resolved: Resolved) -> None:
+def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
     for hook in resolved.profile.hooks:
         if hook.when != "host":
             continue
+        _refuse_unverified_host_hook(resolved, hook)
         argv = hook_argv(hook)
         if hook.script is not None:
             argv = [str(resolved.scripts[hook.script]), *hook.args]
@@ -167,6 +168,18 @@ def _run_host_hooks(ctx: Context, resolved: Resolved) -> None:
                 f"{hook.origin}: host hook exited with status {result.returncode}",
                 "nothing was built; fix the hook and run up again",
             )
+
+
+def _refuse_unverified_host_hook(resolved: Resolved, hook: Hook) -> None:
+    """Host hooks run on the user's machine: from a team source only when its refs are signed."""
+    revision = resolved.revision
+    if revision is not None and not revision.signer:
+        raise HookFailed(
+            f"{hook.origin}: a host hook of source '{revision.source}' would run on this machine, "
+            "and the source's refs are not verified",
+            "add the source with --verify (signed tags or commits), or copy the profile to "
+            "./profiles after reviewing it; nothing was built",
+        )
 
 
 def _spec(ctx: Context, resolved: Resolved, image_id: str) -> ContainerSpec:

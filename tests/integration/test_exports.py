@@ -168,6 +168,12 @@ def test_cli_export_hostile_names_clashes_changed_files_and_gc(
     assert (bins / "xterm").read_text() == "#!/bin/sh\necho mine\n"
     (bins / "xterm").unlink()
     envman.run("export", name, "--bin", "/usr/bin/xterm", "--bins-path", str(bins), check=True)
+    shadowing = envman.run("export", name, "--bin", "/usr/bin/true", "--bins-path", str(bins))
+    assert (
+        shadowing.returncode == 0 and "/true has the same name as the wrapper" in shadowing.stderr
+    )
+    envman.run("unexport", name, "--bin", "/usr/bin/true", check=True)
+    assert not (bins / "true").exists()
 
     # A launcher the user changed is kept and reported; the rest goes.
     launcher.write_text(launcher.read_text() + "# my change\n")
