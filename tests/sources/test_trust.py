@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +16,7 @@ from envman.ops.context import Context
 from envman.sources.layout import read_record
 from envman.sources.registry import load_sources
 from envman.sources.sync import source_dir
-from tests.sources.conftest import Keys, TeamRepo
+from tests.sources.conftest import Keys, TeamRepo, need, sh
 
 
 def resolved(ctx: Context, arg: str) -> Resolved:
@@ -109,3 +112,54 @@ def test_a_force_push_to_an_unsigned_commit_keeps_the_last_verified_sync(
     assert read_record(source_dir(ctx.paths, "team")) == record
     assert record is not None and record.commit == good
     assert resolved(ctx, "team/tool").profile.packages == ("two",)  # still the verified one
+
+
+def stop_agents(*homes: Path) -> None:
+    """gpg starts an agent per keyring; the test's must not outlive it."""
+    for home in homes:
+        subprocess.run(
+            ["gpgconf", "--kill", "gpg-agent"],
+            env={**os.environ, "GNUPGHOME": str(home)},
+            check=False,
+            capture_output=True,
+        )
+
+
+def test_gpg_signed_tags_verify_against_the_users_keyring(
+    ctx: Context,
+    make_repo: Callable[[str], TeamRepo],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    need("gpg")
+    gnupg = tmp_path / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(gnupg))
+    request.addfinalizer(lambda: stop_agents(gnupg, tmp_path / "other-gnupg"))
+    identity = "Team GPG <gpg@example.com>"
+    sh(
+        "gpg",
+        "--batch",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        identity,
+        "ed25519",
+        "sign",
+        "never",
+    )
+    repo = make_repo("team")
+    repo.write("profiles/tool.yaml", "envman: 1\npackages: [gpg]\n")
+    repo.commit("first")
+    for setting in (("gpg.format", "openpgp"), ("user.signingkey", "gpg@example.com")):
+        repo.git("config", *setting)
+    repo.tag("v1", sign=True)
+    ops.add(ctx, "team", str(repo.remote), ref="v1", verify=True)
+    tool = resolved(ctx, "team/tool@v1")
+    assert tool.revision is not None and tool.revision.signer == identity
+    # A keyring without the signer's key: the same tag is refused, naming the reason.
+    other = tmp_path / "other-gnupg"
+    other.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(other))
+    assert "it is signed by a key you have not marked as trusted" in refused(ctx, "team/tool@v1")
