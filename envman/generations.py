@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from envman.engine.types import ContainerSpec, Mount
-from envman.errors import StateCorrupt
-from envman.host.files import remove_file, write_atomic
+from envman.host.files import remove_file
+from envman.host.json_state import read_record, write_record
 from envman.paths import Paths
 
 HISTORY_VERSION = 1
@@ -76,21 +76,16 @@ def history_file(paths: Paths, env: str) -> Path:
 def load_history(paths: Paths, env: str) -> History:
     """The generations of an environment (none yet when there is no file)."""
     path = history_file(paths, env)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return History(env)
-    except (OSError, ValueError) as exc:
-        raise StateCorrupt(f"{path}: {exc}", "the generation history is damaged") from None
-    try:
-        if data.get("version", 0) > HISTORY_VERSION:
-            raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
+    found = read_record(path, HISTORY_VERSION, "the generation history", _history(env))
+    return found if found is not None else History(env)
+
+
+def _history(env: str) -> Callable[[dict[str, Any]], History]:
+    def decode(data: dict[str, Any]) -> History:
         gens = tuple(_generation(g) for g in data["generations"])
         return History(env, gens, int(data["current"]), str(data.get("held_against", "")))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise StateCorrupt(
-            f"{path}: unexpected content ({exc})", "the generation history is damaged"
-        ) from None
+
+    return decode
 
 
 def _generation(data: dict[str, Any]) -> Generation:
@@ -133,15 +128,12 @@ def spec_from_data(data: dict[str, Any]) -> ContainerSpec:
 def save_history(paths: Paths, history: History) -> None:
     """Write the history atomically."""
     body = {
-        "version": HISTORY_VERSION,
         "env": history.env,
         "current": history.current,
         "held_against": history.held_against,
         "generations": [asdict(g) for g in history.generations],
     }
-    write_atomic(
-        history_file(paths, history.env), json.dumps(body, indent=2, sort_keys=True) + "\n"
-    )
+    write_record(history_file(paths, history.env), HISTORY_VERSION, body)
 
 
 def forget_history(paths: Paths, env: str) -> list[Path]:

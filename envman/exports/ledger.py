@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from envman.errors import StateCorrupt
-from envman.host.files import remove_file, write_atomic
+from envman.host.files import remove_file
+from envman.host.json_state import read_record, write_record
 from envman.paths import Paths
 
 LEDGER_VERSION = 1
@@ -85,22 +84,13 @@ def ledger_envs(paths: Paths) -> list[str]:
 def load_ledger(paths: Paths, env: str) -> Ledger:
     """The ledger of an environment (empty when there is none)."""
     path = ledger_file(paths, env)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Ledger(env)
-    except (OSError, ValueError) as exc:
-        raise StateCorrupt(
-            f"{path}: {exc}", "the export ledger is damaged; fix or move it"
-        ) from None
-    try:
-        if data.get("version", 0) > LEDGER_VERSION:
-            raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
-        return Ledger(env, tuple(_record(e) for e in data["exports"]))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise StateCorrupt(
-            f"{path}: unexpected content ({exc})", "the export ledger is damaged; fix or move it"
-        ) from None
+    found = read_record(
+        path,
+        LEDGER_VERSION,
+        "the export ledger",
+        lambda data: Ledger(env, tuple(_record(e) for e in data["exports"])),
+    )
+    return found if found is not None else Ledger(env)
 
 
 def _record(data: dict[str, Any]) -> ExportRecord:
@@ -114,12 +104,8 @@ def save_ledger(paths: Paths, ledger: Ledger) -> None:
     if not ledger.exports:
         remove_file(path)
         return
-    body = {
-        "version": LEDGER_VERSION,
-        "env": ledger.env,
-        "exports": [asdict(e) for e in ledger.exports],
-    }
-    write_atomic(path, json.dumps(body, indent=2, sort_keys=True) + "\n", mode=0o600)
+    body = {"env": ledger.env, "exports": [asdict(e) for e in ledger.exports]}
+    write_record(path, LEDGER_VERSION, body, mode=0o600)
 
 
 def checksum(data: bytes) -> str:
