@@ -96,7 +96,7 @@ def gc(
         numbers = ", ".join(map(str, result.generations))
         say(
             f"{result.name}: removed generation(s) {numbers}, {len(result.images)} image(s), "
-            f"{result.freed_bytes / 1e6:.1f} MB freed"
+            f"up to {result.freed_bytes / 1e6:.1f} MB freed (layers shared with kept images stay)"
         )
     for removed in exports:
         say(f"{removed.env}: removed {len(removed.removed)} exported file(s)")
