@@ -73,10 +73,6 @@ class DesktopFile:
     head: list[str]
     groups: list[Group]
 
-    def group(self, name: str) -> Group | None:
-        """A group by name."""
-        return next((g for g in self.groups if g.name == name), None)
-
     @property
     def main(self) -> Group:
         """The [Desktop Entry] group (parse() guarantees it is there and first)."""
