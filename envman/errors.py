@@ -42,6 +42,7 @@ class ExitCode:
     GENERATION_NOT_FOUND: Final = 26
     LOCK_INVALID: Final = 27
     LOCK_MISMATCH: Final = 28
+    BUSY: Final = 29
 
 
 class EnvmanError(Exception):
@@ -215,3 +216,9 @@ class LockMismatch(EnvmanError):
     """The inputs differ from envman.lock, or something it names (a base digest) is not here."""
 
     exit_code = ExitCode.LOCK_MISMATCH
+
+
+class Busy(EnvmanError):
+    """Another envman is changing the same environment or the sources; nothing was done."""
+
+    exit_code = ExitCode.BUSY
