@@ -222,3 +222,9 @@ class Busy(EnvmanError):
     """Another envman is changing the same environment or the sources; nothing was done."""
 
     exit_code = ExitCode.BUSY
+
+
+class WriteFailed(EnvmanError):
+    """envman could not write one of its files (a full disk, a read-only directory)."""
+
+    exit_code = ExitCode.STATE_CORRUPT

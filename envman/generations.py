@@ -125,15 +125,24 @@ def spec_from_data(data: dict[str, Any]) -> ContainerSpec:
     return ContainerSpec(**values)
 
 
-def save_history(paths: Paths, history: History) -> None:
-    """Write the history atomically."""
-    body = {
+def history_to_data(history: History) -> dict[str, Any]:
+    """The JSON form of a history (also kept in the swap journal)."""
+    return {
         "env": history.env,
         "current": history.current,
         "held_against": history.held_against,
         "generations": [asdict(g) for g in history.generations],
     }
-    write_record(history_file(paths, history.env), HISTORY_VERSION, body)
+
+
+def history_from_data(env: str, data: dict[str, Any]) -> History:
+    """A history back from its JSON form."""
+    return _history(env)(data)
+
+
+def save_history(paths: Paths, history: History) -> None:
+    """Write the history atomically."""
+    write_record(history_file(paths, history.env), HISTORY_VERSION, history_to_data(history))
 
 
 def forget_history(paths: Paths, env: str) -> list[Path]:

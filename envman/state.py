@@ -60,16 +60,21 @@ def load_state(paths: Paths, name: str) -> EnvState | None:
         ) from None
     if data.get("state_version", 0) > STATE_VERSION:
         raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
-    known = {f.name for f in fields(EnvState)}
     try:
-        values: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
-        }
-        return EnvState(**values)
+        return state_from_data(data)
     except TypeError as exc:
         raise StateCorrupt(
             f"{path}: {exc}", f"remove it and run `envman up {name}` again"
         ) from None
+
+
+def state_from_data(data: dict[str, Any]) -> EnvState:
+    """An EnvState back from its JSON form (unknown keys ignored, lists become tuples)."""
+    known = {f.name for f in fields(EnvState)}
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
+    }
+    return EnvState(**values)
 
 
 def save_state(paths: Paths, state: EnvState) -> None:

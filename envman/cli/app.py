@@ -16,7 +16,7 @@ from envman.cli import generations as generations_cli
 from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
-from envman.cli.common import JSON_OPTION, context
+from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 from envman.errors import Aborted, EnvmanError, ExitCode
 
@@ -60,6 +60,7 @@ def up(
         bool, typer.Option("--dry-run", help="Say what up would do (layers, settings); do nothing.")
     ] = False,
     json_out: JSON_OPTION = False,
+    wait: WAIT_OPTION = False,
 ) -> None:
     """Build if the profile changed, create or recreate the container if needed, start it."""
     from envman.ops.envs import up as do_up
@@ -67,7 +68,7 @@ def up(
     if dry_run:
         _dry_run(name, json_out)
         return
-    result = do_up(context(), name, pull=pull)
+    result = do_up(context(wait=wait), name, pull=pull)
     for warning in result.warnings:
         note(f"warning: {warning}")
     if json_out:
@@ -107,11 +108,12 @@ def rebuild(
     name: NAME,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
     json_out: JSON_OPTION = False,
+    wait: WAIT_OPTION = False,
 ) -> None:
     """Rebuild the image without the layer cache, then recreate the container."""
     from envman.ops.envs import up as do_up
 
-    result = do_up(context(), name, no_cache=True, pull=pull)
+    result = do_up(context(wait=wait), name, no_cache=True, pull=pull)
     if json_out:
         emit_json(result)
         return
@@ -182,9 +184,19 @@ def stop(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None
 def rm(
     name: Annotated[str, typer.Argument(help="Environment name.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    force_state: Annotated[
+        bool,
+        typer.Option(
+            "--force-state", help="Go on past damaged envman records (they are deleted unread)."
+        ),
+    ] = False,
     json_out: JSON_OPTION = False,
+    wait: WAIT_OPTION = False,
 ) -> None:
-    """Remove an environment: its container, its images and envman's records (not your home)."""
+    """Remove an environment: its container, its images and envman's records (not your home).
+
+    An image that another container still uses is kept, with a warning naming the container.
+    """
     from envman.ops.envs import rm as do_rm
 
     if not yes:
@@ -192,7 +204,9 @@ def rm(
             raise Aborted(f"not removing {name} without confirmation", "pass --yes")
         if not typer.confirm(f"Remove environment {name}, its container and images?"):
             raise Aborted("nothing removed")
-    removed = do_rm(context(), name)
+    removed = do_rm(context(wait=wait), name, force_state=force_state)
+    for kept in removed.images_kept:
+        note(f"warning: kept image {kept}")
     if json_out:
         emit_json(removed)
         return

@@ -10,13 +10,24 @@ if TYPE_CHECKING:
     from envman.ops.context import Context
 
 JSON_OPTION = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+WAIT_OPTION = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="Wait while another envman changes the same environment (default: give up after "
+        "3 s with exit code 29).",
+    ),
+]
 
 
-def context() -> Context:
+def context(*, wait: bool = False) -> Context:
     """The context for one CLI invocation: real paths, notes and build logs on stderr."""
     # Imported here, not at the top: `envman --help` must not pay for yaml and the operations.
     from envman.cli.output import log_line, note
+    from envman.host.locks import DEFAULT_WAIT
     from envman.ops.context import Context
     from envman.paths import Paths
 
-    return Context(paths=Paths.from_env(), notify=note, log=log_line)
+    return Context(
+        paths=Paths.from_env(), notify=note, log=log_line, wait=None if wait else DEFAULT_WAIT
+    )

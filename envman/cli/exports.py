@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from envman.cli.common import JSON_OPTION, context
+from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 from envman.errors import UsageError
 
@@ -32,15 +32,18 @@ def export(
         Path | None, typer.Option(help="Directory for binary wrappers (default ~/.local/bin).")
     ] = None,
     json_out: JSON_OPTION = False,
+    wait: WAIT_OPTION = False,
 ) -> None:
     """Put an environment's apps in the host menu and its binaries on the host PATH."""
+    from envman.ops.envs import changing
     from envman.ops.exports import export_app, export_bin
 
     if not app and not bin_:
         raise UsageError("nothing to export", "give --app ID or --bin PATH (repeatable)")
-    ctx = context()
-    results = [export_app(ctx, name, a, label=not no_label) for a in app or ()]
-    results += [export_bin(ctx, name, b, bins_dir=bins_path) for b in bin_ or ()]
+    ctx = context(wait=wait)
+    with changing(ctx, name):
+        results = [export_app(ctx, name, a, label=not no_label) for a in app or ()]
+        results += [export_bin(ctx, name, b, bins_dir=bins_path) for b in bin_ or ()]
     if json_out:
         emit_json(results)
         return
@@ -59,15 +62,17 @@ def unexport(
     bin_: BINS = None,
     every: Annotated[bool, typer.Option("--all", help="Every export of the environment.")] = False,
     json_out: JSON_OPTION = False,
+    wait: WAIT_OPTION = False,
 ) -> None:
     """Remove exported launchers, icons and wrappers: exactly the files envman recorded."""
+    from envman.ops.envs import changing
     from envman.ops.exports import unexport as do_unexport
 
     if not app and not bin_ and not every:
         raise UsageError("nothing to unexport", "give --app ID, --bin PATH or --all")
-    result = do_unexport(
-        context(), name, apps=tuple(app or ()), bins=tuple(bin_ or ()), every=every
-    )
+    ctx = context(wait=wait)
+    with changing(ctx, name):
+        result = do_unexport(ctx, name, apps=tuple(app or ()), bins=tuple(bin_ or ()), every=every)
     if json_out:
         emit_json(result)
         return

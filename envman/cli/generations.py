@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from envman.cli.common import JSON_OPTION, context
+from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 
 ENV = Annotated[str, typer.Argument(help="Environment name.")]
@@ -44,11 +44,12 @@ def rollback(
         int | None, typer.Argument(help="Generation to switch to (default: the previous one).")
     ] = None,
     json_out: JSON_OPTION = False,
+    wait: WAIT_OPTION = False,
 ) -> None:
     """Switch an environment back to an earlier generation's image, without building."""
     from envman.ops.generations import rollback as do_rollback
 
-    result = do_rollback(context(), name, generation)
+    result = do_rollback(context(wait=wait), name, generation)
     if json_out:
         emit_json(result)
         return
@@ -59,19 +60,19 @@ def rollback(
         )
 
 
-def pin(name: ENV, generation: GEN) -> None:
+def pin(name: ENV, generation: GEN, wait: WAIT_OPTION = False) -> None:
     """Keep a generation from ever being collected by gc."""
     from envman.ops.generations import pin as do_pin
 
-    do_pin(context(), name, generation)
+    do_pin(context(wait=wait), name, generation)
     say(f"{name}: generation {generation} pinned")
 
 
-def unpin(name: ENV, generation: GEN) -> None:
+def unpin(name: ENV, generation: GEN, wait: WAIT_OPTION = False) -> None:
     """Let gc collect a generation again."""
     from envman.ops.generations import pin as do_pin
 
-    do_pin(context(), name, generation, pinned=False)
+    do_pin(context(wait=wait), name, generation, pinned=False)
     say(f"{name}: generation {generation} unpinned")
 
 
@@ -81,12 +82,17 @@ def gc(
         typer.Option(help="Generations to keep per environment (default: config, else 2)."),
     ] = None,
     json_out: JSON_OPTION = False,
+    wait: WAIT_OPTION = False,
 ) -> None:
-    """Remove old unpinned generations and their images, and exports of removed environments."""
+    """Remove old unpinned generations and their images, and exports of removed environments.
+
+    An environment another envman is changing is skipped (say --wait to wait for it); an image
+    another container still uses is kept, with a note naming it.
+    """
     from envman.ops.exports import gc as gc_exports
     from envman.ops.generations import gc as gc_generations
 
-    ctx = context()
+    ctx = context(wait=wait)
     collected = gc_generations(ctx, keep or ctx.config.keep_generations)
     exports = gc_exports(ctx)
     if json_out:

@@ -76,4 +76,6 @@ def quoted(name: str) -> str:
 def label_query(labels: Mapping[str, str], **extra: str) -> dict[str, str]:
     """The `filters` query parameter selecting objects that carry all these labels."""
     values = [f"{k}={v}" if v else k for k, v in labels.items()]
+    if not values:  # podman refuses an empty label filter: no labels asks for everything
+        return dict(extra)
     return {"filters": json.dumps({"label": values}), **extra}

@@ -109,7 +109,8 @@ def _first(labels: Mapping[str, str]) -> dict[str, str]:
 
 
 def _has_labels(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
-    return all(have.get(k) == v for k, v in want.items())
+    # an empty wanted value asks only that the label is there, as podman's `label=KEY` filter
+    return all(k in have if v == "" else have.get(k) == v for k, v in want.items())
 
 
 def context_tar(request: BuildRequest) -> bytes:
@@ -270,7 +271,7 @@ class PodmanEngine:
         return None if found is None else _container_from_inspect(found)
 
     def containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
-        """All containers (running or not) carrying all of these labels."""
+        """All containers (running or not) carrying all of these labels ("" matches any value)."""
         found = self.reader.get("/containers/json", label_query(_first(labels), all="true"))
         return [c for c in map(_container_from_list, found or []) if _has_labels(c.labels, labels)]
 

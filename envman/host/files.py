@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
 
+from envman.errors import WriteFailed
+
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+
 
 def write_atomic(path: Path, content: str | bytes, mode: int = 0o644) -> None:
-    """Write to a temporary file beside `path`, fsync, then rename over it."""
+    """Write to a temporary file beside `path`, fsync, then rename over it.
+
+    A full disk or a read-only directory is WriteFailed (exit 15); the old file stays as it was.
+    """
+    try:
+        _write_atomic(path, content, mode)
+    except OSError as exc:
+        if exc.errno not in _NO_ROOM:
+            raise
+        raise WriteFailed(
+            f"cannot write {path}: {exc.strerror}",
+            "free space (or fix permissions) there and run the command again",
+        ) from None
+
+
+def _write_atomic(path: Path, content: str | bytes, mode: int) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -46,8 +46,9 @@ def hold(path: Path, what: str, *, wait: float | None = DEFAULT_WAIT) -> Iterato
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         _acquire(fd, path, what, wait)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        with contextlib.suppress(OSError):  # only for the busy message: a full disk is no reason
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         yield
     finally:
         os.close(fd)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from envman.engine.types import Engine
 from envman.host.config import Config, load_config
 from envman.host.facts import HostFacts, gather
+from envman.host.locks import DEFAULT_WAIT
 from envman.paths import Paths
 
 Notify = Callable[[str], None]
@@ -26,6 +27,7 @@ class Context:
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     notify: Notify = _ignore
     log: Notify = _ignore
+    wait: float | None = DEFAULT_WAIT  # for another envman changing the same thing (None: for ever)
     _engine: Engine | None = None
     _config: Config | None = None
     _facts: HostFacts | None = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 
 from envman import runner
@@ -15,12 +17,12 @@ from envman.engine.types import (
     ImageInfo,
 )
 from envman.errors import (
-    EnvmanError,
     EnvNotFound,
     HookFailed,
     LockMismatch,
     NameClash,
     ProfileSchemaError,
+    StateCorrupt,
 )
 from envman.generations import (
     CreateStep,
@@ -28,21 +30,25 @@ from envman.generations import (
     History,
     forget_history,
     generation_tag,
+    history_file,
     load_history,
-    save_history,
 )
+from envman.host.locks import env_lock, hold
+from envman.journal import Commit, clear_journal, journal_file
 from envman.ops.build import Resolved, check_build_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
-from envman.ops.listing import MANAGED, OLD_SUFFIX, TEMP_SUFFIX
+from envman.ops.images import owned_images, release
+from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
 from envman.ops.lock import resolve_for_up
+from envman.ops.swap import commit, repair, replace_container
 from envman.profile.model import Hook, Integration
 from envman.render.container import SPEC_LABEL, container_spec
-from envman.render.containerfile import data_file, hook_argv
+from envman.render.containerfile import hook_argv
 from envman.render.layers import changed_layers, layer_keys
 from envman.sources.updates import ref_now
-from envman.state import EnvState, forget, load_state, save_state
+from envman.state import EnvState, forget, load_state, state_file
 
 IMAGE_ID_LABEL = "envman.image-id"
 SESSION_ENV = {
@@ -71,18 +77,28 @@ class UpResult:
     unexported: tuple[str, ...] = ()
 
 
-def _managed(info: ContainerInfo) -> bool:
-    return info.labels.get("envman.managed") == "1"
-
-
-def existing_container(engine: Engine, name: str) -> ContainerInfo | None:
+def existing_container(ctx: Context, engine: Engine, name: str) -> ContainerInfo | None:
+    """The environment's container; NameClash when a container of that name is not envman's."""
     found = engine.container(name)
-    if found is not None and not _managed(found):
+    if found is None:
+        return None
+    state = load_state(ctx.paths, name)
+    if not owns(found, name, state.container_id if state else ""):
         raise NameClash(
             f"a container named '{name}' exists and envman did not create it",
             f"rename or remove it (podman rename {name} NEW), or give the profile another name",
         )
     return found
+
+
+@contextlib.contextmanager
+def changing(ctx: Context, name: str) -> Iterator[None]:
+    """Hold an environment for an operation that changes it; finish a half-done swap first."""
+    with hold(env_lock(ctx.paths, name), name, wait=ctx.wait):
+        repaired = repair(ctx, ctx.engine(), name)
+        if repaired:
+            ctx.notify(repaired)
+        yield
 
 
 def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) -> UpResult:
@@ -94,8 +110,14 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
             "does not copy containers",
             f"include the profile of '{resolved.profile.distrobox.clone}' instead",
         )
-    engine = ctx.engine()
-    existing = existing_container(engine, resolved.name)
+    with changing(ctx, resolved.name):
+        return _up_locked(ctx, ctx.engine(), resolved, arg, no_cache=no_cache, pull=pull)
+
+
+def _up_locked(
+    ctx: Context, engine: Engine, resolved: Resolved, arg: str, *, no_cache: bool, pull: bool
+) -> UpResult:
+    existing = existing_container(ctx, engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)
     if existing is not None and history.held_against == profile_key(ctx, resolved):
         return _held(engine, resolved, existing, history)
@@ -110,15 +132,18 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
     if existing is not None and existing.labels.get(SPEC_LABEL) == spec_hash:
         action = "up-to-date" if existing.running else "started"
         if not existing.running:
-            engine.start(existing.name)
+            engine.start(existing.id)
         container = existing
     else:
         container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
     made = _generation_of(ctx, resolved, spec, image, _address(ctx, resolved, arg))
-    record_state(ctx, made, container)
     if action not in ("up-to-date", "started") or not history.current:
-        _new_generation(ctx, engine, history, made)
+        history, tag = with_generation(history, made)
+    else:
+        tag = ""
+    done = Commit(state_of(ctx, made, container), history, image.id, tag)
+    commit(ctx, engine, resolved.name, done)
     exports = reconcile_exports(ctx, resolved.name, resolved.profile.exports, image.id)
     return UpResult(
         resolved.name,
@@ -184,52 +209,10 @@ def _refuse_unverified_host_hook(resolved: Resolved, hook: Hook) -> None:
 
 def _spec(ctx: Context, resolved: Resolved, image_id: str) -> ContainerSpec:
     # The image id is part of the container's identity: a rebuild under the same tag recreates.
-    labels = {**resolved.labels, IMAGE_ID_LABEL: image_id}
+    labels = {**resolved.labels, IMAGE_ID_LABEL: image_id, OWNER_LABEL: resolved.name}
     return container_spec(
         resolved.profile, ctx.facts, name=resolved.name, image=resolved.tag, labels=labels
     )
-
-
-def replace_container(
-    ctx: Context,
-    engine: Engine,
-    spec: ContainerSpec,
-    existing: ContainerInfo | None,
-    steps: tuple[CreateStep, ...],
-) -> ContainerInfo:
-    """Create and set up the new container beside the old one; swap only once it works."""
-    name = spec.name
-    for leftover in (name + TEMP_SUFFIX, name + OLD_SUFFIX):
-        found = engine.container(leftover)
-        if found is not None and _managed(found):
-            engine.remove(leftover)
-    _prepare_host_dirs(spec)
-    temp = replace(spec, name=name + TEMP_SUFFIX)
-    engine.create(temp)
-    try:
-        engine.start(temp.name)
-        _setup(ctx, engine, temp.name, steps, dict(spec.env)["HOME"])
-    except EnvmanError:
-        engine.remove(temp.name)
-        raise
-    if existing is not None:
-        engine.rename(name, name + OLD_SUFFIX)
-        engine.rename(temp.name, name)
-        engine.remove(name + OLD_SUFFIX)
-    else:
-        engine.rename(temp.name, name)
-    info = engine.container(name)
-    assert info is not None
-    return info
-
-
-def _prepare_host_dirs(spec: ContainerSpec) -> None:
-    """A custom home is created on the host (and never removed: it holds the user's data)."""
-    from pathlib import Path
-
-    home = dict(spec.env).get("HOME")
-    if home and not Path(home).exists():
-        Path(home).mkdir(parents=True, mode=0o700)
 
 
 def create_steps(ctx: Context, resolved: Resolved) -> tuple[CreateStep, ...]:
@@ -245,55 +228,14 @@ def create_steps(ctx: Context, resolved: Resolved) -> tuple[CreateStep, ...]:
     )
 
 
-def _setup(
-    ctx: Context, engine: Engine, container: str, steps: tuple[CreateStep, ...], home: str
-) -> None:
-    """Once per container: the host user inside, then the `create` hooks."""
-    facts = ctx.facts
-    if facts.uid != 0:
-        argv = [
-            "/bin/sh",
-            "-c",
-            data_file("user-setup.sh"),
-            "envman-user-setup",
-            facts.user,
-            str(facts.uid),
-            str(facts.gid),
-            home,
-            facts.shell,
-        ]
-        code, output = engine.exec(container, argv, user="root", env={})
-        if code != 0:
-            raise HookFailed(
-                f"setting up user {facts.user} in {container} failed: {output.strip()[-500:]}"
-            )
-    for step in steps:
-        _run_create_step(ctx, engine, container, step, home)
-
-
-def _run_create_step(
-    ctx: Context, engine: Engine, container: str, step: CreateStep, home: str
-) -> None:
-    env = {"HOME": home if step.user != "root" else "/root", "USER": step.user}
-    ctx.notify(f"create hook ({step.origin}) as {step.user}")
-    code, output = engine.exec(container, list(step.argv), user=step.user, env=env)
-    for line in output.splitlines():
-        ctx.log(line)
-    if code != 0:
-        raise HookFailed(
-            f"{step.origin}: create hook exited with status {code}",
-            "the new container was removed; the previous one (if any) is untouched",
-        )
-
-
-def record_state(ctx: Context, made: Generation, container: ContainerInfo) -> None:
-    """Write what now runs (the run-file of `envman run` included)."""
+def state_of(ctx: Context, made: Generation, container: ContainerInfo) -> EnvState:
+    """The record of what now runs (the run-file of `envman run` is written from it)."""
     facts = ctx.facts
     spec = made.spec
     visible = sorted(
         {m.target for m in spec.mounts if m.source == m.target and m.source.startswith("/")}
     )
-    state = EnvState(
+    return EnvState(
         name=spec.name,
         profile_source=made.source,
         profile_version=made.profile_version,
@@ -311,7 +253,6 @@ def record_state(ctx: Context, made: Generation, container: ContainerInfo) -> No
         podman=runner.which("podman") or "podman",
         address=made.address,
     )
-    save_state(ctx.paths, state)
 
 
 def now() -> str:
@@ -378,14 +319,13 @@ def _generation_of(
     )
 
 
-def _new_generation(ctx: Context, engine: Engine, history: History, made: Generation) -> None:
-    """Keep what up just made as the newest generation, its image held by a gen-N tag."""
+def with_generation(history: History, made: Generation) -> tuple[History, str]:
+    """The history with what up just made as its newest generation, and the gen-N tag to hold it."""
     number = history.next_number
     tag = generation_tag(history.env, number)
-    engine.tag(made.image_id, tag)
     kept = replace(made, number=number, image=tag)
     gens = (*history.generations, kept)
-    save_history(ctx.paths, replace(history, generations=gens, current=number, held_against=""))
+    return replace(history, generations=gens, current=number, held_against=""), tag
 
 
 def forwarded_env(integration: Integration) -> tuple[str, ...]:
@@ -419,6 +359,8 @@ class Status:
 
 def status(ctx: Context, name: str) -> Status:
     """Whether the environment runs what its profile says today, and if not, why."""
+    for repaired in repair_pending(ctx):
+        ctx.notify(repaired)
     state = load_state(ctx.paths, name)
     arg = state.address if state is not None and state.address else name
     reasons = []
@@ -427,7 +369,7 @@ def status(ctx: Context, name: str) -> Status:
     except LockMismatch as exc:
         resolved = resolve_profile(ctx.paths, ctx.config, arg)
         reasons.append(f"{exc.message}: up refuses to build until the lock is updated")
-    container = existing_container(ctx.engine(), resolved.name)
+    container = existing_container(ctx, ctx.engine(), resolved.name)
     if container is None:
         return Status(
             resolved.name,
@@ -493,50 +435,93 @@ def _source_news(ctx: Context, resolved: Resolved, container: ContainerInfo) -> 
 def stop(ctx: Context, name: str) -> ContainerInfo:
     """Stop an environment's container."""
     engine = ctx.engine()
-    container = existing_container(engine, name)
+    container = existing_container(ctx, engine, name)
     if container is None:
         raise EnvNotFound(f"no environment named '{name}'", "see `envman ls`")
     if container.running:
-        engine.stop(name, timeout=10)
+        engine.stop(container.id, timeout=10)
     return container
 
 
 @dataclass(frozen=True)
 class Removed:
-    """What `rm` removed."""
+    """What `rm` removed, and the images it kept because something else uses them."""
 
     name: str
     containers: tuple[str, ...]
     images: tuple[str, ...]
     files: tuple[str, ...]
     exports_kept: tuple[str, ...] = ()
+    images_kept: tuple[str, ...] = ()
 
 
-def rm(ctx: Context, name: str) -> Removed:
-    """Remove the container, every image envman built for it, and envman's records of it."""
-    engine = ctx.engine()
+def rm(ctx: Context, name: str, *, force_state: bool = False) -> Removed:
+    """Remove the container, the images envman made for it, and envman's records of it.
+
+    `force_state` goes on past damaged records (they are deleted, not read).
+    """
+    if force_state:  # damaged records may include the journal: do not read them
+        with hold(env_lock(ctx.paths, name), name, wait=ctx.wait):
+            return _rm_locked(ctx, ctx.engine(), name, force_state)
+    with changing(ctx, name):
+        return _rm_locked(ctx, ctx.engine(), name, force_state)
+
+
+def _rm_locked(ctx: Context, engine: Engine, name: str, force_state: bool) -> Removed:
+    state, history = _records(ctx, name, force_state)
+    recorded_id = state.container_id if state else ""
     containers = [
-        c
-        for c in engine.containers({**MANAGED, "envman.profile": name})
-        if c.name in (name, name + TEMP_SUFFIX, name + OLD_SUFFIX)
+        found
+        for candidate in (name, name + TEMP_SUFFIX, name + OLD_SUFFIX)
+        if (found := engine.container(candidate)) is not None and owns(found, name, recorded_id)
     ]
-    clash = existing_container(engine, name)
-    if clash is None and not containers and load_state(ctx.paths, name) is None:
+    if not containers and state is None and not history.generations and not _has_files(ctx, name):
+        if engine.container(name) is not None:
+            existing_container(ctx, engine, name)  # raises NameClash: not envman's
         raise EnvNotFound(f"no environment named '{name}'", "see `envman ls`")
     exports = remove_exports(ctx, name)
     for container in containers:
-        engine.remove(container.name)
-    images = [i for i in engine.images({**MANAGED, "envman.profile": name})]
-    for image in images:
-        engine.remove_image(image.id, force=True)
+        engine.remove(container.id)
+    recorded = [g.image_id for g in history.generations] + [state.image_id if state else ""]
+    everyone = engine.containers({})
+    removed_ids = {c.id for c in containers}
+    released = [
+        release(engine, image, name, everyone, removed_ids)
+        for image in owned_images(engine, name, recorded)
+    ]
     files = forget(ctx.paths, name) + forget_history(ctx.paths, name)
+    if journal_file(ctx.paths, name).exists():
+        clear_journal(ctx.paths, name)
     return Removed(
         name,
         tuple(c.name for c in containers),
-        tuple(i.id[:12] for i in images),
+        tuple(r.image_id[:12] for r in released if r.removed),
         tuple(str(f) for f in files) + exports.removed,
         exports.kept,
+        tuple(f"{r.image_id[:12]}: {r.reason}" for r in released if not r.removed),
     )
+
+
+def _records(ctx: Context, name: str, force_state: bool) -> tuple[EnvState | None, History]:
+    """The environment's state and history; damaged ones count as absent with `force_state`."""
+    try:
+        state = load_state(ctx.paths, name)
+    except StateCorrupt:
+        if not force_state:
+            raise
+        state = None
+    try:
+        history = load_history(ctx.paths, name)
+    except StateCorrupt:
+        if not force_state:
+            raise
+        history = History(name)
+    return state, history
+
+
+def _has_files(ctx: Context, name: str) -> bool:
+    records = (state_file(ctx.paths, name), history_file(ctx.paths, name))
+    return any(p.exists() for p in (*records, journal_file(ctx.paths, name)))
 
 
 @dataclass(frozen=True)
@@ -557,7 +542,7 @@ def plan_up(ctx: Context, arg: str) -> UpPlan:
     """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
     resolved = resolve_for_up(ctx, arg)
     engine = ctx.engine()
-    existing = existing_container(engine, resolved.name)
+    existing = existing_container(ctx, engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)
     name = resolved.name
     if existing is not None and history.held_against == profile_key(ctx, resolved):

@@ -5,17 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from envman.engine.types import Engine
-from envman.errors import EnvmanError, EnvNotFound, GenerationNotFound
-from envman.generations import Generation, History, load_history, save_history
+from envman.errors import Busy, EnvmanError, EnvNotFound, GenerationNotFound
+from envman.generations import Generation, History, history_file, load_history, save_history
+from envman.journal import Commit
 from envman.ops.context import Context
-from envman.ops.envs import (
-    existing_container,
-    profile_key,
-    record_state,
-    replace_container,
-)
-from envman.ops.listing import MANAGED
+from envman.ops.envs import changing, existing_container, profile_key, state_of
+from envman.ops.images import release
+from envman.ops.listing import OWNER_LABEL
 from envman.ops.lock import resolve_for_up
+from envman.ops.swap import commit, replace_container
 from envman.render.container import SPEC_LABEL
 
 DEFAULT_KEEP = 2
@@ -99,6 +97,11 @@ def _generation(recorded: History, number: int) -> Generation:
 
 def rollback(ctx: Context, name: str, number: int | None = None) -> RolledBack:
     """Switch the container to an earlier (or any kept) generation's image, without building."""
+    with changing(ctx, name):
+        return _rollback_locked(ctx, ctx.engine(), name, number)
+
+
+def _rollback_locked(ctx: Context, engine: Engine, name: str, number: int | None) -> RolledBack:
     recorded = _history(ctx, name)
     if number is None:
         older = [g.number for g in recorded.generations if g.number < recorded.current]
@@ -108,18 +111,18 @@ def rollback(ctx: Context, name: str, number: int | None = None) -> RolledBack:
             )
         number = max(older)
     target = _generation(recorded, number)
-    engine = ctx.engine()
     if engine.image(target.image) is None:
         raise GenerationNotFound(
             f"the image of generation {number} of {name} is gone", "it was collected or removed"
         )
-    existing = existing_container(engine, name)
-    spec = replace(target.spec, image=target.image)
-    container = replace_container(ctx, engine, spec, existing, target.create_steps)
-    record_state(ctx, target, container)
+    existing = existing_container(ctx, engine, name)
+    labels = (*[kv for kv in target.spec.labels if kv[0] != OWNER_LABEL], (OWNER_LABEL, name))
+    spec = replace(target.spec, image=target.image, labels=labels)
     newest = max(g.number for g in recorded.generations)
     held = _held_key(ctx, name, recorded) if number != newest else ""
-    save_history(ctx.paths, replace(recorded, current=number, held_against=held))
+    container = replace_container(ctx, engine, spec, existing, target.create_steps)
+    moved = replace(recorded, current=number, held_against=held)
+    commit(ctx, engine, name, Commit(state_of(ctx, target, container), moved))
     return RolledBack(name, recorded.current, number, target.image_id, bool(held))
 
 
@@ -134,21 +137,35 @@ def _held_key(ctx: Context, name: str, recorded: History) -> str:
 
 def pin(ctx: Context, name: str, number: int, *, pinned: bool = True) -> Generation:
     """Mark a generation as never collected (or no longer)."""
-    recorded = _history(ctx, name)
-    changed = replace(_generation(recorded, number), pinned=pinned)
-    save_history(ctx.paths, recorded.replaced(changed))
+    with changing(ctx, name):
+        recorded = _history(ctx, name)
+        changed = replace(_generation(recorded, number), pinned=pinned)
+        save_history(ctx.paths, recorded.replaced(changed))
     return changed
 
 
 def gc(ctx: Context, keep: int = DEFAULT_KEEP) -> list[Collected]:
-    """Remove unpinned generations beyond each environment's newest `keep`, and their images."""
+    """Remove unpinned generations beyond each environment's newest `keep`, and their images.
+
+    Each environment is collected under its lock; one that another envman is changing is skipped.
+    """
     engine = ctx.engine()
     results = []
-    for container in engine.containers(MANAGED):
-        recorded = load_history(ctx.paths, container.name)
-        if recorded.generations:
-            results.append(_collect(ctx, engine, recorded, keep))
+    for name in recorded_envs(ctx):
+        try:
+            with changing(ctx, name):
+                recorded = load_history(ctx.paths, name)
+                if recorded.generations:
+                    results.append(_collect(ctx, engine, recorded, keep))
+        except Busy as exc:
+            ctx.notify(f"skipped {name}: {exc.message}")
     return [r for r in results if r.generations]
+
+
+def recorded_envs(ctx: Context) -> list[str]:
+    """Environments envman has a generation history of."""
+    folder = history_file(ctx.paths, "x").parent
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
 def _collect(ctx: Context, engine: Engine, recorded: History, keep: int) -> Collected:
@@ -157,21 +174,23 @@ def _collect(ctx: Context, engine: Engine, recorded: History, keep: int) -> Coll
     kept |= {g.number for g in recorded.generations if g.pinned}
     dropped = [g for g in recorded.generations if g.number not in kept]
     still_used = {g.image_id for g in recorded.generations if g.number in kept}
+    everyone = engine.containers({})
     images: list[str] = []
     freed = 0
     for generation in dropped:
-        engine.remove_image(generation.image)
-        if generation.image_id in still_used:
-            continue
         image = engine.image(generation.image_id)
         if image is None:
             continue
-        for tag in image.tags:
-            if tag.startswith(f"localhost/envman/{recorded.env}:"):
-                engine.remove_image(tag)
-        if engine.image(generation.image_id) is None:
+        if generation.image_id in still_used:
+            if generation.image in image.tags:
+                engine.remove_image(generation.image)  # an untag: a kept generation has the image
+            continue
+        released = release(engine, image, recorded.env, everyone, set())
+        if released.removed:
             images.append(generation.image_id[:12])
             freed += image.size
+        else:
+            ctx.notify(f"kept image {image.id[:12]} of {recorded.env}: {released.reason}")
     remaining = tuple(g for g in recorded.generations if g.number in kept)
     save_history(ctx.paths, replace(recorded, generations=remaining))
     return Collected(recorded.env, tuple(g.number for g in dropped), tuple(images), freed)
