@@ -184,6 +184,44 @@ def exec_argv(info: dict[str, str], env: list[str], wd: str, command: list[str])
     return [*argv, info["id"], *command]
 
 
+def api_env(info: dict[str, str], env: list[str]) -> list[str]:
+    """KEY=VALUE pairs for the API (podman exec --env KEY reads the value itself)."""
+    forward = info.get("forward", "").split() or FORWARDED_ENV
+    return [f"{key}={os.environ[key]}" for key in forward if key in os.environ] + env
+
+
+def over_api(info: dict[str, str], env: list[str], wd: str, command: list[str]) -> int | None:
+    """Run through podman's API socket; None when no service answers (then exec podman).
+
+    ENVMAN_RUN_VIA=podman always execs podman; =api never does (for tests and benchmarks).
+    """
+    via = os.environ.get("ENVMAN_RUN_VIA", "")
+    if via == "podman":
+        return None
+    from envman.engine import exec_api
+
+    tty = os.isatty(0) and os.isatty(1)
+    user = info.get("user", "root")
+    try:
+        return exec_api.run(
+            os.environ, info["id"], command, user=user, workdir=wd, env=api_env(info, env), tty=tty
+        )
+    except exec_api.NoService:
+        if via == "api":
+            raise FastPathError(
+                "no podman API service answered (ENVMAN_RUN_VIA=api)",
+                "start one: systemctl --user enable --now podman.socket, or run `envman up`",
+                ExitCode.ENGINE_UNAVAILABLE,
+            ) from None
+        return None
+    except exec_api.ExecFailed as exc:
+        name = info.get("container", "NAME")
+        hint = exc.hint or f"recreate it with `envman up {name}`"
+        raise FastPathError(str(exc), hint, exc.code) from None
+    except KeyboardInterrupt:
+        return 130
+
+
 def main(argv: list[str]) -> int:
     """Exec podman for `envman run|enter`; returns only on error."""
     try:
@@ -192,6 +230,9 @@ def main(argv: list[str]) -> int:
         ensure_running(info, name)
         if argv[0] == "enter":
             command = ["/bin/sh", "-c", ENTER_SHELL]
+        code = over_api(info, env, workdir(info, wd), command)
+        if code is not None:
+            return code
         full = exec_argv(info, env, workdir(info, wd), command)
         os.execvp(full[0], full)
     except FastPathError as exc:
