@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from envman.errors import SourceNotFound
+from envman.errors import HookFailed, SourceNotFound
 from envman.paths import Paths
 from envman.profile.store import ProfileRef
 from envman.sources import git, trust
@@ -47,6 +47,7 @@ class LookupDir:
     source: str | None = None
     ref: str | None = None
     commit: str | None = None
+    revision: Revision | None = None  # for a source: its checkout, with who signed its ref
 
 
 def lookup_dirs(paths: Paths, pins: Mapping[str, str] | None = None) -> tuple[LookupDir, ...]:
@@ -61,20 +62,100 @@ def lookup_dirs(paths: Paths, pins: Mapping[str, str] | None = None) -> tuple[Lo
         if record is None:
             continue
         if pins and source.name in pins:
-            pinned = open_revision(paths, source, pins[source.name])
-            out.append(
-                LookupDir(
-                    pinned.tree / "profiles", "source", source.name, record.ref, pinned.commit
-                )
-            )
+            pinned = replace(open_revision(paths, source, pins[source.name]), ref=record.ref)
+            out.append(_source_dir(pinned))
             continue
         tree = source_dir(paths, source.name).tree(record.commit)
         if tree.is_dir():
-            out.append(
-                LookupDir(tree / "profiles", "source", source.name, record.ref, record.commit)
-            )
+            # The sync verified the record's ref; a `verify` set by hand since then has not.
+            signer = record.signer if source.verify else ""
+            revision = Revision(source.name, record.ref, record.kind, record.commit, tree, signer)
+            out.append(_source_dir(revision))
     out.append(LookupDir(shipped, "shipped"))
     return tuple(out)
+
+
+def _source_dir(revision: Revision) -> LookupDir:
+    return LookupDir(
+        revision.tree / "profiles",
+        "source",
+        revision.source,
+        revision.ref,
+        revision.commit,
+        revision,
+    )
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one profile file comes from, and so how far envman trusts what it declares."""
+
+    kind: str  # local, shipped or source; unknown for a file not read for the profile
+    path: str  # the file; a source's file by its path in the repository
+    revision: Revision | None = None  # a source's file: the source, ref and commit
+    profile: str = ""  # the profile the file defines
+
+    @property
+    def verified(self) -> bool:
+        """Whether its host hooks may run: the user's own and shipped files, signed sources."""
+        if self.kind == "source":
+            return self.revision is not None and bool(self.revision.signer)
+        return self.kind in ("local", "shipped")
+
+    @property
+    def address(self) -> str:
+        """`SOURCE/PROFILE@REF` for a source's file, else ''."""
+        return self.revision.address(self.profile) if self.revision else ""
+
+    def describe(self) -> str:
+        """The file, and for a source's file `@ SOURCE/PROFILE@REF (commit C)`."""
+        if self.revision is None:
+            return f"{self.path} ({self.kind})" if self.kind == "shipped" else self.path
+        verified = "" if self.verified else ", not verified"
+        return f"{self.path} @ {self.address} (commit {self.revision.commit[:12]}{verified})"
+
+
+def check_host_hook(came_from: Provenance, line: int) -> None:
+    """Refuse a `when: host` hook written in a file that is neither the user's, shipped, nor of a
+    source whose ref was verified: it would run on this machine, outside any container."""
+    if came_from.verified:
+        return
+    at = f"{came_from.path}:{line}" if line else came_from.path
+    revision = came_from.revision
+    if revision is None:
+        owner, why = "a file envman did not read for this profile", "envman cannot vouch for it"
+    else:
+        owner = f"source '{revision.source}' ({came_from.address}, commit {revision.commit[:12]})"
+        why = "the source's refs are not verified"
+    raise HookFailed(
+        f"{at}: a host hook of {owner} would run on this machine, and {why}",
+        "add the source with --verify (signed tags or commits), or copy the profile to "
+        "./profiles after reviewing it; nothing was built",
+    )
+
+
+def provenance_of(paths: Paths, ref: ProfileRef, revisions: Iterable[Revision]) -> Provenance:
+    """What a profile file is: a checkout of one of `revisions`, any other source's, shipped, local.
+
+    A file in a checkout no revision names (a tree left from an older sync) is an unverified
+    source's: nothing in it was checked for this build.
+    """
+    path = ref.path.resolve()
+    for revision in revisions:
+        tree = revision.tree.resolve()
+        if path.is_relative_to(tree):
+            return Provenance("source", str(path.relative_to(tree)), revision, ref.name)
+    sources = paths.sources.resolve()
+    if path.is_relative_to(sources):
+        parts = path.relative_to(sources).parts
+        if len(parts) > 3 and parts[1] == "trees":
+            tree = sources.joinpath(*parts[:3])
+            stray = Revision(parts[0], parts[2], "commit", parts[2], tree)
+            return Provenance("source", str(path.relative_to(tree)), stray, ref.name)
+        return Provenance("source", str(path), None, ref.name)
+    if path.is_relative_to(paths.shipped.resolve() / "profiles"):
+        return Provenance("shipped", str(ref.path), None, ref.name)
+    return Provenance("local", str(ref.path), None, ref.name)
 
 
 def synced_record(paths: Paths, source: Source) -> SyncRecord:
