@@ -1,4 +1,4 @@
-"""`envman up` of a local profile that includes an unverified source's host hook: refused, exit 11."""
+"""`envman up` of a local profile including an unverified source's host hook: refused, exit 11."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def test_up_refuses_an_included_unverified_host_hook(
 ) -> None:
     marker = tmp_path / "host-hook-ran"
     repo = make_repo("team")
-    repo.write("profiles/h.yaml", f"envman: 1\nhooks:\n  - run: [touch, {marker}]\n    when: host\n")
+    hook = f"envman: 1\nhooks:\n  - run: [touch, {marker}]\n    when: host\n"
+    repo.write("profiles/h.yaml", hook)
     commit = repo.commit("a host hook")
     envman.run("source", "add", "team", str(repo.remote), check=True)
     envman.write_profile(name, f"envman: 1\nimage: {PROFILE_IMAGE}\ninclude: [h]\n")
