@@ -20,6 +20,7 @@ from envman.sources.lookup import (
     provenance_of,
     revision_for_address,
     revision_for_file,
+    shadowing_includes,
     source_address,
 )
 
@@ -121,7 +122,14 @@ def resolve_profile(
     dirs = revision.profile_dirs if revision else tuple(d.path for d in looked)
     resolver = Resolver(dirs, paths.cwd)
     profile = resolver.resolve(ref)
-    profile = replace(profile, integration=profile.integration.with_defaults())
+    includes = tuple(resolver.includes)
+    known = (revision,) if revision else tuple(d.revision for d in looked if d.revision)
+    trust = {str(r.path): provenance_of(paths, r, known) for r in (*(i.ref for i in includes), ref)}
+    profile = replace(
+        profile,
+        integration=profile.integration.with_defaults(),
+        warnings=profile.warnings + shadowing_includes(paths, includes, trust),
+    )
     image = config.base_image(profile.image or DEFAULT_IMAGE)
     shared = () if revision else paths.hook_dirs
     script_paths = {
@@ -129,9 +137,6 @@ def resolve_profile(
     }
     cas = host_ca_certificates() if host_cas is None else host_cas
     plan = _plan(ref, profile, config=config, image=image, script_paths=script_paths, host_cas=cas)
-    includes = tuple(resolver.includes)
-    known = (revision,) if revision else tuple(d.revision for d in looked if d.revision)
-    trust = {str(r.path): provenance_of(paths, r, known) for r in (*(i.ref for i in includes), ref)}
     return Resolved(
         ref, profile, image, plan, script_paths, revision, resolver.files(), includes, trust
     )

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from envman.errors import HookFailed, SourceNotFound
+from envman.errors import HookFailed, ProfileNotFound, SourceNotFound
 from envman.paths import Paths
-from envman.profile.store import ProfileRef
+from envman.profile.store import Include, ProfileRef, find
 from envman.sources import git, trust
 from envman.sources.layout import SyncRecord, locked, read_record
 from envman.sources.names import Address, parse_address
@@ -113,6 +113,30 @@ class Provenance:
             return f"{self.path} ({self.kind})" if self.kind == "shipped" else self.path
         verified = "" if self.verified else ", not verified"
         return f"{self.path} @ {self.address} (commit {self.revision.commit[:12]}{verified})"
+
+
+def shadowing_includes(
+    paths: Paths, includes: Iterable[Include], trust: Mapping[str, Provenance]
+) -> tuple[str, ...]:
+    """Warnings for includes by name, in your own or shipped files, that a source's profile
+    answered although a shipped profile has that name: maybe not the one you meant."""
+    shipped = (paths.shipped / "profiles",)
+    notes = []
+    for include in includes:
+        came_from = trust.get(str(include.ref.path))
+        by = trust.get(include.by.file)
+        if came_from is None or came_from.kind != "source" or by is None or by.kind == "source":
+            continue
+        try:
+            find(include.name, shipped, paths.cwd)
+        except ProfileNotFound:
+            continue
+        commit = came_from.revision.commit[:12] if came_from.revision else "?"
+        notes.append(
+            f"{include.by}: include '{include.name}' is {came_from.address} (commit {commit}) "
+            f"of a team source, not the shipped profile '{include.name}'"
+        )
+    return tuple(notes)
 
 
 def check_host_hook(came_from: Provenance, line: int) -> None:

@@ -204,7 +204,14 @@ def test_explain_lists_each_include_with_the_file_it_resolved_to(
     )
     assert (rows["packages[jq]"]["file"], rows["packages[jq]"]["revision"]) == (str(mine), "")
 
-    text = envman.run("profile", "explain", "l", check=True).stdout.splitlines()
+    shadowed = (
+        f"{local}:2: include 'debian-dev' is other/debian-dev@main (commit {commit[:12]}) "
+        "of a team source, not the shipped profile 'debian-dev'"
+    )
+    assert explained["warnings"] == [shadowed]
+    result = envman.run("profile", "explain", "l", check=True)
+    assert result.stderr == f"envman: warning: {shadowed}\n"
+    text = result.stdout.splitlines()
     assert text[:4] == [
         f"include mine from {local}:2 -> {mine}",
         f"include debian-dev from {local}:2 -> profiles/debian-dev.yaml @ other/debian-dev@main "
