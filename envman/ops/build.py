@@ -14,15 +14,13 @@ from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
 from envman.profile.store import Include, ProfileRef, Resolver, find
 from envman.render.containerfile import BuildPlan, HookScript, render
 from envman.sources.lookup import (
-    Provenance,
     Revision,
     lookup_dirs,
-    provenance_of,
     revision_for_address,
     revision_for_file,
-    shadowing_includes,
     source_address,
 )
+from envman.sources.provenance import Provenance, provenance_of, shadowing_includes
 
 TOOLBX_LABEL = "com.github.containers.toolbox"
 RUNTIME_ONLY = (

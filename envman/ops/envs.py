@@ -41,7 +41,7 @@ from envman.profile.model import Hook, Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import data_file, hook_argv
 from envman.render.layers import changed_layers, layer_keys
-from envman.sources.lookup import check_host_hook
+from envman.sources.provenance import check_host_hook
 from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, save_state
 

@@ -150,14 +150,14 @@ def _explain_row(resolved: Resolved, key: str, value: Any) -> ExplainRow:
         return ExplainRow(key, value_text(value))
     came_from = resolved.provenance_of(origin)
     commit = came_from.revision.commit if came_from.revision else ""
-    file = came_from.path or origin.file
-    return ExplainRow(key, value_text(value), file, origin.line, came_from.address, commit)
+    address = came_from.address
+    return ExplainRow(key, value_text(value), came_from.path, origin.line, address, commit)
 
 
 def _include_row(resolved: Resolved, include: Include) -> IncludeRow:
     came_from = resolved.provenance_of(Origin(str(include.ref.path)))
     by = resolved.provenance_of(include.by)
-    at = f"{by.path or include.by.file}:{include.by.line}" if include.by.line else by.path
+    at = f"{by.path}:{include.by.line}" if include.by.line else by.path
     return IncludeRow(
         include.name,
         include.depth,

@@ -9,7 +9,8 @@ import pytest
 from envman.errors import ExitCode, HookFailed
 from envman.paths import Paths
 from envman.profile.store import ProfileRef
-from envman.sources.lookup import Provenance, Revision, check_host_hook, provenance_of
+from envman.sources.lookup import Revision
+from envman.sources.provenance import Provenance, check_host_hook, provenance_of
 
 COMMIT = "a" * 40
 
@@ -78,6 +79,6 @@ def test_a_host_hook_envman_cannot_place_is_refused() -> None:
         check_host_hook(Provenance("unknown", "/x/y.yaml"), 4)
     assert info.value.exit_code == ExitCode.HOOK_FAILED
     assert info.value.message == (
-        "/x/y.yaml:4: a host hook of a file envman did not read for this profile would run on "
-        "this machine, and envman cannot vouch for it"
+        "/x/y.yaml:4: a host hook of an unread file would run on this machine, and envman "
+        "cannot vouch for it"
     )
