@@ -14,7 +14,7 @@ from envman.errors import LintFailed
 
 if TYPE_CHECKING:
     from envman.ops.profile_diff import ProfileDiff
-    from envman.ops.profiles import ExplainRow
+    from envman.ops.profiles import ExplainRow, IncludeRow
     from envman.profile.diff import Change
 
 app = typer.Typer(
@@ -88,8 +88,20 @@ def explain(profile: PROFILE, json_out: JSON_OPTION = False) -> None:
     if json_out:
         emit_json(explained)
         return
+    for i in explained.includes:  # paths vary in length: lines, not a table
+        say(f"{'  ' * (i.depth - 1)}include {i.name} from {i.included_at} -> {_resolved_to(i)}")
+    if explained.includes:
+        say("")
     rows = [(_list_key(row.key, row.value), row.value, _written_at(row)) for row in explained.rows]
     sys.stdout.write(table(rows, ("KEY", "VALUE", "FROM")))
+
+
+def _resolved_to(include: IncludeRow) -> str:
+    """The file an include resolved to, and for a source's file its address and commit."""
+    if not include.revision:
+        return f"{include.file} (shipped)" if include.kind == "shipped" else include.file
+    trust = "" if include.verified else ", not verified"
+    return f"{include.file} @ {include.revision} (commit {include.commit[:12]}{trust})"
 
 
 def _list_key(key: str, value: str) -> str:

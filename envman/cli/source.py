@@ -20,6 +20,18 @@ app = typer.Typer(
 )
 
 SOURCE = Annotated[str, typer.Argument(help="Source name (letters, digits, '.', '_', '-').")]
+WAIT = Annotated[
+    bool,
+    typer.Option(
+        "--wait", help="When another envman is changing the sources, wait for it however long."
+    ),
+]
+
+
+def _wait(wait: bool) -> float | None:
+    from envman.host.locks import DEFAULT_WAIT
+
+    return None if wait else DEFAULT_WAIT
 
 
 def _describe(synced: Synced) -> str:
@@ -38,6 +50,7 @@ def add(
     url: Annotated[
         str, typer.Argument(help="A git URL (https://, ssh://, git@host:path) or a path.")
     ],
+    *,
     ref: Annotated[
         str | None,
         typer.Option("--ref", help="Tag, branch or commit (default: the remote's default branch)."),
@@ -48,12 +61,13 @@ def add(
             "--verify", help="Require signed refs (git verify-tag / verify-commit, your keys)."
         ),
     ] = False,
+    wait: WAIT = False,
     json_out: JSON_OPTION = False,
 ) -> None:
     """Add a git repository of profiles/ and hooks/ as a source, and sync it."""
     from envman.ops.sources import add as do_add
 
-    synced = do_add(context(), name, url, ref=ref, verify=verify)
+    synced = do_add(context(), name, url, ref=ref, verify=verify, wait=_wait(wait))
     if json_out:
         emit_json(synced)
         return
@@ -86,12 +100,13 @@ def list_sources(json_out: JSON_OPTION = False) -> None:
 @app.command()
 def sync(
     name: Annotated[str | None, typer.Argument(help="One source (default: all).")] = None,
+    wait: WAIT = False,
     json_out: JSON_OPTION = False,
 ) -> None:
     """Fetch sources; a failed or interrupted sync keeps the last good one."""
     from envman.ops.sources import sync as do_sync
 
-    outcomes = do_sync(context(), name)
+    outcomes = do_sync(context(), name, wait=_wait(wait))
     if json_out:
         emit_json(outcomes)
     else:
@@ -107,11 +122,11 @@ def sync(
 
 
 @app.command()
-def rm(name: SOURCE, json_out: JSON_OPTION = False) -> None:
+def rm(name: SOURCE, wait: WAIT = False, json_out: JSON_OPTION = False) -> None:
     """Remove a source, its mirror and checkouts (environments built from it are kept)."""
     from envman.ops.sources import remove
 
-    removed = remove(context(), name)
+    removed = remove(context(), name, wait=_wait(wait))
     if json_out:
         emit_json(removed)
         return

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from envman.errors import BuildFailed, ProfileNotFound, ProfileSchemaError
 from envman.host.certs import host_ca_certificates
 from envman.host.config import Config
 from envman.paths import Paths
-from envman.profile.model import DEFAULT_IMAGE, Hook, Profile
-from envman.profile.store import ProfileRef, Resolver, find
+from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
+from envman.profile.store import Include, ProfileRef, Resolver, find
 from envman.render.containerfile import BuildPlan, HookScript, render
 from envman.sources.lookup import (
     Revision,
@@ -20,6 +20,7 @@ from envman.sources.lookup import (
     revision_for_file,
     source_address,
 )
+from envman.sources.provenance import Provenance, provenance_of, shadowing_includes
 
 TOOLBX_LABEL = "com.github.containers.toolbox"
 RUNTIME_ONLY = (
@@ -52,6 +53,13 @@ class Resolved:
     scripts: dict[str, Path]
     revision: Revision | None = None  # the team source and commit it came from, if any
     files: tuple[Path, ...] = ()  # the profile files read (itself and its includes)
+    includes: tuple[Include, ...] = ()  # the include chain, parents first
+    trust: Mapping[str, Provenance] = field(default_factory=dict)  # by file, as origins name it
+
+    def provenance_of(self, origin: Origin | None) -> Provenance:
+        """Where the file of a value (a hook, say) comes from; unknown when not read for this."""
+        file = str(self.ref.path) if origin is None else origin.file
+        return self.trust.get(file, Provenance("unknown", file))
 
     @property
     def provenance(self) -> str:
@@ -108,10 +116,18 @@ def resolve_profile(
     includes and hook scripts in that source's checkout only.
     """
     ref, revision = _find(paths, arg)
-    dirs = revision.profile_dirs if revision else _dirs(paths, source_pins)
+    looked = () if revision else lookup_dirs(paths, source_pins)
+    dirs = revision.profile_dirs if revision else tuple(d.path for d in looked)
     resolver = Resolver(dirs, paths.cwd)
     profile = resolver.resolve(ref)
-    profile = replace(profile, integration=profile.integration.with_defaults())
+    includes = tuple(resolver.includes)
+    known = (revision,) if revision else tuple(d.revision for d in looked if d.revision)
+    trust = {str(r.path): provenance_of(paths, r, known) for r in (*(i.ref for i in includes), ref)}
+    profile = replace(
+        profile,
+        integration=profile.integration.with_defaults(),
+        warnings=profile.warnings + shadowing_includes(paths, includes, trust),
+    )
     image = config.base_image(profile.image or DEFAULT_IMAGE)
     shared = () if revision else paths.hook_dirs
     script_paths = {
@@ -119,11 +135,9 @@ def resolve_profile(
     }
     cas = host_ca_certificates() if host_cas is None else host_cas
     plan = _plan(ref, profile, config=config, image=image, script_paths=script_paths, host_cas=cas)
-    return Resolved(ref, profile, image, plan, script_paths, revision, resolver.files())
-
-
-def _dirs(paths: Paths, pins: Mapping[str, str] | None) -> tuple[Path, ...]:
-    return tuple(d.path for d in lookup_dirs(paths, pins))
+    return Resolved(
+        ref, profile, image, plan, script_paths, revision, resolver.files(), includes, trust
+    )
 
 
 def _find(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:

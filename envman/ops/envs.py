@@ -47,6 +47,7 @@ from envman.profile.model import Hook, Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import hook_argv
 from envman.render.layers import changed_layers, layer_keys
+from envman.sources.provenance import check_host_hook
 from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, state_file
 
@@ -177,10 +178,10 @@ def _build(
 
 
 def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
-    for hook in resolved.profile.hooks:
-        if hook.when != "host":
-            continue
+    host_hooks = [hook for hook in resolved.profile.hooks if hook.when == "host"]
+    for hook in host_hooks:  # all checked before any runs
         _refuse_unverified_host_hook(resolved, hook)
+    for hook in host_hooks:
         argv = hook_argv(hook)
         if hook.script is not None:
             argv = [str(resolved.scripts[hook.script]), *hook.args]
@@ -196,15 +197,8 @@ def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
 
 
 def _refuse_unverified_host_hook(resolved: Resolved, hook: Hook) -> None:
-    """Host hooks run on the user's machine: from a team source only when its refs are signed."""
-    revision = resolved.revision
-    if revision is not None and not revision.signer:
-        raise HookFailed(
-            f"{hook.origin}: a host hook of source '{revision.source}' would run on this machine, "
-            "and the source's refs are not verified",
-            "add the source with --verify (signed tags or commits), or copy the profile to "
-            "./profiles after reviewing it; nothing was built",
-        )
+    """Host hooks run on the user's machine: from a source's file only when its refs are signed."""
+    check_host_hook(resolved.provenance_of(hook.origin), hook.origin.line if hook.origin else 0)
 
 
 def _spec(ctx: Context, resolved: Resolved, image_id: str) -> ContainerSpec:

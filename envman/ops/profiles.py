@@ -14,7 +14,14 @@ from envman.ops.context import Context
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.locations import flatten, value_text
 from envman.profile.model import DEFAULT_IMAGE, Origin, Profile
-from envman.profile.store import format_of, list_profiles, load_raw, name_of, refs_in_file
+from envman.profile.store import (
+    Include,
+    format_of,
+    list_profiles,
+    load_raw,
+    name_of,
+    refs_in_file,
+)
 from envman.profile.yaml_format import profile_to_data, write_yaml_profile
 from envman.sources.lookup import lookup_dirs
 
@@ -86,10 +93,24 @@ class ExplainRow:
 
     key: str
     value: str
-    file: str = ""
+    file: str = ""  # a team source's file by its path in the source's repository
     line: int = 0
-    revision: str = ""  # SOURCE/PROFILE@REF when the profile came from a team source
+    revision: str = ""  # SOURCE/PROFILE@REF when the file came from a team source
     commit: str = ""
+
+
+@dataclass(frozen=True)
+class IncludeRow:
+    """One include as resolved: the name written, the file it resolved to, where it was named."""
+
+    name: str
+    depth: int  # 1 for the profile's own includes, 2 for theirs, ...
+    file: str  # a team source's file by its path in the source's repository
+    kind: str  # local, shipped or source
+    included_at: str  # file:line of the include
+    revision: str = ""  # SOURCE/PROFILE@REF for a source's file
+    commit: str = ""
+    verified: bool = True  # whether host hooks written in the file may run
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,7 @@ class Explained:
     content_hash: str
     rows: tuple[ExplainRow, ...]
     warnings: tuple[str, ...]
+    includes: tuple[IncludeRow, ...] = ()
 
 
 def explain(ctx: Context, arg: str) -> Explained:
@@ -111,8 +133,14 @@ def explain(ctx: Context, arg: str) -> Explained:
     rows = tuple(
         _explain_row(resolved, key, value) for key, value, _ in flatten(data) if key != "envman"
     )
+    includes = tuple(_include_row(resolved, include) for include in resolved.includes)
     return Explained(
-        resolved.name, resolved.provenance, resolved.plan.content_hash, rows, profile.warnings
+        resolved.name,
+        resolved.provenance,
+        resolved.plan.content_hash,
+        rows,
+        profile.warnings,
+        includes,
     )
 
 
@@ -120,24 +148,26 @@ def _explain_row(resolved: Resolved, key: str, value: Any) -> ExplainRow:
     origin = resolved.profile.locations.get(key)
     if origin is None:
         return ExplainRow(key, value_text(value))
-    revision = resolved.revision
-    if revision is None:
-        return ExplainRow(key, value_text(value), origin.file, origin.line)
-    return ExplainRow(
-        key,
-        value_text(value),
-        _inside_tree(origin.file, revision.tree),
-        origin.line,
-        revision.address(resolved.ref.name),
-        revision.commit,
+    came_from = resolved.provenance_of(origin)
+    commit = came_from.revision.commit if came_from.revision else ""
+    address = came_from.address
+    return ExplainRow(key, value_text(value), came_from.path, origin.line, address, commit)
+
+
+def _include_row(resolved: Resolved, include: Include) -> IncludeRow:
+    came_from = resolved.provenance_of(Origin(str(include.ref.path)))
+    by = resolved.provenance_of(include.by)
+    at = f"{by.path}:{include.by.line}" if include.by.line else by.path
+    return IncludeRow(
+        include.name,
+        include.depth,
+        came_from.path,
+        came_from.kind,
+        at,
+        came_from.address,
+        came_from.revision.commit if came_from.revision else "",
+        came_from.verified,
     )
-
-
-def _inside_tree(file: str, tree: Path) -> str:
-    """A source's file by its path in the repository, not in envman's checkout of it."""
-    path = Path(file).resolve()
-    root = tree.resolve()
-    return str(path.relative_to(root)) if path.is_relative_to(root) else file
 
 
 @dataclass(frozen=True)

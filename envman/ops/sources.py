@@ -6,11 +6,14 @@ import shutil
 from dataclasses import dataclass
 
 from envman.errors import EnvmanError, SourceNameError
+from envman.host.locks import DEFAULT_WAIT, hold, sources_lock
 from envman.ops.context import Context
 from envman.sources.layout import read_record
 from envman.sources.names import check_ref, check_source_name, normalise_url
 from envman.sources.registry import Source, find_source, load_sources, save_sources
 from envman.sources.sync import Synced, remove_source_dir, source_dir, sync_source
+
+WHAT = "the team sources"
 
 
 @dataclass(frozen=True)
@@ -28,18 +31,36 @@ class SourceInfo:
     signer: str
 
 
-def add(ctx: Context, name: str, url: str, *, ref: str | None, verify: bool) -> Synced:
-    """Register a source and sync it; nothing is recorded unless the first sync succeeds."""
+def add(
+    ctx: Context,
+    name: str,
+    url: str,
+    *,
+    ref: str | None,
+    verify: bool,
+    wait: float | None = DEFAULT_WAIT,
+) -> Synced:
+    """Register a source and sync it; nothing is recorded unless the first sync succeeds.
+
+    One writer at a time (`wait` seconds for another, None: for ever), from the check that the
+    name is free to the write of sources.yaml.
+    """
     check_source_name(name)
+    if ref is not None:
+        check_ref(ref, name)
+    source = Source(name, normalise_url(url, ctx.paths.cwd), ref, verify)
+    with hold(sources_lock(ctx.paths), WHAT, wait=wait):
+        return _add(ctx, source)
+
+
+def _add(ctx: Context, source: Source) -> Synced:
+    name = source.name
     sources = load_sources(ctx.paths.sources_file)
     if any(s.name == name for s in sources):
         raise SourceNameError(
             f"a source named '{name}' exists",
             f"`envman source sync {name}` updates it; `envman source rm {name}` removes it",
         )
-    if ref is not None:
-        check_ref(ref, name)
-    source = Source(name, normalise_url(url, ctx.paths.cwd), ref, verify)
     directory = source_dir(ctx.paths, name)
     if directory.root.exists():  # left from a failed add or a hand-edited sources.yaml
         shutil.rmtree(directory.root)
@@ -84,11 +105,17 @@ class SyncOutcome:
     exit_code: int = 0
 
 
-def sync(ctx: Context, name: str | None) -> list[SyncOutcome]:
+def sync(ctx: Context, name: str | None, *, wait: float | None = DEFAULT_WAIT) -> list[SyncOutcome]:
     """Sync one source (its errors raised) or all of them (each reported, none stopping others)."""
-    sources = load_sources(ctx.paths.sources_file)
     if name is not None:
         check_source_name(name)
+    with hold(sources_lock(ctx.paths), WHAT, wait=wait):
+        return _sync(ctx, name)
+
+
+def _sync(ctx: Context, name: str | None) -> list[SyncOutcome]:
+    sources = load_sources(ctx.paths.sources_file)
+    if name is not None:
         return [SyncOutcome(name, sync_source(ctx.paths, find_source(sources, name)))]
     outcomes = []
     for source in sources:
@@ -108,10 +135,11 @@ class Removed:
     data_removed: bool
 
 
-def remove(ctx: Context, name: str) -> Removed:
+def remove(ctx: Context, name: str, *, wait: float | None = DEFAULT_WAIT) -> Removed:
     """Forget a source and delete its mirror and checkouts (environments built from it stay)."""
     check_source_name(name)
-    sources = load_sources(ctx.paths.sources_file)
-    source = find_source(sources, name)
-    save_sources(ctx.paths.sources_file, [s for s in sources if s.name != name])
-    return Removed(name, source.url, remove_source_dir(ctx.paths, name))
+    with hold(sources_lock(ctx.paths), WHAT, wait=wait):
+        sources = load_sources(ctx.paths.sources_file)
+        source = find_source(sources, name)
+        save_sources(ctx.paths.sources_file, [s for s in sources if s.name != name])
+        return Removed(name, source.url, remove_source_dir(ctx.paths, name))

@@ -33,6 +33,16 @@ class ProfileRef:
         return f"{self.path}#{self.section}" if self.section else str(self.path)
 
 
+@dataclass(frozen=True)
+class Include:
+    """One include as resolved: the name written, the file it resolved to, where it was named."""
+
+    name: str
+    ref: ProfileRef
+    by: Origin  # the including file and the line of the include
+    depth: int  # 1 for the profile's own includes, 2 for theirs, ...
+
+
 def format_of(path: Path) -> str | None:
     """The profile format a file name announces, or None."""
     name = path.name
@@ -181,6 +191,7 @@ class Resolver:
         self.dirs = dirs
         self.cwd = cwd
         self._raw: dict[tuple[str, str], Profile] = {}
+        self.includes: list[Include] = []  # every include resolved, in order, parents first
 
     def resolve(self, ref: ProfileRef, chain: tuple[ProfileRef, ...] = ()) -> Profile:
         """The profile with all includes merged in order, then its own values on top."""
@@ -194,7 +205,10 @@ class Resolver:
             return own
         base: Profile | None = None
         for name in own.includes:
-            included = self.resolve(self._find_include(name, ref, own), (*chain, ref))
+            found = self._find_include(name, ref, own)
+            by = own.locations.get(f"include[{name}]", own.origin)
+            self.includes.append(Include(name, found, by, len(chain) + 1))
+            included = self.resolve(found, (*chain, ref))
             base = included if base is None else merge(base, included)
         assert base is not None
         merged = merge(base, own)

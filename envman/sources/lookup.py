@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envman.errors import SourceNotFound
@@ -47,6 +47,7 @@ class LookupDir:
     source: str | None = None
     ref: str | None = None
     commit: str | None = None
+    revision: Revision | None = None  # for a source: its checkout, with who signed its ref
 
 
 def lookup_dirs(paths: Paths, pins: Mapping[str, str] | None = None) -> tuple[LookupDir, ...]:
@@ -61,20 +62,28 @@ def lookup_dirs(paths: Paths, pins: Mapping[str, str] | None = None) -> tuple[Lo
         if record is None:
             continue
         if pins and source.name in pins:
-            pinned = open_revision(paths, source, pins[source.name])
-            out.append(
-                LookupDir(
-                    pinned.tree / "profiles", "source", source.name, record.ref, pinned.commit
-                )
-            )
+            pinned = replace(open_revision(paths, source, pins[source.name]), ref=record.ref)
+            out.append(_source_dir(pinned))
             continue
         tree = source_dir(paths, source.name).tree(record.commit)
         if tree.is_dir():
-            out.append(
-                LookupDir(tree / "profiles", "source", source.name, record.ref, record.commit)
-            )
+            # The sync verified the record's ref; a `verify` set by hand since then has not.
+            signer = record.signer if source.verify else ""
+            revision = Revision(source.name, record.ref, record.kind, record.commit, tree, signer)
+            out.append(_source_dir(revision))
     out.append(LookupDir(shipped, "shipped"))
     return tuple(out)
+
+
+def _source_dir(revision: Revision) -> LookupDir:
+    return LookupDir(
+        revision.tree / "profiles",
+        "source",
+        revision.source,
+        revision.ref,
+        revision.commit,
+        revision,
+    )
 
 
 def synced_record(paths: Paths, source: Source) -> SyncRecord:

@@ -74,13 +74,18 @@ def test_explain_names_the_file_line_and_commit(envman: Envman, added: TeamRepo)
     assert (git["file"], git["line"], git["revision"], git["commit"]) == (
         "profiles/base.yaml",
         3,
-        "team/tool@v1",
+        "team/base@v1",  # the address of the file's own profile
         commit,
     )
     assert (rows["packages[jq]"]["file"], rows["packages[jq]"]["line"]) == ("profiles/tool.yaml", 3)
     assert rows["integration.display"]["file"] == ""  # a default: no file wrote it
     text = envman.run("profile", "explain", "team/tool@v1", check=True).stdout.splitlines()
-    assert text[0].split() == ["KEY", "VALUE", "FROM"]
+    assert text[:2] == [
+        "include base from profiles/tool.yaml:2 -> profiles/base.yaml @ team/base@v1 "
+        f"(commit {commit[:12]}, not verified)",
+        "",
+    ]
+    assert text[2].split() == ["KEY", "VALUE", "FROM"]
     line = next(line for line in text if line.split()[:2] == ["env.EDITOR", "vim"])
     assert line.split(None, 2)[2] == f"profiles/tool.yaml:4 @ team/tool@v1 (commit {commit[:12]})"
     default = next(line for line in text if line.startswith("integration.display"))
@@ -144,3 +149,75 @@ def test_diff_bad_input(envman: Envman, added: TeamRepo) -> None:
     no_source = envman.run("profile", "explain", "other/tool@v1")
     assert no_source.returncode == ExitCode.SOURCE_NOT_FOUND
     error_lines(no_source)
+
+
+def test_explain_lists_each_include_with_the_file_it_resolved_to(
+    envman: Envman, make_repo: Callable[[str], TeamRepo]
+) -> None:
+    """A local include by name that a source's profile shadows (here a shipped one's name)."""
+    repo = make_repo("other")
+    repo.write("profiles/debian-dev.yaml", "envman: 1\ninclude: [base]\npackages: [team-tool]\n")
+    repo.write("profiles/base.yaml", BASE_V1)
+    commit = repo.commit("team profiles")
+    envman.run("source", "add", "other", str(repo.remote), check=True)
+    mine = envman.write_profile("mine", "envman: 1\npackages: [jq]\n")
+    local = envman.write_profile("l", "envman: 1\ninclude: [mine, debian-dev]\n")
+
+    explained = envman.json("profile", "explain", "l")
+
+    common = {"commit": commit, "kind": "source", "verified": False}
+    assert explained["includes"] == [
+        {
+            "name": "mine",
+            "depth": 1,
+            "file": str(mine),
+            "kind": "local",
+            "included_at": f"{local}:2",
+            "revision": "",
+            "commit": "",
+            "verified": True,
+        },
+        {
+            "name": "debian-dev",
+            "depth": 1,
+            "file": "profiles/debian-dev.yaml",
+            "included_at": f"{local}:2",
+            "revision": "other/debian-dev@main",
+            **common,
+        },
+        {
+            "name": "base",
+            "depth": 2,
+            "file": "profiles/base.yaml",
+            "included_at": "profiles/debian-dev.yaml:2",
+            "revision": "other/base@main",
+            **common,
+        },
+    ]
+    rows = {row["key"]: row for row in explained["rows"]}
+    tool = rows["packages[team-tool]"]
+    assert (tool["file"], tool["line"], tool["revision"], tool["commit"]) == (
+        "profiles/debian-dev.yaml",
+        3,
+        "other/debian-dev@main",
+        commit,
+    )
+    assert (rows["packages[jq]"]["file"], rows["packages[jq]"]["revision"]) == (str(mine), "")
+
+    shadowed = (
+        f"{local}:2: include 'debian-dev' is other/debian-dev@main (commit {commit[:12]}) "
+        "of a team source, not the shipped profile 'debian-dev'"
+    )
+    assert explained["warnings"] == [shadowed]
+    result = envman.run("profile", "explain", "l", check=True)
+    assert result.stderr == f"envman: warning: {shadowed}\n"
+    text = result.stdout.splitlines()
+    assert text[:4] == [
+        f"include mine from {local}:2 -> {mine}",
+        f"include debian-dev from {local}:2 -> profiles/debian-dev.yaml @ other/debian-dev@main "
+        f"(commit {commit[:12]}, not verified)",
+        "  include base from profiles/debian-dev.yaml:2 -> profiles/base.yaml @ other/base@main "
+        f"(commit {commit[:12]}, not verified)",
+        "",
+    ]
+    assert text[4].split() == ["KEY", "VALUE", "FROM"]
