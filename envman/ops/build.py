@@ -12,6 +12,7 @@ from envman.host.config import Config
 from envman.paths import Paths
 from envman.profile.model import DEFAULT_IMAGE, Hook, Profile
 from envman.profile.store import ProfileRef, Resolver, find
+from envman.render.container import parse_podman_args
 from envman.render.containerfile import BuildPlan, HookScript, render
 from envman.sources.lookup import (
     Revision,
@@ -112,6 +113,7 @@ def resolve_profile(
     resolver = Resolver(dirs, paths.cwd)
     profile = resolver.resolve(ref)
     profile = replace(profile, integration=profile.integration.with_defaults())
+    check_usable(profile)
     image = config.base_image(profile.image or DEFAULT_IMAGE)
     shared = () if revision else paths.hook_dirs
     script_paths = {
@@ -216,6 +218,21 @@ def _hook_file(paths: Paths, ref: ProfileRef, hook: Hook, shared: tuple[Path, ..
     raise ProfileNotFound(
         f"{hook.origin}: hook script '{hook.script}' not found", f"looked in {searched}"
     )
+
+
+def check_usable(profile: Profile) -> None:
+    """Refuse, while resolving, every profile reason `up` has: validate, `up --dry-run` and `up`
+    then agree, and nothing is built for a profile that cannot become an environment."""
+    clone = profile.distrobox.clone
+    if clone:
+        where = profile.locations.get("distrobox.clone", profile.origin)
+        raise ProfileSchemaError(
+            f"{where}: clone: envman builds environments from profiles and does not copy "
+            "containers",
+            f"include the profile of '{clone}' instead",
+        )
+    check_build_hooks(profile.hooks)
+    parse_podman_args(profile.podman_args, profile.origin, profile.locations)
 
 
 def check_build_hooks(hooks: Iterable[Hook]) -> None:

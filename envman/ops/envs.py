@@ -20,7 +20,6 @@ from envman.errors import (
     HookFailed,
     LockMismatch,
     NameClash,
-    ProfileSchemaError,
 )
 from envman.generations import (
     CreateStep,
@@ -31,7 +30,7 @@ from envman.generations import (
     load_history,
     save_history,
 )
-from envman.ops.build import Resolved, check_build_hooks, resolve_profile
+from envman.ops.build import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
@@ -87,13 +86,7 @@ def existing_container(engine: Engine, name: str) -> ContainerInfo | None:
 
 def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) -> UpResult:
     """Build when the content changed, (re)create when the spec changed, start when stopped."""
-    resolved = resolve_for_up(ctx, arg)
-    if resolved.profile.distrobox.clone:
-        raise ProfileSchemaError(
-            f"{resolved.profile.origin}: clone: envman builds environments from profiles and "
-            "does not copy containers",
-            f"include the profile of '{resolved.profile.distrobox.clone}' instead",
-        )
+    resolved = resolve_for_up(ctx, arg)  # refuses what cannot be built (check_usable)
     engine = ctx.engine()
     existing = existing_container(engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)
@@ -137,7 +130,6 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
 def _build(
     ctx: Context, engine: Engine, resolved: Resolved, *, no_cache: bool, pull: bool
 ) -> ImageInfo:
-    check_build_hooks(resolved.profile.hooks)
     run_host_hooks(ctx, resolved)
     ctx.notify(f"building {resolved.tag} from {resolved.ref} (base {resolved.base_image})")
     request = BuildRequest(
