@@ -7,7 +7,14 @@ from collections.abc import Callable
 from typing import cast
 
 from envman.profile import validate as v
-from envman.profile.ini_lines import BOOL_KEYS, SCALAR_KEYS, Section, Value, split_sections
+from envman.profile.ini_lines import (
+    BOOL_KEYS,
+    SCALAR_KEYS,
+    Section,
+    Value,
+    portable,
+    split_sections,
+)
 from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
 from envman.profile.model import (
     UNSHARE_OPTIONS,
@@ -70,7 +77,9 @@ def check_literal(val: Value) -> None:
                 "text), so it means something else on each machine; write it out ($HOME or ~ "
                 "may start home, volume and exported_bins_path)",
             )
-    bad = "\\" if val.key == "additional_flags" else SHELL_CHARS + ";"
+    if val.key == "additional_flags":
+        return  # split like the shell by split_flags, which refuses operators
+    bad = SHELL_CHARS + ";"
     found = sorted({ch for ch in val.text if ch in bad})
     if found:
         raise v.schema_error(
@@ -428,16 +437,29 @@ def split_flags(val: Value, warn: Callable[[Value, str], None]) -> list[str]:
             "an unquoted shell operator (one of ();<>|&)",
             "distrobox 1.x evals the flags, 2.x does not; quote it",
         )
-    if tokens != val.text.split():
+    if "\\" in val.text:
+        warn(
+            val,
+            f"distrobox 1.x evaluates the backslashes (reads {shlex.join(tokens)}, as envman "
+            f"does), 2.x keeps them; {portable(val.key, shlex.join(tokens))}",
+        )
+    elif tokens != val.text.split():
         warn(val, "distrobox 2.x splits flags on whitespace, so quoted values break there")
-    for token in tokens:
-        if token.startswith("~"):
+    for i, token in enumerate(tokens):
+        if not token.startswith("~"):
+            continue
+        if i == 0 or tokens[i - 1] not in ("-v", "--volume"):
             raise v.schema_error(
                 val.origin,
                 val.key,
                 f"'{token}' starts with '~'",
                 "distrobox 1.x expands it, 2.x does not; use volume=~/...",
             )
+        warn(
+            val,
+            f"distrobox 1.x expands '{token}' to your home (as envman does), 2.x passes it to "
+            f"podman as written; portable spelling: `volume={token}`",
+        )
     return tokens
 
 
