@@ -88,14 +88,15 @@ def split_sections(text: str, file: str) -> list[Section]:
         origin = Origin(file, number)
         if "\0" in raw:
             raise syntax_error(origin, "line", "contains a NUL byte", "save the file as text")
-        line = v1_line(raw.removesuffix("\r"))
+        raw = raw.removesuffix("\r")  # noqa: PLW2901 (a CRLF file reads as an LF file)
+        line = v1_line(raw)
         if not line:
             continue
         if line.startswith("["):
-            sections.append(_section(line, raw.removesuffix("\r"), origin, sections))
+            sections.append(_section(line, raw, origin, sections))
             continue
         _check_line(raw, line, origin)
-        val = decode_line(line, raw.removesuffix("\r"), origin)
+        val = decode_line(line, raw, origin)
         if val is None:
             (sections[-1].notes if sections else notes).append(_empty_key(origin))
         else:

@@ -336,8 +336,11 @@ class SectionReader:
         )
 
     def hook_notes(self, values: list[Value]) -> None:
-        """distrobox 1.x evals the joined hooks once more on the host (#1141, #1370)."""
-        val = next((val for val in values if any(ch in val.text for ch in "$`\"'\\")), None)
+        """distrobox 1.x evals the joined hooks once more on the host (#1141, #1370), quoted
+        in "..." (then $, ` and \\ act on the host) or, when they hold a '"', in '...'."""
+        joined = "".join(val.text for val in values)
+        special = "'" if '"' in joined else "$`\\"
+        val = next((val for val in values if any(ch in val.text for ch in special)), None)
         if val:
             self.warn(
                 val,

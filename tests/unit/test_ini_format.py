@@ -573,9 +573,23 @@ def test_hook_warnings_are_located() -> None:
     assert p.warnings == (
         "h.ini:6: init_hooks: distrobox 2.x reads ';' as a comment: it drops it and joins the next "
         "line with '&&' (stopping at a failure; 1.x goes on)",
-        "h.ini:11: init_hooks: distrobox 1.x evaluates hooks once more on the host: quotes, '$', "
-        "backticks and backslashes may be lost or expanded there",
     )
+
+
+@pytest.mark.parametrize(
+    ("hooks", "warned"),
+    [
+        (['echo "a b" > /x'], False),  # 1.x wraps the joined hooks in '...': kept as written
+        (["echo 'a b'"], False),  # ... or in "...": single quotes are kept too
+        (['echo "a"', "echo 'b'"], True),  # a ' inside the '...' breaks it
+        (["echo $HOME"], True),  # "...": expanded on the host
+        (["echo `id`"], True),
+    ],
+)
+def test_hooks_warn_only_where_1x_evaluation_changes_them(hooks: list[str], warned: bool) -> None:
+    text = "[a]\n" + "".join(f"init_hooks={h}\n" for h in hooks)
+    p = one(text)
+    assert any("evaluates hooks once more" in w for w in p.warnings) == warned
 
 
 def test_trailing_semicolon_chain_ends_the_hook_list() -> None:
