@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from envman.errors import BuildFailed, ProfileNotFound, ProfileSchemaError
+from envman.errors import BuildFailed, HookFailed, ProfileNotFound, ProfileSchemaError
 from envman.host.certs import host_ca_certificates
 from envman.host.config import Config
 from envman.paths import Paths
@@ -233,6 +233,22 @@ def check_usable(profile: Profile) -> None:
         )
     check_build_hooks(profile.hooks)
     parse_podman_args(profile.podman_args, profile.origin, profile.locations)
+
+
+def refuse_unverified_host_hooks(resolved: Resolved) -> None:
+    """Host hooks run on the user's machine: from a team source only when its refs are signed.
+
+    Not part of resolving: `profile show` must still let one review such a profile.
+    """
+    revision = resolved.revision
+    hook = next((h for h in resolved.profile.hooks if h.when == "host"), None)
+    if hook is not None and revision is not None and not revision.signer:
+        raise HookFailed(
+            f"{hook.origin}: a host hook of source '{revision.source}' would run on this machine, "
+            "and the source's refs are not verified",
+            "add the source with --verify (signed tags or commits), or copy the profile to "
+            "./profiles after reviewing it; nothing was built",
+        )
 
 
 def check_build_hooks(hooks: Iterable[Hook]) -> None:

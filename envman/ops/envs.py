@@ -30,13 +30,13 @@ from envman.generations import (
     load_history,
     save_history,
 )
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
 from envman.ops.listing import MANAGED, OLD_SUFFIX, TEMP_SUFFIX
 from envman.ops.lock import resolve_for_up
-from envman.profile.model import Hook, Integration
+from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import data_file, hook_argv
 from envman.render.layers import changed_layers, layer_keys
@@ -144,10 +144,10 @@ def _build(
 
 
 def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
+    refuse_unverified_host_hooks(resolved)
     for hook in resolved.profile.hooks:
         if hook.when != "host":
             continue
-        _refuse_unverified_host_hook(resolved, hook)
         argv = hook_argv(hook)
         if hook.script is not None:
             argv = [str(resolved.scripts[hook.script]), *hook.args]
@@ -160,18 +160,6 @@ def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
                 f"{hook.origin}: host hook exited with status {result.returncode}",
                 "nothing was built; fix the hook and run up again",
             )
-
-
-def _refuse_unverified_host_hook(resolved: Resolved, hook: Hook) -> None:
-    """Host hooks run on the user's machine: from a team source only when its refs are signed."""
-    revision = resolved.revision
-    if revision is not None and not revision.signer:
-        raise HookFailed(
-            f"{hook.origin}: a host hook of source '{revision.source}' would run on this machine, "
-            "and the source's refs are not verified",
-            "add the source with --verify (signed tags or commits), or copy the profile to "
-            "./profiles after reviewing it; nothing was built",
-        )
 
 
 def _spec(ctx: Context, resolved: Resolved, image_id: str) -> ContainerSpec:
@@ -548,6 +536,7 @@ class UpPlan:
 def plan_up(ctx: Context, arg: str) -> UpPlan:
     """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
     resolved = resolve_for_up(ctx, arg)
+    refuse_unverified_host_hooks(resolved)  # as `up` would, before building
     engine = ctx.engine()
     existing = existing_container(engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)

@@ -9,7 +9,7 @@ from typing import Any
 
 from envman.errors import Aborted, EnvmanError, ExitCode, ProfileSchemaError
 from envman.host.files import write_atomic
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.locations import flatten, value_text
@@ -184,7 +184,9 @@ def _sections_of(ctx: Context, target: str) -> list[str]:
 
 def _validate_one(ctx: Context, target: str, *, strict: bool) -> Validation:
     try:
-        warnings = resolve_profile(ctx.paths, ctx.config, target).profile.warnings
+        resolved = resolve_profile(ctx.paths, ctx.config, target)
+        refuse_unverified_host_hooks(resolved)  # `up` refuses it too, before building
+        warnings = resolved.profile.warnings
     except EnvmanError as exc:
         return Validation(target, exc.message, exc.hint, exc.exit_code, ())
     if strict and warnings:
