@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from envman.errors import EnvmanError
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.ini_lines import KNOWN_KEYS
+from envman.profile.model import Origin, Profile
 from envman.profile.store import Resolver, refs_in_file
 
 LONG = os.environ.get("ENVMAN_FUZZ") == "long"
@@ -165,6 +167,24 @@ def test_arbitrary_text_raises_only_envman_errors(text: str) -> None:
     with GUARD.armed() as tmp:
         exercise(text, tmp)
     assert GUARD.outside == [], GUARD.outside
+
+
+def comparable(profile: Profile) -> Profile:
+    """What a write and read back keeps: hooks may come back split at ';' (same commands)."""
+    return replace(profile, origin=Origin("-"), includes=(), warnings=(), locations={}, hooks=())
+
+
+@FUZZ
+@given(ini_file())
+def test_what_export_writes_reads_back_the_same(text: str) -> None:
+    try:
+        profiles = [p for p in read_ini_profiles(text, "fuzz.ini") if not p.includes]
+        written, _ = write_ini_profiles(profiles)
+    except EnvmanError:
+        return
+    again = read_ini_profiles(written, "again.ini")
+    assert [comparable(p) for p in again] == [comparable(p) for p in profiles]
+    assert [len(p.hooks) > 0 for p in again] == [len(p.hooks) > 0 for p in profiles]
 
 
 def test_the_write_guard_sees_a_write_outside_the_temporary_directory() -> None:
