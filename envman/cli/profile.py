@@ -175,25 +175,32 @@ def validate(
     profiles: Annotated[
         list[str] | None, typer.Argument(help="Profiles to check (default: all).")
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Fail on warnings too (ini lines 2.x reads otherwise)."),
+    ] = False,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Check that profiles parse, resolve and render; exit non-zero if any does not."""
+    """Check that profiles parse, resolve and render; exit non-zero if any does not.
+
+    An ini file given without #SECTION is checked section by section.
+    """
     from envman.ops.profiles import validate as do_validate
 
-    results = do_validate(context(), list(profiles or []))
+    results = do_validate(context(), list(profiles or []), strict=strict)
     if json_out:
         emit_json(results)
     else:
         for r in results:
             if r.error is None:
                 say(f"ok    {r.target}")
-                for warning in r.warnings:
-                    say(f"      warning: {warning}")
             else:
                 say(
                     f"FAIL  {r.target}\n      {r.error}"
                     + (f"\n      hint: {r.hint}" if r.hint else "")
                 )
+            for warning in r.warnings:
+                say(f"      warning: {warning}")
     failed = [r for r in results if r.error is not None]
     if failed:
         raise typer.Exit(failed[0].exit_code)
@@ -259,6 +266,7 @@ def export(
     to: Annotated[
         str, typer.Option("--format", "-f", help="ini (distrobox assemble) or yaml.")
     ] = "ini",
+    ini: Annotated[bool, typer.Option("--ini", help="Same as --format ini (the default).")] = False,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
     ] = None,
@@ -267,6 +275,8 @@ def export(
     from envman.host.files import write_atomic
     from envman.ops.profiles import export_profile
 
+    if ini and to != "ini":
+        raise typer.BadParameter("--ini and --format yaml contradict each other")
     exported = export_profile(context(), profile, to)
     for warning in exported.warnings:
         note(f"warning: {warning}")

@@ -12,6 +12,7 @@ from envman.host.config import Config
 from envman.paths import Paths
 from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
 from envman.profile.store import Include, ProfileRef, Resolver, find
+from envman.render.container import parse_podman_args
 from envman.render.containerfile import BuildPlan, HookScript, render
 from envman.sources.lookup import (
     Revision,
@@ -20,7 +21,12 @@ from envman.sources.lookup import (
     revision_for_file,
     source_address,
 )
-from envman.sources.provenance import Provenance, provenance_of, shadowing_includes
+from envman.sources.provenance import (
+    Provenance,
+    check_host_hook,
+    provenance_of,
+    shadowing_includes,
+)
 
 TOOLBX_LABEL = "com.github.containers.toolbox"
 RUNTIME_ONLY = (
@@ -128,6 +134,7 @@ def resolve_profile(
         integration=profile.integration.with_defaults(),
         warnings=profile.warnings + shadowing_includes(paths, includes, trust),
     )
+    check_usable(profile)
     image = config.base_image(profile.image or DEFAULT_IMAGE)
     shared = () if revision else paths.hook_dirs
     script_paths = {
@@ -230,6 +237,34 @@ def _hook_file(paths: Paths, ref: ProfileRef, hook: Hook, shared: tuple[Path, ..
     raise ProfileNotFound(
         f"{hook.origin}: hook script '{hook.script}' not found", f"looked in {searched}"
     )
+
+
+def check_usable(profile: Profile) -> None:
+    """Refuse, while resolving, every profile reason `up` has: validate, `up --dry-run` and `up`
+    then agree, and nothing is built for a profile that cannot become an environment."""
+    clone = profile.distrobox.clone
+    if clone:
+        where = profile.locations.get("distrobox.clone", profile.origin)
+        raise ProfileSchemaError(
+            f"{where}: clone: envman builds environments from profiles and does not copy "
+            "containers",
+            f"include the profile of '{clone}' instead",
+        )
+    check_build_hooks(profile.hooks)
+    parse_podman_args(profile.podman_args, profile.origin, profile.locations)
+
+
+def refuse_unverified_host_hooks(resolved: Resolved) -> None:
+    """Host hooks run on the user's machine: each is judged by the file that declares it, and
+    one from a source's file runs only when that source's refs are signed (all checked first).
+
+    Not part of resolving: `profile show` must still let one review such a profile.
+    """
+    for hook in resolved.profile.hooks:
+        if hook.when == "host":
+            check_host_hook(
+                resolved.provenance_of(hook.origin), hook.origin.line if hook.origin else 0
+            )
 
 
 def check_build_hooks(hooks: Iterable[Hook]) -> None:

@@ -21,7 +21,6 @@ from envman.errors import (
     HookFailed,
     LockMismatch,
     NameClash,
-    ProfileSchemaError,
     StateCorrupt,
 )
 from envman.generations import (
@@ -35,7 +34,7 @@ from envman.generations import (
 )
 from envman.host.locks import env_lock, hold
 from envman.journal import Commit, clear_journal, journal_file
-from envman.ops.build import Resolved, check_build_hooks, resolve_profile
+from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
@@ -43,11 +42,10 @@ from envman.ops.images import owned_images, release
 from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
 from envman.ops.lock import resolve_for_up
 from envman.ops.swap import commit, repair, replace_container
-from envman.profile.model import Hook, Integration
+from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import hook_argv
 from envman.render.layers import changed_layers, layer_keys
-from envman.sources.provenance import check_host_hook
 from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, state_file
 
@@ -104,13 +102,7 @@ def changing(ctx: Context, name: str) -> Iterator[None]:
 
 def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) -> UpResult:
     """Build when the content changed, (re)create when the spec changed, start when stopped."""
-    resolved = resolve_for_up(ctx, arg)
-    if resolved.profile.distrobox.clone:
-        raise ProfileSchemaError(
-            f"{resolved.profile.origin}: clone: envman builds environments from profiles and "
-            "does not copy containers",
-            f"include the profile of '{resolved.profile.distrobox.clone}' instead",
-        )
+    resolved = resolve_for_up(ctx, arg)  # refuses what cannot be built (check_usable)
     with changing(ctx, resolved.name):
         return _up_locked(ctx, ctx.engine(), resolved, arg, no_cache=no_cache, pull=pull)
 
@@ -163,7 +155,6 @@ def _up_locked(
 def _build(
     ctx: Context, engine: Engine, resolved: Resolved, *, no_cache: bool, pull: bool
 ) -> ImageInfo:
-    check_build_hooks(resolved.profile.hooks)
     run_host_hooks(ctx, resolved)
     ctx.notify(f"building {resolved.tag} from {resolved.ref} (base {resolved.base_image})")
     request = BuildRequest(
@@ -178,10 +169,10 @@ def _build(
 
 
 def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
-    host_hooks = [hook for hook in resolved.profile.hooks if hook.when == "host"]
-    for hook in host_hooks:  # all checked before any runs
-        _refuse_unverified_host_hook(resolved, hook)
-    for hook in host_hooks:
+    refuse_unverified_host_hooks(resolved)  # all checked before any runs
+    for hook in resolved.profile.hooks:
+        if hook.when != "host":
+            continue
         argv = hook_argv(hook)
         if hook.script is not None:
             argv = [str(resolved.scripts[hook.script]), *hook.args]
@@ -194,11 +185,6 @@ def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
                 f"{hook.origin}: host hook exited with status {result.returncode}",
                 "nothing was built; fix the hook and run up again",
             )
-
-
-def _refuse_unverified_host_hook(resolved: Resolved, hook: Hook) -> None:
-    """Host hooks run on the user's machine: from a source's file only when its refs are signed."""
-    check_host_hook(resolved.provenance_of(hook.origin), hook.origin.line if hook.origin else 0)
 
 
 def _spec(ctx: Context, resolved: Resolved, image_id: str) -> ContainerSpec:
@@ -535,6 +521,7 @@ class UpPlan:
 def plan_up(ctx: Context, arg: str) -> UpPlan:
     """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
     resolved = resolve_for_up(ctx, arg)
+    refuse_unverified_host_hooks(resolved)  # as `up` would, before building
     engine = ctx.engine()
     existing = existing_container(ctx, engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from envman.errors import Aborted, EnvmanError, ProfileSchemaError
+from envman.errors import Aborted, EnvmanError, ExitCode, ProfileSchemaError
 from envman.host.files import write_atomic
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.locations import flatten, value_text
@@ -181,18 +181,51 @@ class Validation:
     warnings: tuple[str, ...]
 
 
-def validate(ctx: Context, targets: list[str]) -> list[Validation]:
-    """Resolve each target (all known profiles when none are given) and collect errors."""
+def validate(ctx: Context, targets: list[str], *, strict: bool = False) -> list[Validation]:
+    """Resolve each target (all known profiles when none are given) and collect errors.
+
+    An ini file named without #SECTION stands for all of its sections. With `strict`, a
+    warning fails its profile as a schema error (for a team's CI).
+    """
     if not targets:
         targets = [entry.address for entry in list_all(ctx)]
     results = []
     for target in targets:
         try:
-            resolved = resolve_profile(ctx.paths, ctx.config, target)
-            results.append(Validation(target, None, None, 0, resolved.profile.warnings))
+            expanded = _sections_of(ctx, target)
         except EnvmanError as exc:
             results.append(Validation(target, exc.message, exc.hint, exc.exit_code, ()))
+            continue
+        results.extend(_validate_one(ctx, one, strict=strict) for one in expanded)
     return results
+
+
+def _sections_of(ctx: Context, target: str) -> list[str]:
+    """`team.ini` as `team.ini#a`, `team.ini#b`, ...; any other target as itself."""
+    path_part, hash_mark, _ = target.partition("#")
+    path = Path(path_part).expanduser()
+    if hash_mark or format_of(path) != "ini":
+        return [target]
+    path = path if path.is_absolute() else ctx.paths.cwd / path
+    if not path.is_file():
+        return [target]
+    return [f"{target}#{ref.section}" for ref in refs_in_file(path)] or [target]
+
+
+def _validate_one(ctx: Context, target: str, *, strict: bool) -> Validation:
+    try:
+        resolved = resolve_profile(ctx.paths, ctx.config, target)
+        refuse_unverified_host_hooks(resolved)  # `up` refuses it too, before building
+        warnings = resolved.profile.warnings
+    except EnvmanError as exc:
+        return Validation(target, exc.message, exc.hint, exc.exit_code, ())
+    if strict and warnings:
+        hint = (
+            f"--strict turns warnings into errors ({len(warnings)} here): write the portable "
+            "spelling a warning names, or fix what it says"
+        )
+        return Validation(target, warnings[0], hint, ExitCode.PROFILE_SCHEMA, warnings[1:])
+    return Validation(target, None, None, 0, warnings)
 
 
 @dataclass(frozen=True)

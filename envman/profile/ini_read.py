@@ -1,14 +1,21 @@
-"""distrobox-assemble ini reader: refuses the lines distrobox 1.x and 2.x would read differently."""
+"""distrobox-assemble ini reader: sections as Profiles, read as distrobox 1.x reads them."""
 
 from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import cast
 
-from envman.errors import ProfileSyntaxError
 from envman.profile import validate as v
+from envman.profile.ini_lines import (
+    BOOL_KEYS,
+    SCALAR_KEYS,
+    Section,
+    Value,
+    portable,
+    split_sections,
+)
+from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
 from envman.profile.model import (
     UNSHARE_OPTIONS,
     DistroboxCompat,
@@ -21,25 +28,11 @@ from envman.profile.model import (
     Profile,
 )
 
-SCALAR_KEYS = ("image", "clone", "home", "hostname", "exported_bins_path")
-UNSHARE_KEYS = tuple(f"unshare_{option}" for option in UNSHARE_OPTIONS)
-BOOL_KEYS = ("entry", "start_now", "pull", "replace", "init", "nvidia", "root", *UNSHARE_KEYS)
-LIST_KEYS = (
-    "additional_packages",
-    "additional_flags",
-    "volume",
-    "volumes",
-    "exported_apps",
-    "exported_bins",
-)
 HOOK_STAGES: dict[str, HookStage] = {
     "pre_init_hooks": "before-packages",
     "init_hooks": "after-packages",
 }
-KNOWN_KEYS = (*SCALAR_KEYS, *BOOL_KEYS, *LIST_KEYS, *HOOK_STAGES, "include")
 HOME_KEYS = ("home", "volume", "volumes", "exported_bins_path")
-HOME_PREFIXES = ("${HOME}", "$HOME", "~")
-SHELL_CHARS = "\"'\\&|<>()"
 FLAG_ARGS = {"--env": "env", "-e": "env", "--volume": "volume", "-v": "volume"}
 READ_HOOK_WHENS = ("build", "start")
 LOCATION_KEYS = {
@@ -61,270 +54,13 @@ LIST_LOCATIONS = {
 }
 
 
-@dataclass(frozen=True)
-class Value:
-    """One `key=value` line, decoded the way both distrobox versions agree on."""
-
-    key: str
-    text: str
-    origin: Origin
-    spaced: bool = False
-    quoted: str = ""
-    semicolon: bool = False
-
-
-@dataclass
-class Section:
-    """A `[name]` block and its lines, in file order."""
-
-    name: str
-    origin: Origin
-    values: list[Value] = field(default_factory=list)
-
-
-def syntax_error(origin: Origin, key: str, problem: str, hint: str = "") -> ProfileSyntaxError:
-    """The 'file:line: key: problem' error for the file's structure."""
-    return ProfileSyntaxError(f"{origin}: {key}: {problem}", hint or None)
-
-
-def quote_state(text: str) -> str:
-    """The shell quote still open at the end of `text`: '"', "'" or ''."""
-    state, escaped = "", False
-    for ch in text:
-        if state == "'":
-            state = "" if ch == "'" else state
-        elif escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch == '"' or (not state and ch == "'"):
-            state = "" if state == ch else ch
-    return state
-
-
 def read_ini_profiles(text: str, file: str, *, hooks_when: str = "build") -> list[Profile]:
     """Each section of an assemble file as a Profile (includes kept as names), in file order."""
     if hooks_when not in READ_HOOK_WHENS:
         raise ValueError(f"hooks_when must be one of {READ_HOOK_WHENS}, not {hooks_when!r}")
     sections = split_sections(text, file)
-    names = {s.name for s in sections}
-    return [SectionReader(s, cast(HookWhen, hooks_when), names).profile() for s in sections]
-
-
-def split_sections(text: str, file: str) -> list[Section]:
-    """The file's sections with their decoded lines; comments and blank lines dropped."""
-    if text.startswith("\ufeff"):
-        raise syntax_error(
-            Origin(file, 1),
-            "file",
-            "starts with a byte-order mark",
-            "distrobox 1.x cannot read the first line; save the file as plain UTF-8",
-        )
-    sections: list[Section] = []
-    for number, raw in enumerate(text.split("\n"), start=1):
-        origin = Origin(file, number)
-        # distrobox 1.x turns tabs into spaces before it looks for ' #'
-        line = raw.replace("\t", " ").rstrip()
-        stripped = line.lstrip()
-        if "\0" in line:
-            raise syntax_error(origin, "line", "contains a NUL byte", "save the file as text")
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith(";"):
-            raise syntax_error(
-                origin,
-                "line",
-                "';' comments are not understood by distrobox 1.x",
-                "start comment lines with '#'",
-            )
-        if stripped.startswith("["):
-            sections.append(_section(line, origin, sections))
-        elif "=" not in line:
-            raise syntax_error(
-                origin,
-                "line",
-                "not a [section], a # comment or key=value",
-                "write key=value ('key: value' is read only by distrobox 2.x)",
-            )
-        elif not sections:
-            key = line.split("=", 1)[0].strip() or "line"
-            raise syntax_error(
-                origin,
-                key,
-                "key before the first [section]",
-                "distrobox 2.x rejects it, 1.x silently adds it to the first "
-                "section; move it under a [section]",
-            )
-        else:
-            sections[-1].values.append(decode_line(line, origin))
-    return sections
-
-
-def _section(line: str, origin: Origin, sections: list[Section]) -> Section:
-    if not line.startswith("["):
-        raise syntax_error(
-            origin,
-            "section",
-            "indented section header",
-            "distrobox 1.x sees a section only when '[' is the first character",
-        )
-    close = line.find("]")
-    if close < 0:
-        raise syntax_error(origin, "section", "no closing ']'", "write [name]")
-    name, rest = line[1:close].strip(), line[close + 1 :].strip()
-    if rest and not rest.startswith("#"):
-        raise syntax_error(
-            origin,
-            "section",
-            f"unexpected '{rest}' after the section header",
-            "only a '# comment' may follow [name]",
-        )
-    if "]" in rest:
-        raise syntax_error(
-            origin,
-            "section",
-            "']' in the comment after the header",
-            "distrobox 2.x takes the name up to the last ']' on the line",
-        )
-    if name == "DEFAULT":
-        raise v.schema_error(
-            origin,
-            "section",
-            "[DEFAULT] is reserved",
-            "distrobox 2.x treats its keys as keys outside any section; rename it",
-        )
-    v.check_name(name, origin, "section")
-    for earlier in sections:
-        if earlier.name == name:
-            raise syntax_error(
-                origin,
-                "section",
-                f"[{name}] repeats line {earlier.origin.line}",
-                "distrobox 1.x creates it twice, 2.x merges both; keep one",
-            )
-    return Section(name, origin)
-
-
-def decode_line(line: str, origin: Origin) -> Value:
-    """Split `key=value`, cut a trailing comment and one pair of quotes, refusing ambiguity."""
-    key, _, raw = line.partition("=")
-    key = key.strip()
-    if not key:
-        raise syntax_error(origin, "line", "no key before '='", "write key=value")
-    if key not in KNOWN_KEYS:
-        raise v.schema_error(
-            origin,
-            key,
-            "unknown key",
-            v.suggest(key, KNOWN_KEYS) or f"distrobox-assemble keys: {', '.join(KNOWN_KEYS)}",
-        )
-    body = raw.strip()
-    if body.startswith(("`", '"""')):
-        raise v.schema_error(
-            origin,
-            key,
-            f"a value starting with {body[0]!r}",
-            "distrobox 2.x reads it as a multi-line quoted value, 1.x does not",
-        )
-    if body.endswith("\\"):
-        raise v.schema_error(
-            origin,
-            key,
-            "a value ending in '\\'",
-            "distrobox 2.x joins the next line to it, 1.x does not",
-        )
-    cut, semicolon = _comment_start(key, raw, origin)
-    return _unquote(key, raw[:cut], origin, semicolon)
-
-
-def _comment_start(key: str, raw: str, origin: Origin) -> tuple[int, bool]:
-    """Where the value ends. go-ini (distrobox 2.x) ends it at the first '#' or ';' anywhere;
-    distrobox 1.x only at ' #', and at a ']' that has a '#' after it."""
-    marks = [i for i in (raw.find("#"), raw.find(";")) if i >= 0]
-    if not marks:
-        return len(raw), False
-    i = min(marks)
-    bracket = raw.find("]")
-    if 0 <= bracket < i and "#" in raw[bracket:]:
-        raise v.schema_error(
-            origin,
-            key,
-            "']' followed by '#' on the same line",
-            "distrobox 1.x drops everything from that ']'; remove the comment",
-        )
-    char = raw[i]
-    if quote_state(raw[:i]):
-        raise v.schema_error(
-            origin,
-            key,
-            f"'{char}' inside quotes",
-            f"distrobox 2.x ends the value at any '{char}', even inside quotes",
-        )
-    if char == "#":
-        if i > 0 and raw[i - 1] == " ":
-            return i, False
-        raise v.schema_error(
-            origin,
-            key,
-            "'#' right after other text",
-            "distrobox 1.x keeps it, 2.x starts a comment there; "
-            "put a space before a comment (a literal '#' cannot be written)",
-        )
-    rest = raw[i + 1 :]
-    if not rest.strip() or (rest.startswith(" ") and rest.lstrip().startswith("#")):
-        return i + 1, True
-    raise v.schema_error(
-        origin,
-        key,
-        "';' followed by more text",
-        "distrobox 2.x drops everything from ';' (1.x keeps it); "
-        "end the line with ';' and put the rest on its own line",
-    )
-
-
-def _unquote(key: str, value: str, origin: Origin, semicolon: bool) -> Value:
-    spaced = value[:1] == " "
-    text, quoted = value.strip(), ""
-    if text[:1] in ("'", '"'):
-        quote = text[0]
-        if len(text) < 2 or text[-1] != quote or quote in text[1:-1]:
-            raise v.schema_error(
-                origin,
-                key,
-                f"unbalanced {quote} quotes",
-                "a value starting with a quote must end with it, none inside",
-            )
-        if spaced:
-            raise v.schema_error(
-                origin,
-                key,
-                "a quoted value after a space",
-                'distrobox 1.x keeps the space and quotes; write key="value"',
-            )
-        text, quoted = text[1:-1], quote
-        if text != text.strip() and key not in HOOK_STAGES:
-            raise v.schema_error(
-                origin,
-                key,
-                "spaces inside the quotes",
-                "both distrobox versions keep them; remove them",
-            )
-        text = text.strip()
-    if not text:
-        raise v.schema_error(origin, key, "has no value", "give a value or remove the line")
-    if semicolon and key not in HOOK_STAGES:
-        raise v.schema_error(
-            origin, key, "';' in a value", "distrobox 2.x reads ';' as the start of a comment"
-        )
-    return Value(key, text, origin, spaced, quoted, semicolon)
-
-
-def strip_home(word: str) -> str:
-    """`word` without a leading $HOME, ${HOME} or ~ (kept symbolic, expanded by envman)."""
-    for prefix in HOME_PREFIXES:
-        if word.startswith(prefix) and word[len(prefix) : len(prefix) + 1] in ("", "/", ":"):
-            return word[len(prefix) :]
-    return word
+    headers = {s.name: s.header for s in sections}
+    return [SectionReader(s, cast(HookWhen, hooks_when), headers).profile() for s in sections]
 
 
 def check_literal(val: Value) -> None:
@@ -337,37 +73,41 @@ def check_literal(val: Value) -> None:
                 val.origin,
                 val.key,
                 f"'{word}' uses '$' or '`'",
-                "distrobox 1.x expands it on the host while reading, 2.x does "
-                "not; write it out ($HOME or ~ may start home, volume and "
-                "exported_bins_path)",
+                "distrobox 1.x expands it on the host that reads the file (2.x keeps it as "
+                "text), so it means something else on each machine; write it out ($HOME or ~ "
+                "may start home, volume and exported_bins_path)",
             )
-    bad = "\\" if val.key == "additional_flags" else SHELL_CHARS
+    if val.key == "additional_flags":
+        return  # split like the shell by split_flags, which refuses operators
+    bad = SHELL_CHARS + ";"
     found = sorted({ch for ch in val.text if ch in bad})
     if found:
         raise v.schema_error(
             val.origin,
             val.key,
             f"'{found[0]}' in a value",
-            "distrobox 1.x reads it as shell syntax, 2.x as text",
+            "distrobox 1.x evaluates the value as shell code on the host (2.x reads it as "
+            "text); write the value without it",
         )
 
 
 class SectionReader:
     """Turns one section's decoded lines into a Profile."""
 
-    def __init__(self, section: Section, hooks_when: HookWhen, names: set[str]) -> None:
+    def __init__(self, section: Section, hooks_when: HookWhen, headers: dict[str, str]) -> None:
         self.section = section
         self.hooks_when = hooks_when
-        self.names = names
+        self.headers = headers
+        self.ordered_before = False  # a hook or flag line came before (include order matters)
         self.seen: dict[str, Value] = {}
         self.scalars: dict[str, str] = {}
-        self.bools: dict[str, bool] = {}
+        self.bools: dict[str, bool | None] = {}
         self.lists: dict[str, list[str]] = {
             k: [] for k in ("packages", "volumes", "podman_args", "apps", "bins", "includes")
         }
         self.env: list[tuple[str, str]] = []
         self.hook_lines: dict[str, list[Value]] = {k: [] for k in HOOK_STAGES}
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(section.notes)
         self.locations: dict[str, Origin] = {"name": section.origin}
 
     def warn(self, val: Value, message: str) -> None:
@@ -382,17 +122,22 @@ class SectionReader:
 
     def read(self, val: Value) -> None:
         """Dispatch one line by the kind of its key."""
+        self.warnings.extend(val.notes)
+        if val.key in HOOK_STAGES or val.key == "additional_flags":
+            self.ordered_before = True
         if val.key in HOOK_STAGES:
             self.hook_lines[val.key].append(val)
             return
+        if not val.text:
+            return  # distrobox 1.x ignores a line without a value (noted where it was read)
         check_literal(val)
         if val.key in SCALAR_KEYS or val.key in BOOL_KEYS:
-            self.once(val)
             self.locations[LOCATION_KEYS[val.key]] = val.origin
         if val.key in SCALAR_KEYS:
+            self.once(val)
             self.scalar(val)
         elif val.key in BOOL_KEYS:
-            self.bools[val.key] = self.boolean(val)
+            self.boolean_line(val)
         elif val.key == "additional_flags":
             self.flags(val)
         elif val.key == "include":
@@ -401,7 +146,7 @@ class SectionReader:
             self.words(val)
 
     def once(self, val: Value) -> None:
-        """Scalars and booleans may be set once: the two versions disagree on repeats."""
+        """Scalars may be set once: 1.x passes both values joined with '¤' (garbage)."""
         first = self.seen.get(val.key)
         if first is not None:
             raise v.schema_error(
@@ -435,23 +180,27 @@ class SectionReader:
         elif val.key == "exported_bins_path" and not word.startswith("/"):
             self.warn(val, "distrobox 2.x requires an absolute path here; envman expands it")
 
-    def boolean(self, val: Value) -> bool:
-        """Exactly true/false/1/0: distrobox 1.x reads anything else (and ' true') as false."""
-        if val.quoted:
-            raise v.schema_error(
-                val.origin,
-                val.key,
-                "a quoted boolean",
-                'distrobox 1.x reads "true" as false; write true or false',
-            )
-        if val.text in ("true", "1"):
-            if val.spaced:
-                raise v.schema_error(
-                    val.origin,
-                    val.key,
-                    f"' {val.text}' with a space before it",
-                    "distrobox 1.x reads it as false, 2.x as true; write key=true",
-                )
+    def boolean_line(self, val: Value) -> None:
+        """A repeated switch is '1¤0' to 1.x: no number, so unset; 2.x keeps the last."""
+        value = self.boolean(val)
+        first = self.seen.setdefault(val.key, val)
+        if first is val:
+            self.bools[val.key] = value
+            return
+        self.bools[val.key] = None
+        last = "true" if val.v2 in ("true", "1") else "false"
+        self.warn(
+            val,
+            f"set again (line {first.origin.line}): distrobox 1.x joins the values with '¤' "
+            f"and reads that as unset (as envman does), 2.x keeps the last ({last}); "
+            "keep one line",
+        )
+
+    def boolean(self, val: Value) -> bool | None:
+        """1.x: exactly true/false/1/0, anything else is unset ('[: Illegal number')."""
+        raw = val.raw
+        # after sourcing, /bin/sh's `[` reads "1" and " 1" as numbers too (go-ini: trimmed)
+        if raw == "true" or val.text.strip() == "1":
             if val.key == "replace":
                 self.warn(
                     val,
@@ -459,15 +208,18 @@ class SectionReader:
                     "one; 2.x ignores the key",
                 )
             return True
-        if val.text in ("false", "0"):
+        if raw == "false" or val.text.strip() == "0":
             return False
-        raise v.schema_error(
-            val.origin,
-            val.key,
-            f"'{val.text}' is not true or false",
-            "distrobox 1.x reads anything but true, false, 1 and 0 as false "
-            "('Illegal number'); write true or false",
+        v2_true = val.v2 in ("true", "1")
+        if not v2_true and val.key != "entry" and val.text in ("false", "0"):
+            return False  # unset and false mean the same for every switch but entry
+        self.warn(
+            val,
+            f"'{raw}' is not true or false: distrobox 1.x reads it as unset "
+            f"('[: Illegal number'; envman too), 2.x as {'true' if v2_true else 'false'}; "
+            f"portable spelling: `{val.key}=true` or `{val.key}=false`",
         )
+        return None
 
     def add(self, target: str, item: str, origin: Origin) -> None:
         """Append to a list, remembering where each item was first written."""
@@ -486,18 +238,38 @@ class SectionReader:
             "exported_apps": ("apps", v.check_desktop_app),
             "exported_bins": ("bins", v.check_absolute_path),
         }
+        if val.key == "volumes":
+            self.warn(
+                val,
+                "distrobox 1.x ignores 'volumes' (envman too), 2.x mounts it; "
+                f"portable spelling: `volume={val.text}`",
+            )
+            return
         target, check = checks[val.key]
         for word in val.text.split():
             self.add(target, check(word, val.origin, val.key), val.origin)
             if val.key in HOME_KEYS:
                 self.home_notes(val, word)
-        if val.key == "volumes":
-            self.warn(val, "only distrobox 2.x reads 'volumes'; 1.x ignores it (use 'volume')")
 
     def include(self, val: Value) -> None:
         """include=NAME, repeatable; the store resolves it."""
-        self.add("includes", v.check_name(val.text, val.origin, val.key), val.origin)
-        if val.text not in self.names:
+        self.add("includes", val.text, val.origin)
+        header = self.headers.get(val.text)
+        if header is not None and header != f"[{val.text}]":
+            raise v.schema_error(
+                val.origin,
+                val.key,
+                f"[{val.text}] is written '{header}'",
+                f"distrobox 1.x includes only a section whose line is exactly [{val.text}]; "
+                "write the header so",
+            )
+        if self.ordered_before:
+            self.warn(
+                val,
+                f"distrobox 1.x puts [{val.text}]'s lines here, envman before this section's "
+                "own: hooks and flags above this line run in another order; put include= first",
+            )
+        if header is None:
             self.warn(
                 val,
                 f"no [{val.text}] in this file: distrobox looks only here, "
@@ -528,7 +300,7 @@ class SectionReader:
         """Hook lines chained as distrobox does: a line ending in ';' or '&&' continues."""
         hooks: list[Hook] = []
         for key, values in self.hook_lines.items():
-            first = next((val for val in values if val.semicolon), None)
+            first = next((val for val in values[:-1] if val.text.endswith(";")), None)
             if first:
                 self.warn(
                     first,
@@ -564,8 +336,11 @@ class SectionReader:
         )
 
     def hook_notes(self, values: list[Value]) -> None:
-        """distrobox 1.x evals the joined hooks once more on the host (#1141, #1370)."""
-        val = next((val for val in values if any(ch in val.text for ch in "$`\"'\\")), None)
+        """distrobox 1.x evals the joined hooks once more on the host (#1141, #1370), quoted
+        in "..." (then $, ` and \\ act on the host) or, when they hold a '"', in '...'."""
+        joined = "".join(val.text for val in values)
+        special = "'" if '"' in joined else "$`\\"
+        val = next((val for val in values if any(ch in val.text for ch in special)), None)
         if val:
             self.warn(
                 val,
@@ -625,6 +400,14 @@ def check_hook_line(val: Value) -> None:
             "unbalanced quotes in the hook",
             "close every quote on the same line",
         )
+    if shell_comment(val.text):
+        raise v.schema_error(
+            val.origin,
+            val.key,
+            "a '#' that starts a shell comment",
+            "distrobox 1.x joins all hook lines into one command line, so it would comment "
+            "out every later hook; remove it",
+        )
     if val.text.endswith(("&", "|")) and not val.text.endswith("&&"):
         raise v.schema_error(
             val.origin,
@@ -632,6 +415,14 @@ def check_hook_line(val: Value) -> None:
             f"a hook line ending in '{val.text[-1]}'",
             "distrobox appends '&&' after it, which is a syntax error",
         )
+
+
+def shell_comment(text: str) -> bool:
+    """Whether an unquoted '#' starts a word (a shell comment) in `text`."""
+    return any(
+        ch == "#" and (i == 0 or text[i - 1] in " ;&|()") and not quote_state(text[:i])
+        for i, ch in enumerate(text)
+    )
 
 
 def split_flags(val: Value, warn: Callable[[Value, str], None]) -> list[str]:
@@ -649,16 +440,29 @@ def split_flags(val: Value, warn: Callable[[Value, str], None]) -> list[str]:
             "an unquoted shell operator (one of ();<>|&)",
             "distrobox 1.x evals the flags, 2.x does not; quote it",
         )
-    if tokens != val.text.split():
+    if "\\" in val.text:
+        warn(
+            val,
+            f"distrobox 1.x evaluates the backslashes (reads {shlex.join(tokens)}, as envman "
+            f"does), 2.x keeps them; {portable(val.key, shlex.join(tokens))}",
+        )
+    elif tokens != val.text.split():
         warn(val, "distrobox 2.x splits flags on whitespace, so quoted values break there")
-    for token in tokens:
-        if token.startswith("~"):
+    for i, token in enumerate(tokens):
+        if not token.startswith("~"):
+            continue
+        if i == 0 or tokens[i - 1] not in ("-v", "--volume"):
             raise v.schema_error(
                 val.origin,
                 val.key,
                 f"'{token}' starts with '~'",
                 "distrobox 1.x expands it, 2.x does not; use volume=~/...",
             )
+        warn(
+            val,
+            f"distrobox 1.x expands '{token}' to your home (as envman does), 2.x passes it to "
+            f"podman as written; portable spelling: `volume={token}`",
+        )
     return tokens
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shlex
 
 from envman.errors import ProfileSchemaError
-from envman.profile.ini_read import SHELL_CHARS, quote_state, strip_home
-from envman.profile.model import UNSHARE_OPTIONS, Hook, Profile
+from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
+from envman.profile.model import UNSHARE_OPTIONS, Hook, Origin, Profile
 
 FILE_HEADER = "# Written by envman for distrobox >= 1.5: distrobox assemble create --file FILE\n"
 # first distrobox release whose assemble knows the key (assemble itself appeared in 1.5.0)
@@ -36,6 +36,22 @@ def write_ini_profiles(profiles: list[Profile]) -> tuple[str, list[str]]:
     warnings: list[str] = []
     blocks = [SectionWriter(p, warnings).text() for p in profiles]
     return "\n".join([FILE_HEADER, *blocks]), warnings
+
+
+def portable_lines(key: str, value: str) -> list[str] | None:
+    """The lines `profile export --ini` writes for one value (as distrobox 1.x reads it), which
+    both versions read alike; None when no such spelling exists."""
+    writer = SectionWriter(Profile("portable", Origin("-", 1)), [])
+    try:
+        if key in HOOK_KEYS.values():
+            lines = writer.split_at_semicolons(key, value)
+            return [f"{key}={writer.hook_value(key, line)}" for line in lines]
+        home_ok = key in ("home", "volume", "exported_bins_path")
+        quotes_ok = key == "additional_flags"
+        text = writer.literal(key, value, home_ok=home_ok, quotes_ok=quotes_ok)
+        return [f"{key}={writer.quote(key, text)}"]
+    except ProfileSchemaError:
+        return None
 
 
 class SectionWriter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from envman.errors import ProfileNotFound, ProfileSchemaError, ProfileSyntaxError
@@ -13,6 +14,10 @@ from envman.profile.validate import NAME_RE
 from envman.profile.yaml_format import read_yaml_profile
 
 FORMAT_PRECEDENCE = ("yaml", "ini", "containerfile")
+# An include graph is bounded: this many levels deep, and this many profiles merged into one
+# (a profile reached twice counts twice: that is what the merge copies).
+MAX_INCLUDE_DEPTH = 32
+MAX_INCLUDED = 256
 
 
 @dataclass(frozen=True)
@@ -80,13 +85,19 @@ def _read_text(path: Path) -> str:
         raise ProfileNotFound(f"{path}: {exc.strerror}") from None
 
 
+@lru_cache(maxsize=8)
+def _ini_profiles(text: str, file: str) -> tuple[Profile, ...]:
+    """An ini file is parsed once however many of its sections are looked up or included."""
+    return tuple(read_ini_profiles(text, file))
+
+
 def refs_in_file(path: Path) -> list[ProfileRef]:
     """The profiles one file defines (an ini file may define several)."""
     fmt = format_of(path)
     if fmt == "ini":
         return [
             ProfileRef(p.name, path, "ini", p.name)
-            for p in read_ini_profiles(_read_text(path), str(path))
+            for p in _ini_profiles(_read_text(path), str(path))
         ]
     if fmt is None:
         return []
@@ -174,7 +185,7 @@ def load_raw(ref: ProfileRef) -> Profile:
         profile = read_yaml_profile(text, str(ref.path), ref.name)
         return profile
     if ref.format == "ini":
-        for profile in read_ini_profiles(text, str(ref.path)):
+        for profile in _ini_profiles(text, str(ref.path)):
             if profile.name == ref.section:
                 return profile
         raise ProfileNotFound(f"{ref.path}: no section [{ref.section}]")
@@ -185,30 +196,59 @@ def load_raw(ref: ProfileRef) -> Profile:
 
 
 class Resolver:
-    """Resolves includes recursively with cycle detection; files are read once."""
+    """Resolves includes recursively with cycle detection and bounds; each profile once."""
 
     def __init__(self, dirs: tuple[Path, ...], cwd: Path) -> None:
         self.dirs = dirs
         self.cwd = cwd
         self._raw: dict[tuple[str, str], Profile] = {}
         self.includes: list[Include] = []  # every include resolved, in order, parents first
+        self._resolved: dict[tuple[str, str], tuple[Profile, int]] = {}
+        self._sections: dict[Path, dict[str, ProfileRef]] = {}
 
-    def resolve(self, ref: ProfileRef, chain: tuple[ProfileRef, ...] = ()) -> Profile:
+    def resolve(self, ref: ProfileRef) -> Profile:
         """The profile with all includes merged in order, then its own values on top."""
+        return self._resolve(ref, ())[0]
+
+    def _resolve(
+        self, ref: ProfileRef, chain: tuple[ProfileRef, ...], via: Origin | None = None
+    ) -> tuple[Profile, int]:
+        """The resolved profile and how many profiles were merged into it (itself included)."""
         if any(r.key == ref.key for r in chain):
             cycle = " -> ".join(r.name for r in (*chain, ref))
             raise ProfileSchemaError(
-                f"{chain[-1]}: include cycle: {cycle}", "remove one of the includes"
+                f"{via or chain[-1]}: include cycle: {cycle}", "remove one of the includes"
+            )
+        if ref.key in self._resolved:
+            return self._resolved[ref.key]
+        if len(chain) >= MAX_INCLUDE_DEPTH:
+            raise ProfileSchemaError(
+                f"{via}: include: more than {MAX_INCLUDE_DEPTH} levels of includes "
+                f"({chain[0].name} -> ... -> {ref.name})",
+                "flatten the chain: include the shared profiles side by side",
             )
         own = self._load(ref)
-        if not own.includes:
-            return own
+        result, count = self._merged(ref, own, chain) if own.includes else (own, 1)
+        self._resolved[ref.key] = (result, count)
+        return result, count
+
+    def _merged(
+        self, ref: ProfileRef, own: Profile, chain: tuple[ProfileRef, ...]
+    ) -> tuple[Profile, int]:
         base: Profile | None = None
+        count = 1
         for name in own.includes:
-            found = self._find_include(name, ref, own)
-            by = own.locations.get(f"include[{name}]", own.origin)
-            self.includes.append(Include(name, found, by, len(chain) + 1))
-            included = self.resolve(found, (*chain, ref))
+            via = own.locations.get(f"include[{name}]", own.origin)
+            target = self._find_include(name, ref, own)
+            self.includes.append(Include(name, target, via, len(chain) + 1))
+            included, size = self._resolve(target, (*chain, ref), via)
+            count += size
+            if count > MAX_INCLUDED:
+                raise ProfileSchemaError(
+                    f"{via}: include: [{own.name}] would merge more than {MAX_INCLUDED} "
+                    "profiles (a profile included twice counts twice)",
+                    "include fewer profiles, or flatten the shared ones",
+                )
             base = included if base is None else merge(base, included)
         assert base is not None
         merged = merge(base, own)
@@ -221,7 +261,7 @@ class Resolver:
                     "garbage, 2.x keeps the included one"
                 )
                 merged = replace(merged, warnings=(*merged.warnings, note))
-        return replace(merged, includes=own.includes)
+        return replace(merged, includes=own.includes), count
 
     def files(self) -> tuple[Path, ...]:
         """Every profile file read so far (the profile and its includes), sorted."""
@@ -235,9 +275,12 @@ class Resolver:
     def _find_include(self, name: str, including: ProfileRef, own: Profile) -> ProfileRef:
         directory = including.path.parent
         if including.format == "ini":
-            for ref in refs_in_file(including.path):
-                if ref.section == name:
-                    return ref
+            sections = self._sections.get(including.path)
+            if sections is None:
+                sections = {ref.name: ref for ref in refs_in_file(including.path)}
+                self._sections[including.path] = sections
+            if name in sections:
+                return sections[name]
         if "/" in name or format_of(Path(name)) is not None:
             target = (directory / name).resolve()
             if not target.is_relative_to(directory.resolve()):

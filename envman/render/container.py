@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 
 from envman.engine.types import ContainerSpec, Mount
 from envman.errors import ProfileSchemaError
 from envman.host.facts import KCM_SOCKETS, SYSTEM_BUS, HostFacts
-from envman.profile.model import Integration, Profile
+from envman.profile.model import Integration, Origin, Profile
 from envman.profile.validate import ENV_KEY_RE
 from envman.profile.yaml_format import hook_to_data
 from envman.render.containerfile import data_file
@@ -41,29 +42,37 @@ FLAG_FIELDS = {
 }
 
 
-def parse_podman_args(args: tuple[str, ...], where: str) -> ExtraFlags:
-    """Map raw flags onto the spec; anything else is refused rather than passed blindly."""
+def parse_podman_args(
+    args: tuple[str, ...], where: Origin | str, locations: Mapping[str, Origin] | None = None
+) -> ExtraFlags:
+    """Map raw flags onto the spec; anything else is refused rather than passed blindly.
+
+    Errors name the line of the offending item (`locations["podman_args[i]"]`), else `where`.
+    """
     found: dict[str, list[str]] = {name: [] for name in set(FLAG_FIELDS.values())}
-    words = list(args)
-    while words:
-        word = words.pop(0)
+
+    def at(index: int) -> str:
+        return str((locations or {}).get(f"podman_args[{index}]", where))
+
+    i = 0
+    while i < len(args):
+        word, start = args[i], i
+        i += 1
         flag, eq, value = word.partition("=")
         if flag not in FLAG_FIELDS or (flag in ("-e", "-v") and eq):
             raise ProfileSchemaError(
-                f"{where}: podman_args: '{word}' is not a flag envman can apply",
+                f"{at(start)}: podman_args: '{word}' is not a flag envman can apply",
                 "envman applies --env, --volume, --device, --cap-add, --security-opt",
             )
         if not eq:
-            if not words:
-                raise ProfileSchemaError(f"{where}: podman_args: '{word}' needs a value")
-            value = words.pop(0)
+            if i == len(args):
+                raise ProfileSchemaError(f"{at(start)}: podman_args: '{word}' needs a value")
+            value = args[i]
+            i += 1
+        if FLAG_FIELDS[flag] == "env" and not ENV_KEY_RE.match(value.partition("=")[0]):
+            raise ProfileSchemaError(f"{at(start)}: podman_args: '--env {value}' is not NAME=VALUE")
         found[FLAG_FIELDS[flag]].append(value)
-    env = []
-    for item in found["env"]:
-        key, _, val = item.partition("=")
-        if not ENV_KEY_RE.match(key):
-            raise ProfileSchemaError(f"{where}: podman_args: '--env {item}' is not NAME=VALUE")
-        env.append((key, val))
+    env = [(item.partition("=")[0], item.partition("=")[2]) for item in found["env"]]
     return ExtraFlags(
         env=tuple(env),
         volumes=tuple(found["volumes"]),
@@ -135,7 +144,7 @@ def container_spec(
     """The create spec for a resolved profile (integration defaults applied) on this host."""
     i = p.integration
     home = expand_home(i.custom_home, facts.home) if i.custom_home else facts.home
-    extra = parse_podman_args(p.podman_args, str(p.origin))
+    extra = parse_podman_args(p.podman_args, p.origin, p.locations)
     mounts = _mounts(p, facts, home)
     mounts.extend(_volume_mount(v, facts.home) for v in (*p.volumes, *extra.volumes))
     env = {

@@ -90,11 +90,53 @@ def test_import_ini_to_yaml_and_export_back(tmp_path: Path) -> None:
 def test_ini_misreadings_are_errors_with_file_and_line(tmp_path: Path) -> None:
     envman = envman_at(tmp_path)
     source = envman.work / "bad.ini"
-    source.write_text("[box]\nimage=fedora:40\ninit = True\n")
+    source.write_text("[box]\nimage=fedora:40\ninit=true\nimage=fedora:41\n")
     result = envman.run("profile", "show", f"{source}#box")
     assert result.returncode == ExitCode.PROFILE_SCHEMA, result.stderr
-    assert result.stderr.startswith(f"envman: error: {source}:3:")
+    assert result.stderr.startswith(f"envman: error: {source}:4: image: set again (line 2)")
     assert "Traceback" not in result.stderr
+
+
+SEED = """\
+[ansible]
+image=registry.fedoraproject.org/fedora-toolbox:41
+additional_packages="git bash-completion vim python3-pip"
+init_hooks="pip3 install ansible-core==2.17.*;"
+"""
+
+
+def test_the_seed_ini_validates_with_a_warning_and_strict_refuses_it(tmp_path: Path) -> None:
+    envman = envman_at(tmp_path)
+    seed = envman.work / "distrobox.ini"
+    seed.write_text(SEED)
+    ok = envman.run("profile", "validate", str(seed))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.startswith(f"ok    {seed}#ansible\n      warning: {seed}:4: init_hooks: ")
+    assert "portable spelling" in ok.stdout and "`init_hooks=pip3 install" in ok.stdout
+    strict = envman.run("profile", "validate", "--strict", str(seed))
+    assert strict.returncode == ExitCode.PROFILE_SCHEMA, strict.stdout + strict.stderr
+    assert strict.stdout.startswith(f"FAIL  {seed}#ansible\n      {seed}:4: init_hooks: ")
+    dry = envman.run("up", "--dry-run", str(seed))
+    assert dry.returncode == 0 and "would build and create" in dry.stdout, dry.stderr
+    exported = envman.run("profile", "export", "--ini", str(seed), check=True).stdout
+    assert "\ninit_hooks=pip3 install ansible-core==2.17.*;\n" in exported
+    again = envman.work / "portable.ini"
+    again.write_text(exported)
+    assert envman.run("profile", "validate", "--strict", str(again)).returncode == 0
+
+
+def test_validate_checks_every_section_of_a_team_file(tmp_path: Path) -> None:
+    envman = envman_at(tmp_path)
+    team = envman.work / "team.ini"
+    team.write_text(INI + "\n[broken]\nclone=old-box\n")
+    result = envman.run("profile", "validate", str(team))
+    assert result.returncode == ExitCode.PROFILE_SCHEMA, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"ok    {team}#base" and f"ok    {team}#tools" in lines
+    assert f"FAIL  {team}#broken" in lines
+    assert f"      {team}:13: clone: envman builds environments from profiles" in result.stdout
+    rows = envman.json("profile", "validate", str(team).replace(".ini", ".ini#tools"))
+    assert [r["target"] for r in rows] == [f"{team}#tools"]
 
 
 def test_config_image_override_round_trip(tmp_path: Path) -> None:
