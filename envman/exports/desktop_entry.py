@@ -88,11 +88,15 @@ def parse(text: str) -> DesktopFile:
     head: list[str] = []
     groups: list[Group] = []
     seen: set[str] = set()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r")
+    # The spec's lines end at \n only: str.splitlines() would also split at U+2028, U+0085...
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removesuffix("\r")
         if _CONTROL_RE.search(line):
             raise DesktopEntryError(number, "control characters are not allowed")
-        stripped = line.strip()
+        stripped = line.strip(" \t")  # ASCII blanks only, as GLib reads them
         if not stripped or stripped.startswith("#"):
             (groups[-1].lines if groups else head).append(line)
             continue
