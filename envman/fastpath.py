@@ -10,6 +10,7 @@ import os
 import sys
 
 from envman.errors import ExitCode
+from envman.names import is_name
 
 FORWARDED_ENV = (
     "DISPLAY",
@@ -75,9 +76,9 @@ def state_home() -> str:
 
 def read_run_file(name: str) -> dict[str, str]:
     """The environment's run-file, written by `envman up`."""
-    if "/" in name or name.startswith("."):
+    if not is_name(name):
         raise FastPathError(
-            f"'{name}' is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
+            f"{name!r} is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
         )
     try:
         with open(os.path.join(state_home(), "run", name), encoding="utf-8") as handle:

@@ -112,6 +112,6 @@ def _placement(path: str, name: str) -> tuple[tuple[str, ...] | None, str]:
         return (), extension
     if len(parts) >= 4 and parts[-4] == "hicolor":
         size, context = parts[-3], parts[-2]
-        if names.ICON_SIZE_RE.match(size) and names.ICON_CONTEXT_RE.match(context):
+        if names.ICON_SIZE_RE.fullmatch(size) and names.ICON_CONTEXT_RE.fullmatch(context):
             return ("hicolor", size, context), extension
     return None, extension

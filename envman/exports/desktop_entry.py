@@ -100,7 +100,7 @@ def parse(text: str) -> DesktopFile:
         if not stripped or stripped.startswith("#"):
             (groups[-1].lines if groups else head).append(line)
             continue
-        header = _GROUP_RE.match(stripped)
+        header = _GROUP_RE.fullmatch(stripped)
         if header:
             name = header.group(1)
             if name in seen:
@@ -110,7 +110,7 @@ def parse(text: str) -> DesktopFile:
             seen.add(name)
             groups.append(Group(name))
             continue
-        entry = _ENTRY_RE.match(line)
+        entry = _ENTRY_RE.fullmatch(line)
         if entry is None:
             raise DesktopEntryError(number, f"not a key=value line or a [group]: {line[:60]!r}")
         if not groups:
