@@ -196,7 +196,9 @@ def main(argv: list[str]) -> int:
         full = exec_argv(info, env, workdir(info, wd), command)
         os.execvp(full[0], full)
     except FastPathError as exc:
-        sys.stderr.write(f"envman: error: {exc}\nhint: {exc.hint}\n")
+        from envman.cli.output import error
+
+        error(str(exc), exc.hint)
         return exc.code
     except OSError as exc:
         sys.stderr.write(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from envman.cli.common import JSON_OPTION, context
-from envman.cli.output import emit_json, note, say, table
+from envman.cli.output import emit_json, note, printable, say, table
 from envman.errors import LintFailed
 
 if TYPE_CHECKING:
@@ -176,11 +176,11 @@ def validate(
             if r.error is None:
                 say(f"ok    {r.target}")
                 for warning in r.warnings:
-                    say(f"      warning: {warning}")
+                    say(f"      warning: {printable(warning)}")
             else:
                 say(
-                    f"FAIL  {r.target}\n      {r.error}"
-                    + (f"\n      hint: {r.hint}" if r.hint else "")
+                    f"FAIL  {printable(r.target)}\n      {printable(r.error)}"
+                    + (f"\n      hint: {printable(r.hint)}" if r.hint else "")
                 )
     failed = [r for r in results if r.error is not None]
     if failed:
@@ -204,7 +204,8 @@ def lint(
     else:
         for finding in report.findings:
             where = f" ({finding.origin})" if finding.origin else ""
-            say(f"{finding.level.upper():6} {finding.id}: {finding.message}{where}")
+            text = printable(f"{finding.message}{where}")
+            say(f"{finding.level.upper():6} {finding.id}: {text}")
         if report.image_checked is False and image:
             say(f"info   image-not-built: run `envman up {report.name}`, then lint again")
         say(f"{report.name}: {report.summary}")
