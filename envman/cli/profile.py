@@ -256,6 +256,9 @@ def export(
     from envman.host.files import write_atomic
     from envman.ops.profiles import export_profile
 
+    if to not in ("ini", "yaml"):
+        raise typer.BadParameter(f"{to!r}: the formats are ini and yaml", param_hint="--format")
+
     exported = export_profile(context(), profile, to)
     for warning in exported.warnings:
         note(f"warning: {warning}")
