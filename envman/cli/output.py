@@ -58,8 +58,8 @@ def emit_json(value: Any) -> None:
 
 
 def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
-    """Left-aligned columns, two spaces apart."""
-    all_rows = [list(header), *[list(r) for r in rows]]
+    """Left-aligned columns, two spaces apart (cells come from files: escaped)."""
+    all_rows = [list(header), *[[printable(cell) for cell in r] for r in rows]]
     widths = [max(len(r[i]) for r in all_rows) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in all_rows
@@ -67,19 +67,23 @@ def table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _lines(text: str) -> str:
+    """Escaped line by line: the caller's own line breaks are kept, nothing else."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def say(text: str) -> None:
     """A result line on stdout."""
-    sys.stdout.write(text + "\n")
+    sys.stdout.write(_lines(text) + "\n")
 
 
 def note(text: str) -> None:
-    """Progress and notes on stderr, so stdout stays data (its own line breaks kept)."""
-    lines = "\n".join(printable(line) for line in text.split("\n"))
-    sys.stderr.write(f"envman: {lines}\n")
+    """Progress and notes on stderr, so stdout stays data."""
+    sys.stderr.write(f"envman: {_lines(text)}\n")
     sys.stderr.flush()
 
 
 def log_line(text: str) -> None:
-    """Build output, streamed live to stderr."""
-    sys.stderr.write(f"  | {text}\n")
+    """Build output, streamed live to stderr (what a container prints is escaped too)."""
+    sys.stderr.write(f"  | {_lines(text)}\n")
     sys.stderr.flush()
