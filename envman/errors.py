@@ -114,6 +114,10 @@ class ContainerFailed(EnvmanError):
     """podman refused to create, start, stop or remove a container."""
 
     exit_code = ExitCode.CONTAINER_FAILED
+    HINT = "podman's reason is above; `podman ps -a` and `podman images` show what is there"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint or self.HINT)
 
 
 class Aborted(EnvmanError):

@@ -10,6 +10,7 @@ import os
 import sys
 
 from envman.errors import ExitCode
+from envman.names import is_name
 
 FORWARDED_ENV = (
     "DISPLAY",
@@ -75,9 +76,9 @@ def state_home() -> str:
 
 def read_run_file(name: str) -> dict[str, str]:
     """The environment's run-file, written by `envman up`."""
-    if "/" in name or name.startswith("."):
+    if not is_name(name):
         raise FastPathError(
-            f"'{name}' is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
+            f"{name!r} is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
         )
     try:
         with open(os.path.join(state_home(), "run", name), encoding="utf-8") as handle:
@@ -236,7 +237,9 @@ def main(argv: list[str]) -> int:
         full = exec_argv(info, env, workdir(info, wd), command)
         os.execvp(full[0], full)
     except FastPathError as exc:
-        sys.stderr.write(f"envman: error: {exc}\nhint: {exc.hint}\n")
+        from envman.cli.output import error
+
+        error(str(exc), exc.hint)
         return exc.code
     except OSError as exc:
         sys.stderr.write(

@@ -10,6 +10,7 @@ from typing import Any
 from envman.engine.types import ContainerSpec, Mount
 from envman.host.files import remove_file
 from envman.host.json_state import read_record, write_record
+from envman.names import env_name
 from envman.paths import Paths
 
 HISTORY_VERSION = 1
@@ -70,7 +71,7 @@ class History:
 
 def history_file(paths: Paths, env: str) -> Path:
     """Where an environment's generations are kept."""
-    return paths.state / "generations" / f"{env}.json"
+    return paths.state / "generations" / f"{env_name(env)}.json"
 
 
 def load_history(paths: Paths, env: str) -> History:

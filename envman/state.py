@@ -9,6 +9,7 @@ from typing import Any
 
 from envman.errors import StateCorrupt
 from envman.host.files import remove_file, write_atomic
+from envman.names import env_name
 from envman.paths import Paths
 
 STATE_VERSION = 1
@@ -39,12 +40,12 @@ class EnvState:
 
 def state_file(paths: Paths, name: str) -> Path:
     """The JSON record of one environment."""
-    return paths.state / "envs" / f"{name}.json"
+    return paths.state / "envs" / f"{env_name(name)}.json"
 
 
 def run_file(paths: Paths, name: str) -> Path:
     """The flat key=value file `envman run` reads without importing json."""
-    return paths.state / "run" / name
+    return paths.state / "run" / env_name(name)
 
 
 def load_state(paths: Paths, name: str) -> EnvState | None:

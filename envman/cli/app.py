@@ -17,7 +17,7 @@ from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
 from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
-from envman.cli.output import emit_json, note, say, table
+from envman.cli.output import emit_json, error, note, printable, say, table
 from envman.errors import Aborted, EnvmanError, ExitCode
 
 app = typer.Typer(
@@ -225,9 +225,7 @@ def run_app(argv: list[str]) -> None:
     try:
         app(args=argv, prog_name="envman")
     except EnvmanError as exc:
-        sys.stderr.write(f"envman: error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+        error(exc.message, exc.hint)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("envman: interrupted\n")
@@ -235,6 +233,6 @@ def run_app(argv: list[str]) -> None:
     except Exception as exc:  # the boundary: no traceback unless asked for
         if os.environ.get("ENVMAN_DEBUG"):
             raise
-        sys.stderr.write(f"envman: internal error: {type(exc).__name__}: {exc}\n")
+        sys.stderr.write(f"envman: internal error: {type(exc).__name__}: {printable(str(exc))}\n")
         sys.stderr.write("hint: run again with ENVMAN_DEBUG=1 for a traceback, and report it\n")
         sys.exit(ExitCode.FAILURE)

@@ -79,7 +79,11 @@ def unpin(name: ENV, generation: GEN, wait: WAIT_OPTION = False) -> None:
 def gc(
     keep: Annotated[
         int | None,
-        typer.Option(help="Generations to keep per environment (default: config, else 2)."),
+        typer.Option(
+            min=0,
+            help="The newest generations to keep per environment; the current and pinned ones "
+            "are always kept (default: config, else 2; 0: only those).",
+        ),
     ] = None,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
@@ -93,7 +97,7 @@ def gc(
     from envman.ops.generations import gc as gc_generations
 
     ctx = context(wait=wait)
-    collected = gc_generations(ctx, keep or ctx.config.keep_generations)
+    collected = gc_generations(ctx, ctx.config.keep_generations if keep is None else keep)
     exports = gc_exports(ctx)
     if json_out:
         emit_json({"generations": collected, "exports": exports})

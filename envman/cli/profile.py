@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from envman.cli.common import JSON_OPTION, context
-from envman.cli.output import emit_json, note, say, table
+from envman.cli.output import emit_json, note, printable, say, table
 from envman.errors import LintFailed
 
 if TYPE_CHECKING:
@@ -196,11 +196,11 @@ def validate(
                 say(f"ok    {r.target}")
             else:
                 say(
-                    f"FAIL  {r.target}\n      {r.error}"
-                    + (f"\n      hint: {r.hint}" if r.hint else "")
+                    f"FAIL  {printable(r.target)}\n      {printable(r.error)}"
+                    + (f"\n      hint: {printable(r.hint)}" if r.hint else "")
                 )
             for warning in r.warnings:
-                say(f"      warning: {warning}")
+                say(f"      warning: {printable(warning)}")
     failed = [r for r in results if r.error is not None]
     if failed:
         raise typer.Exit(failed[0].exit_code)
@@ -223,7 +223,8 @@ def lint(
     else:
         for finding in report.findings:
             where = f" ({finding.origin})" if finding.origin else ""
-            say(f"{finding.level.upper():6} {finding.id}: {finding.message}{where}")
+            text = printable(f"{finding.message}{where}")
+            say(f"{finding.level.upper():6} {finding.id}: {text}")
         if report.image_checked is False and image:
             say(f"info   image-not-built: run `envman up {report.name}`, then lint again")
         say(f"{report.name}: {report.summary}")
@@ -275,6 +276,8 @@ def export(
     from envman.host.files import write_atomic
     from envman.ops.profiles import export_profile
 
+    if to not in ("ini", "yaml"):
+        raise typer.BadParameter(f"{to!r}: the formats are ini and yaml", param_hint="--format")
     if ini and to != "ini":
         raise typer.BadParameter("--ini and --format yaml contradict each other")
     exported = export_profile(context(), profile, to)

@@ -1,22 +1,31 @@
 # envman: find what an export needs inside the container, without trusting names to a shell.
-# Usage: apps DATA_DIR... | file PATH | icons NAME | bin PATH. Prints tab-separated lines:
-# apps and icons print "PATH<TAB>REAL_PATH", file and bin print the real path.
+# Usage: apps DATA_DIR... | file PATH | icons NAME | bin PATH | mounts. Prints tab-separated
+# lines: apps and icons print "PATH<TAB>REAL_PATH", file and bin print the real path, mounts
+# the mount points (as /proc/self/mountinfo escapes them). A file is only printed when it is a
+# regular file everyone may read: envman copies it to the host with mode 0644.
 set -eu
 mode=$1
 shift
+
+# $1 resolved, printed when it is a regular file readable by all (owner-only files stay inside).
+readable() {
+    real=$(readlink -f -- "$1" 2>/dev/null) || return 1
+    [ -f "$real" ] && [ -n "$(find "$real" -prune -perm -0004 2>/dev/null)" ] || return 1
+    printf '%s' "$real"
+}
+
 case $mode in
 apps)
     for dir in "$@"; do
         [ -d "$dir/applications" ] || continue
         find "$dir/applications" -name '*.desktop' \( -type f -o -type l \) 2>/dev/null |
             while IFS= read -r path; do
-                real=$(readlink -f -- "$path") || continue
-                [ -f "$real" ] && printf '%s\t%s\t%s\n' "$dir" "$path" "$real"
+                real=$(readable "$path") && printf '%s\t%s\t%s\n' "$dir" "$path" "$real"
             done
     done
     ;;
 file)
-    real=$(readlink -f -- "$1") && [ -f "$real" ] && printf '%s\n' "$real"
+    real=$(readable "$1") && printf '%s\n' "$real"
     ;;
 icons)
     name=$1
@@ -26,19 +35,22 @@ icons)
             find "$dir" -name "$name.$ext" \( -type f -o -type l \) 2>/dev/null
         done
     done | while IFS= read -r path; do
-        real=$(readlink -f -- "$path") || continue
-        [ -f "$real" ] && printf '%s\t%s\n' "$path" "$real"
+        real=$(readable "$path") && printf '%s\t%s\n' "$path" "$real"
     done
     for dir in /usr/share/pixmaps /usr/local/share/pixmaps; do
         for ext in png svg xpm; do
             path=$dir/$name.$ext
-            real=$(readlink -f -- "$path" 2>/dev/null) || continue
-            [ -f "$real" ] && printf '%s\t%s\n' "$path" "$real"
+            real=$(readable "$path") && printf '%s\t%s\n' "$path" "$real"
         done
     done
     ;;
 bin)
     real=$(readlink -f -- "$1") && [ -f "$real" ] && [ -x "$real" ] && printf '%s\n' "$real"
+    ;;
+mounts)
+    while read -r _ _ _ _ point _; do
+        printf '%s\n' "$point"
+    done </proc/self/mountinfo
     ;;
 *)
     echo "export-scan: unknown mode $mode" >&2

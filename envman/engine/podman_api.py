@@ -50,7 +50,7 @@ def _translated(what: str) -> Iterator[None]:
         ) from None
     except podman.errors.APIError as exc:
         reason = getattr(exc, "explanation", None) or str(exc)
-        raise ContainerFailed(f"podman could not {what}: {reason}") from None
+        raise ContainerFailed(f"podman could not {what}: {reason}", ContainerFailed.HINT) from None
 
 
 def _image_info(attrs: Mapping[str, Any]) -> ImageInfo:
@@ -321,9 +321,15 @@ class PodmanEngine:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             member = tar.next()
             if member is None or not member.isfile():
-                raise ContainerFailed(f"{path} in {name} is not a regular file")
+                raise ContainerFailed(
+                    f"{path} in {name} is not a regular file",
+                    "envman copies only regular files out of a container",
+                )
             if member.size > limit:
-                raise ContainerFailed(f"{path} in {name} is larger than {limit} bytes")
+                raise ContainerFailed(
+                    f"{path} in {name} is larger than {limit} bytes",
+                    "envman copies only files up to that size out of a container",
+                )
             handle = tar.extractfile(member)
             assert handle is not None
             return handle.read()
@@ -349,7 +355,10 @@ def _bounded(stream: Any, limit: int) -> bytes:
     for chunk in stream:
         size += len(chunk)
         if size > limit:
-            raise ContainerFailed(f"the file is larger than {limit} bytes")
+            raise ContainerFailed(
+                f"the file is larger than {limit} bytes",
+                "envman copies only files up to that size out of a container",
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 

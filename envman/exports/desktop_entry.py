@@ -88,15 +88,19 @@ def parse(text: str) -> DesktopFile:
     head: list[str] = []
     groups: list[Group] = []
     seen: set[str] = set()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r")
+    # The spec's lines end at \n only: str.splitlines() would also split at U+2028, U+0085...
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, raw in enumerate(lines, start=1):
+        line = raw.removesuffix("\r")
         if _CONTROL_RE.search(line):
             raise DesktopEntryError(number, "control characters are not allowed")
-        stripped = line.strip()
+        stripped = line.strip(" \t")  # ASCII blanks only, as GLib reads them
         if not stripped or stripped.startswith("#"):
             (groups[-1].lines if groups else head).append(line)
             continue
-        header = _GROUP_RE.match(stripped)
+        header = _GROUP_RE.fullmatch(stripped)
         if header:
             name = header.group(1)
             if name in seen:
@@ -106,7 +110,7 @@ def parse(text: str) -> DesktopFile:
             seen.add(name)
             groups.append(Group(name))
             continue
-        entry = _ENTRY_RE.match(line)
+        entry = _ENTRY_RE.fullmatch(line)
         if entry is None:
             raise DesktopEntryError(number, f"not a key=value line or a [group]: {line[:60]!r}")
         if not groups:

@@ -33,7 +33,7 @@ def exported_entry(
         raise NotLaunchable(f"Type is {main.get('Type')!r}, not Application")
     if main.get("Exec") is None:
         raise NotLaunchable("it has no Exec key (D-Bus activation only)")
-    for group in (main, *desktop.actions()):
+    for group in desktop.groups:
         _rewrite_group(group, env, launcher, icons)
     for key in DROPPED_KEYS:
         main.remove(key)
@@ -51,6 +51,13 @@ def exported_entry(
 def _rewrite_group(
     group: Group, env: str, launcher: Sequence[str], icons: Mapping[str, str]
 ) -> None:
+    # Exec is a plain string in the spec, yet KConfig reads Exec[de] for a German session: a
+    # localised variant would run in the host, so only the one Exec, wrapped, is kept.
+    group.lines = [
+        x
+        for x in group.lines
+        if not (isinstance(x, Entry) and x.base_key == "Exec" and x.key != "Exec")
+    ]
     exec_value = group.get("Exec")
     if exec_value is not None:
         prefix = [Arg(word) for word in (*launcher, "run", env, "--")]

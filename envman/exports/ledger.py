@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from envman.host.files import remove_file
 from envman.host.json_state import read_record, write_record
+from envman.names import env_name, is_name
 from envman.paths import Paths
 
 LEDGER_VERSION = 1
@@ -70,7 +71,7 @@ def ledger_dir(paths: Paths) -> Path:
 
 def ledger_file(paths: Paths, env: str) -> Path:
     """The ledger of one environment."""
-    return ledger_dir(paths) / f"{env}.json"
+    return ledger_dir(paths) / f"{env_name(env)}.json"
 
 
 def ledger_envs(paths: Paths) -> list[str]:
@@ -78,7 +79,7 @@ def ledger_envs(paths: Paths) -> list[str]:
     directory = ledger_dir(paths)
     if not directory.is_dir():
         return []
-    return sorted(p.stem for p in directory.glob("*.json") if not p.name.startswith("."))
+    return sorted(p.stem for p in directory.glob("*.json") if is_name(p.stem))
 
 
 def load_ledger(paths: Paths, env: str) -> Ledger:

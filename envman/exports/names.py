@@ -21,7 +21,7 @@ class UnsafeName(ValueError):
 def desktop_id(value: str) -> str:
     """A checked desktop file id with its suffix: org.gnome.Foo -> org.gnome.Foo.desktop."""
     text = value if value.endswith(".desktop") else value + ".desktop"
-    if not DESKTOP_ID_RE.match(text) or ".." in text:
+    if not DESKTOP_ID_RE.fullmatch(text) or ".." in text:
         raise UnsafeName(f"'{value}' is not a desktop file id")
     return text
 
@@ -34,7 +34,7 @@ def desktop_id_of(data_dir: str, path: str) -> str | None:
     except ValueError:
         return None
     text = "-".join(relative.parts)
-    return text if DESKTOP_ID_RE.match(text) and ".." not in text else None
+    return text if DESKTOP_ID_RE.fullmatch(text) and ".." not in text else None
 
 
 def launcher_file_name(env: str, app_id: str) -> str:
@@ -44,7 +44,7 @@ def launcher_file_name(env: str, app_id: str) -> str:
 
 def icon_name(value: str) -> str:
     """An Icon= name (no path, no extension) that is safe as part of a file name."""
-    if not ICON_NAME_RE.match(value) or ".." in value:
+    if not ICON_NAME_RE.fullmatch(value) or ".." in value:
         raise UnsafeName(f"icon name '{value}' is not safe to copy to the host")
     return value
 
@@ -57,6 +57,6 @@ def host_icon_name(env: str, name: str) -> str:
 def bin_name(path: str) -> str:
     """The wrapper's file name: the binary's base name, checked."""
     name = PurePosixPath(path).name
-    if not path.startswith("/") or not BIN_NAME_RE.match(name) or ".." in name:
+    if not path.startswith("/") or not BIN_NAME_RE.fullmatch(name) or ".." in name:
         raise UnsafeName(f"'{path}' is not an absolute path to a binary envman can wrap")
     return name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from envman.errors import ProfileSchemaError
+from envman.errors import ProfileSchemaError, UsageError
 from envman.host.config import Config, save_config
 from envman.ops.context import Context
 from envman.profile.model import Origin
@@ -24,7 +24,7 @@ def set_image_override(ctx: Context, image: str, local: str) -> Config:
 def set_keep_generations(ctx: Context, keep: int) -> Config:
     """How many generations `envman gc` keeps per environment (pinned ones come on top)."""
     if keep < 1:
-        raise ProfileSchemaError(
+        raise UsageError(
             f"keep_generations must be at least 1, not {keep}", "1 keeps only the current one"
         )
     config = replace(ctx.config, keep_generations=keep)

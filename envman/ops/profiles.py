@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from envman.errors import Aborted, EnvmanError, ExitCode, ProfileSchemaError
+from envman.errors import Aborted, EnvmanError, ExitCode, ProfileSchemaError, UsageError
 from envman.host.files import write_atomic
 from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
@@ -290,4 +290,4 @@ def export_profile(ctx: Context, arg: str, fmt: str) -> Exported:
         return Exported(text, tuple(warnings))
     if fmt == "yaml":
         return Exported(write_yaml_profile(profile), ())
-    raise ProfileSchemaError(f"unknown export format '{fmt}'", "use ini or yaml")
+    raise UsageError(f"unknown export format {fmt!r}", "use ini or yaml")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from envman.errors import ProfileSyntaxError
+from envman.names import is_name
 from envman.profile import validate as v
 from envman.profile.ini_syntax import v1_line, v2_key_differs, v2_section, v2_value
 from envman.profile.ini_write import portable_lines
@@ -246,7 +247,7 @@ def _differs(v2: str | None, text: str) -> str:
 def _include_value(raw: str, origin: Origin, v2: str | None) -> Value:
     """1.x's resolve_includes takes the raw text after '=' with every '"' removed."""
     name = raw.partition("=")[2].replace('"', "")
-    if not v.NAME_RE.match(name):
+    if not is_name(name):
         raise v.schema_error(
             origin,
             "include",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from envman.errors import ProfileSyntaxError
+
+# Keys errors may print: a file that is not a profile (a symlink to a secret) must not show a line.
+_PLAIN_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 Path_ = tuple[str | int, ...]
 
@@ -27,6 +31,11 @@ class Located:
                 return self.lines[path]
             path = path[:-1]
         return self.lines.get((), 1)
+
+
+def shown_key(key: str) -> str:
+    """A key as errors print it: a plain word, else a placeholder (never a line of the file)."""
+    return key if _PLAIN_KEY_RE.fullmatch(key) else "<key>"
 
 
 def load_yaml(text: str, file: str) -> Located:
@@ -83,7 +92,7 @@ def _convert_mapping(
         if key in result:
             first = lines[(*path, key)]
             raise ProfileSyntaxError(
-                f"{file}:{line}: key '{key}' repeats the one on line {first}",
+                f"{file}:{line}: key '{shown_key(key)}' repeats the one on line {first}",
                 "YAML keeps only one of them: remove the duplicate",
             )
         result[key] = _convert(value_node, (*path, key), lines, file)

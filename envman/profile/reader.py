@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from envman.profile.located import Located, Path_
+from envman.profile.located import Located, Path_, shown_key
 from envman.profile.model import Origin
 from envman.profile.validate import schema_error, suggest
 
@@ -22,7 +22,10 @@ def key_name(path: Path_) -> str:
     """`hooks[2].run` style rendering of a path."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{shown_key(part)}" if out else shown_key(part)
     return out or "(document)"
 
 
@@ -62,7 +65,9 @@ class Reader:
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             got = type(value).__name__
             hint = "quote it to make it a string" if kind is str else None
-            raise self.fail(path, f"must be {_TYPE_NAMES[kind]}, not {got} ({value!r})", hint)
+            # A number or a boolean is shown; text is not: the file may not be a profile at all.
+            shown = f" ({value!r})" if isinstance(value, int | float) else ""
+            raise self.fail(path, f"must be {_TYPE_NAMES[kind]}, not {got}{shown}", hint)
         return value
 
     def string(

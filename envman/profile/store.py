@@ -7,10 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from envman.errors import ProfileNotFound, ProfileSchemaError, ProfileSyntaxError
+from envman.names import is_name
 from envman.profile.ini_format import read_ini_profiles
 from envman.profile.merge import conflicting_scalars, merge
 from envman.profile.model import Origin, Profile
-from envman.profile.validate import NAME_RE
 from envman.profile.yaml_format import read_yaml_profile
 
 FORMAT_PRECEDENCE = ("yaml", "ini", "containerfile")
@@ -149,7 +149,7 @@ def find(arg: str, dirs: tuple[Path, ...], cwd: Path) -> ProfileRef:
         raise ProfileNotFound(
             f"{path_part}: no such file", "check the path, or give a profile name"
         )
-    if NAME_RE.match(arg):
+    if is_name(arg):
         for directory in dirs:
             ref = _find_in_dir(directory, arg)
             if ref is not None:

@@ -7,9 +7,9 @@ import re
 from collections.abc import Iterable
 
 from envman.errors import ProfileSchemaError
+from envman.names import RULE, is_name
 from envman.profile.model import Origin
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 PACKAGE_RE = re.compile(r"^[A-Za-z0-9@_.+:/][A-Za-z0-9@_.+:/=<>~*,-]*$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
@@ -59,19 +59,14 @@ def suggest(word: str, known: Iterable[str]) -> str | None:
 
 def check_name(value: str, origin: Origin, key: str = "name") -> str:
     """Profile and environment names become container names: keep them plain."""
-    if not NAME_RE.match(value):
-        raise schema_error(
-            origin,
-            key,
-            f"'{value}' is not a valid name",
-            "use letters, digits, '.', '_' and '-', starting with a letter or digit (max 63)",
-        )
+    if not is_name(value):
+        raise schema_error(origin, key, f"{value!r} is not a valid name", RULE)
     return value
 
 
 def check_package(value: str, origin: Origin, key: str) -> str:
     """A package spec goes to the package manager as one argv word: no options, no spaces."""
-    if not PACKAGE_RE.match(value):
+    if not PACKAGE_RE.fullmatch(value):
         raise schema_error(
             origin,
             key,
@@ -83,7 +78,7 @@ def check_package(value: str, origin: Origin, key: str) -> str:
 
 def check_env_key(value: str, origin: Origin, key: str) -> str:
     """Environment variable names are shell-safe identifiers."""
-    if not ENV_KEY_RE.match(value):
+    if not ENV_KEY_RE.fullmatch(value):
         raise schema_error(origin, key, f"'{value}' is not a valid environment variable name")
     return value
 
@@ -97,7 +92,7 @@ def check_text(value: str, origin: Origin, key: str) -> str:
 
 def check_image(value: str, origin: Origin, key: str = "image") -> str:
     """An image reference, optionally pinned with @sha256:..."""
-    if not IMAGE_RE.match(value) or ".." in value:
+    if not IMAGE_RE.fullmatch(value) or ".." in value:
         raise schema_error(
             origin,
             key,
@@ -113,7 +108,7 @@ def check_image(value: str, origin: Origin, key: str = "image") -> str:
 
 def check_hostname(value: str, origin: Origin, key: str = "hostname") -> str:
     """A host name of at most 64 characters (distrobox's limit too)."""
-    if not HOSTNAME_RE.match(value):
+    if not HOSTNAME_RE.fullmatch(value):
         raise schema_error(
             origin, key, f"'{value}' is not a valid host name", "at most 64 of a-z 0-9 . -"
         )
@@ -157,7 +152,7 @@ def check_volume(value: str, origin: Origin, key: str) -> str:
     src, dst = parts[0], parts[1]
     if src.startswith(("/", "~", "$HOME", "${HOME}")):
         check_host_path(src, origin, key)
-    elif not NAME_RE.match(src):
+    elif not is_name(src):
         raise schema_error(origin, key, f"'{src}' is neither an absolute path nor a volume name")
     check_absolute_path(dst, origin, key)
     if len(parts) == 3:
@@ -173,6 +168,6 @@ def check_desktop_app(value: str, origin: Origin, key: str) -> str:
         if not value.endswith(".desktop") or "/../" in value:
             raise schema_error(origin, key, f"'{value}' is not a .desktop file path")
         return value
-    if not DESKTOP_ID_RE.match(value.removesuffix(".desktop")):
+    if not DESKTOP_ID_RE.fullmatch(value.removesuffix(".desktop")):
         raise schema_error(origin, key, f"'{value}' is not a desktop file id")
     return value

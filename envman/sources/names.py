@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envman.errors import RefNotFound, SourceInvalid, SourceNameError
+from envman.names import RULE, is_name
 from envman.profile.store import format_of
-from envman.profile.validate import NAME_RE
 
 # A ref is one argv word git reads as a revision: never an option, no revision syntax (~ ^ : @{).
 REF_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}$")
@@ -31,12 +31,8 @@ class Address:
 
 def check_source_name(name: str) -> str:
     """A source name becomes a directory name: the same rules as profile names."""
-    if not NAME_RE.match(name):
-        raise SourceNameError(
-            f"'{name}' is not a valid source name",
-            "use letters, digits, '.', '_' and '-', starting with a letter or digit (max 63); "
-            "no '/' or '..'",
-        )
+    if not is_name(name):
+        raise SourceNameError(f"{name!r} is not a valid source name", RULE)
     return name
 
 
@@ -44,7 +40,7 @@ def check_ref(ref: str, source: str) -> str:
     """A ref that git can only read as a tag, branch or commit name (never as an option)."""
     parts = ref.split("/")
     bad = (
-        not REF_RE.match(ref)
+        not REF_RE.fullmatch(ref)
         or ".." in ref
         or any(not p or p.startswith(".") or p.endswith(".lock") for p in parts)
         or ref.endswith(".")
@@ -63,24 +59,30 @@ def parse_address(arg: str) -> Address | None:
     source, slash, profile = left.partition("/")
     if not slash or "/" in profile:
         return None
-    if not NAME_RE.match(source) or not NAME_RE.match(profile):
+    if not is_name(source) or not is_name(profile):
         return None
     if format_of(Path(profile)) is not None:  # team/box.yaml is a path
         return None
     return Address(source, profile, ref if at else None)
 
 
-def normalise_url(url: str, cwd: Path) -> str:
-    """The URL git is given: remote URLs as written, local paths made absolute."""
-    if not url.strip() or url.startswith("-") or any(c in url for c in "\n\r\0"):
+def check_url(url: str) -> str:
+    """A URL git can only read as a repository address: no option, no remote helper."""
+    if not url.strip() or url.startswith("-") or any(c < " " or c == "\x7f" for c in url):
         raise SourceInvalid(
-            f"'{url}' is not a usable source URL", "give a git URL (https://, ssh://) or a path"
+            f"{url!r} is not a usable source URL", "give a git URL (https://, ssh://) or a path"
         )
     if "::" in url.split("://", 1)[0]:
         raise SourceInvalid(
-            f"'{url}': git remote helper URLs (TRANSPORT::ADDRESS) are not accepted",
+            f"{url!r}: git remote helper URLs (TRANSPORT::ADDRESS) are not accepted",
             "give an https://, ssh://, git@host:path or file URL, or a path",
         )
+    return url
+
+
+def normalise_url(url: str, cwd: Path) -> str:
+    """The URL git is given: remote URLs as written, local paths made absolute."""
+    check_url(url)
     if "://" in url or _SCP_LIKE.match(url):
         return url
     return str((cwd / Path(url).expanduser()).resolve())

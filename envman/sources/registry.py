@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from envman.errors import ProfileSyntaxError, SourceNotFound
+from envman.errors import EnvmanError, ProfileSyntaxError, SourceNotFound
 from envman.host.files import write_atomic
-from envman.profile.located import load_yaml
-from envman.profile.reader import Reader
+from envman.profile.located import Path_, load_yaml
+from envman.profile.reader import Reader, key_name
+from envman.sources.names import check_ref, check_source_name, check_url
 
 KEYS = ("name", "url", "ref", "verify")
 
@@ -43,11 +45,29 @@ def load_sources(path: Path) -> list[Source]:
         url = r.string(("sources", i, "url"))
         if not name or not url:
             raise r.fail(("sources", i), "a source needs a name and a url")
+        _check_entry(r, i, name, url)
         if any(s.name == name for s in sources):
-            raise r.fail(("sources", i, "name"), f"'{name}' is listed twice")
+            raise r.fail(("sources", i, "name"), f"{name!r} is listed twice")
         ref = r.string(("sources", i, "ref"))
+        if ref is not None:
+            _located(r, ("sources", i, "ref"), check_ref, ref, name)
         sources.append(Source(name, url, ref, bool(r.boolean(("sources", i, "verify")))))
     return sources
+
+
+def _check_entry(r: Reader, i: int, name: str, url: str) -> None:
+    """The same checks `source add` makes: the file may have been edited by hand."""
+    _located(r, ("sources", i, "name"), check_source_name, name)
+    _located(r, ("sources", i, "url"), check_url, url)
+
+
+def _located(r: Reader, path: Path_, check: Callable[..., str], *args: str) -> None:
+    """Run a check; its error names sources.yaml's file:line and key, code and hint kept."""
+    try:
+        check(*args)
+    except EnvmanError as exc:
+        where = f"{r.origin(path)}: {key_name(path)}"
+        raise type(exc)(f"{where}: {exc.message}", exc.hint) from None
 
 
 def save_sources(path: Path, sources: list[Source]) -> None:

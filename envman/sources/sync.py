@@ -12,6 +12,7 @@ from envman.errors import SourceInvalid
 from envman.paths import Paths
 from envman.sources import git, trust
 from envman.sources.layout import SourceDir, SyncRecord, locked, read_record, write_record
+from envman.sources.names import check_source_name
 from envman.sources.registry import Source
 from envman.sources.tree import materialise
 
@@ -35,7 +36,7 @@ class Synced:
 
 def source_dir(paths: Paths, name: str) -> SourceDir:
     """Where a source's mirrors and trees live."""
-    return SourceDir(paths.sources / name)
+    return SourceDir(paths.sources / check_source_name(name))
 
 
 def sync_source(paths: Paths, source: Source) -> Synced:

@@ -203,3 +203,57 @@ def test_launcher_shim_falls_back_to_envman_on_path(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{other}:/usr/bin:/bin"}
     result = run([str(shim), "run", "x", "--", "a b"], env)
     assert result.stdout == "reinstalled envman: run x -- a b\n"
+
+
+LEAKY_SETUP = """\
+set -e
+apps=/usr/share/applications icons=/usr/share/icons/hicolor
+mkdir -p $apps $icons/16x16/apps $icons/22x22/apps $icons/32x32/apps $icons/48x48/apps \
+    $icons/64x64/apps /usr/share/pixmaps
+entry='[Desktop Entry]\\nType=Application\\nExec=true\\n'
+printf "${{entry}}Name=Leak\\nIcon=leak\\n" > $apps/leak.desktop
+printf "${{entry}}Name=Abs\\nIcon=/usr/share/pixmaps/abs.png\\n" > $apps/abs.desktop
+printf 'own icon' > $icons/16x16/apps/leak.png && chmod 0644 $icons/16x16/apps/leak.png
+printf 'setuid icon' > $icons/22x22/apps/leak.png && chmod 4755 $icons/22x22/apps/leak.png
+printf 'private icon' > $icons/32x32/apps/leak.png && chmod 0600 $icons/32x32/apps/leak.png
+ln -s /run/host{secret} $icons/48x48/apps/leak.png
+ln -s {secret} $icons/64x64/apps/leak.png
+ln -s /run/host{secret} /usr/share/pixmaps/abs.png
+ln -s /run/host{host_desktop} $apps/hostfile.desktop
+"""
+
+
+def test_exports_copy_only_the_containers_own_readable_files(
+    envman: Envman, name: str, tmp_path: Path
+) -> None:
+    """Symlinks out of the container's tree (host root, /tmp, home) and private files stay put."""
+    data = envman.root / "data"
+    envman.write_profile(name, f"envman: 1\nname: {name}\nimage: {PROFILE_IMAGE}\n")
+    envman.run("up", name, check=True)
+    secret = tmp_path / "secret"
+    secret.write_text("root:$y$j9T$s3cr3t:20228:0:99999:7:::\n")
+    secret.chmod(0o644)  # readable, so only the container boundary keeps it from being copied
+    host_desktop = tmp_path / "host.desktop"
+    host_desktop.write_text("[Desktop Entry]\nType=Application\nName=s3cr3t\nExec=true\n")
+    setup = LEAKY_SETUP.format(secret=secret, host_desktop=host_desktop)
+    envman.run("run", name, "--", "sh", "-c", setup, check=True)
+
+    exported = envman.run("export", name, "--app", "leak")
+    assert exported.returncode == 0, exported.stderr
+    copied = {p.relative_to(data / "icons").as_posix(): p for p in (data / "icons").rglob("*.png")}
+    assert sorted(copied) == [
+        f"hicolor/16x16/apps/envman-{name}-leak.png",
+        f"hicolor/22x22/apps/envman-{name}-leak.png",
+    ]
+    assert {p.read_bytes() for p in copied.values()} == {b"own icon", b"setuid icon"}
+    assert {p.stat().st_mode & 0o7777 for p in copied.values()} == {0o644}
+
+    absolute = envman.run("export", name, "--app", "abs")
+    assert absolute.returncode == 0, absolute.stderr
+    assert "icon /usr/share/pixmaps/abs.png not found" in absolute.stderr
+    hostfile = envman.run("export", name, "--app", "hostfile")
+    assert hostfile.returncode == ExitCode.EXPORT_FAILED
+    for path in data.rglob("*"):
+        assert not path.is_file() or b"s3cr3t" not in path.read_bytes(), path
+    for result in (exported, absolute, hostfile):
+        assert "s3cr3t" not in result.stdout + result.stderr

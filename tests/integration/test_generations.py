@@ -135,3 +135,32 @@ def test_dry_run_names_layers_and_settings_and_changes_nothing(envman: Envman, n
     assert plan["action"] == "recreate" and not plan["build"]
     assert plan["runtime_changes"] == ["env"]
     assert len(generations(envman, name)) == 1
+
+
+def test_gc_keep_zero_keeps_only_the_current_and_pinned(envman: Envman, name: str) -> None:
+    for version in ("1.0", "2.0", "3.0"):
+        write(envman, name, version)
+        envman.run("up", name, check=True)
+    envman.run("pin", name, "1", check=True)
+    negative = envman.run("gc", "--keep", "-1")
+    assert negative.returncode == ExitCode.USAGE and "--keep" in negative.stderr
+    assert [r["number"] for r in generations(envman, name)] == [3, 2, 1]
+    collected = envman.run("gc", "--keep", "0", check=True).stdout
+    assert f"{name}: removed generation(s) 2" in collected
+    assert [(r["number"], r["current"]) for r in generations(envman, name)] == [
+        (3, True),
+        (1, False),
+    ]
+    assert marker(envman, name) == "3.0"
+
+
+def test_podman_refusing_an_operation_gives_exit_12_with_a_hint(tmp_path: Path) -> None:
+    from envman.errors import ContainerFailed
+    from envman.ops.context import Context
+    from envman.paths import Paths
+
+    engine = Context(Paths.from_env(cwd=tmp_path)).engine()
+    with pytest.raises(ContainerFailed) as refused:
+        engine.remove_image(f"localhost/envman/{unique('no-such')}:gen-1")
+    assert refused.value.exit_code == ExitCode.CONTAINER_FAILED == 12
+    assert refused.value.hint and "podman" in refused.value.hint

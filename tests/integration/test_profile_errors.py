@@ -58,3 +58,28 @@ def test_missing_profile(envman: Envman) -> None:
 def test_usage_error_exit_code(envman: Envman) -> None:
     assert envman.run("up").returncode == ExitCode.USAGE
     assert envman.run("run").returncode == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["profile", "export", "box", "--format", "toml"],
+        ["profile", "export", "box", "-f", ""],
+        ["config", "keep-generations", "0"],
+        ["config", "keep-generations", "-1"],
+        ["gc", "--keep", "-1"],
+        ["gc", "--keep", "x"],
+    ],
+)
+def test_bad_option_values_are_usage_errors(envman: Envman, args: list[str]) -> None:
+    envman.write_profile("box", "envman: 1\nimage: debian\n")
+    result = envman.run(*args)
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_every_container_failure_has_a_hint() -> None:
+    from envman.errors import ContainerFailed
+
+    assert ContainerFailed("podman said no").hint
+    assert ContainerFailed("podman said no", "a better one").hint == "a better one"

@@ -78,13 +78,43 @@ def test_add_list_sync_show_rm(envman: Envman, repo: TeamRepo) -> None:
     assert nothing_recorded(envman, "team")
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "x/../../y"])
+@pytest.mark.parametrize("name", ["../x", "a/b", ".hidden", "x/../../y", "x\n", "a..b"])
 def test_a_bad_source_name(envman: Envman, repo: TeamRepo, name: str) -> None:
     result = envman.run("source", "add", name, str(repo.remote))
     assert result.returncode == ExitCode.SOURCE_NAME
-    assert error_lines(result)[0] == f"envman: error: '{name}' is not a valid source name"
+    shown = repr(name).replace("\\", "\\")
+    assert error_lines(result)[0] == f"envman: error: {shown} is not a valid source name"
     assert not (Path(envman.env["XDG_DATA_HOME"]) / "envman").exists()  # nothing made, anywhere
     assert envman.run("source", "rm", name).returncode == ExitCode.SOURCE_NAME
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("name", "../x"), ("name", "'x\\n'"), ("url", "--upload-pack=x"), ("ref", "-x")],
+)
+def test_sources_yaml_is_checked_like_source_add(
+    envman: Envman, repo: TeamRepo, key: str, value: str
+) -> None:
+    """A hand-edited sources.yaml never makes `source sync` write outside the sources dir."""
+    config = Path(envman.env["XDG_CONFIG_HOME"]) / "envman" / "sources.yaml"
+    config.parent.mkdir(parents=True)
+    entry = {"name": "team", "url": str(repo.remote), "ref": "v1"} | {key: value}
+    config.write_text(
+        "sources:\n"
+        + "".join(f"{'- ' if k == 'name' else '  '}{k}: {v}\n" for k, v in entry.items())
+    )
+    data = Path(envman.env["XDG_DATA_HOME"])
+    for args in (["source", "sync"], ["source", "sync", "team"], ["source", "list"]):
+        result = envman.run(*args)
+        assert result.returncode in (
+            ExitCode.SOURCE_NAME,
+            ExitCode.SOURCE_INVALID,
+            ExitCode.REF_NOT_FOUND,
+        ), result.stderr
+        line = error_lines(result)[0]
+        assert line.startswith(f"envman: error: {config}:"), line
+        assert f"sources[0].{key}" in line
+    assert not data.exists() or list(data.rglob("*")) == []
 
 
 def test_a_url_that_is_not_a_repository(envman: Envman, tmp_path: Path) -> None:

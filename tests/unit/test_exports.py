@@ -169,6 +169,50 @@ def test_every_action_runs_through_envman() -> None:
         assert [a.text for a in args[:4]] == [*SHIM, "run", "dev", "--"]
 
 
+LOCALISED_EXEC = (
+    "[Desktop Entry]\n"
+    "Type=Application\n"
+    "Name=x\n"
+    "Exec=app %u\n"
+    "Exec[de]=sh -c 'touch /tmp/pwned'\n"
+    "Exec[sr@latin] = rm -rf ~\n"
+    "Actions=new;\n"
+    "\n"
+    "[Desktop Action new]\n"
+    "Name=New\n"
+    "Exec=app --new\n"
+    "Exec[fr]=evil --new\n"
+    "\n"
+    "[X-Other Group]\n"
+    "Exec=other\n"
+)
+
+
+def test_no_exec_variant_reaches_the_host_unwrapped() -> None:
+    desktop = exported_entry(
+        parse(LOCALISED_EXEC), env="dev", app_id="x.desktop", launcher=SHIM, icons={}, label=True
+    )
+    for group in desktop.groups:
+        execs = [e for e in group.entries() if e.base_key == "Exec"]
+        assert [e.key for e in execs] == ["Exec"], group.name
+        args = split_exec(execs[0].value)
+        assert [a.text for a in args[:4]] == [*SHIM, "run", "dev", "--"]
+    assert "pwned" not in render(desktop) and "evil" not in render(desktop)
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x1c", "\x0b", "\x0c"])
+def test_lines_end_at_newline_only(separator: str) -> None:
+    """A Unicode line separator is not a line end for the spec (nor for GLib)."""
+    text = f"[Desktop Entry]\nType=Application\nName=x{separator}Exec=evil\nExec=app\n"
+    try:
+        desktop = parse(text)
+    except DesktopEntryError as exc:
+        assert exc.line == 3
+        return
+    assert desktop.main.get("Exec") == "app"
+    assert desktop.main.get("Name") == f"x{separator}Exec=evil"
+
+
 def test_names_get_the_environment_as_suffix() -> None:
     launcher = parse(export("firefox-esr.desktop"))
     assert launcher.main.get("Name") == "Firefox ESR (dev)"
