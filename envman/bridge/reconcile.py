@@ -108,6 +108,16 @@ class Reconciler:
 
     def file(self, directory: Path, name: str) -> list[Action]:
         """Apply the rules of DIRECTORY/NAME: in-place rewrites first, then mirrors of that."""
+        try:
+            return self._file(directory, name)
+        except Exception as exc:  # a bug costs this one file, never the daemon and its other rules
+            detail = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            path = str(directory / name)
+            return [
+                Action(r.id, path, "skipped", detail) for r in self.rules.for_file(directory, name)
+            ]
+
+    def _file(self, directory: Path, name: str) -> list[Action]:
         rules = self.rules.for_file(directory, name)
         path = str(directory / name)
         actions = [

@@ -115,3 +115,21 @@ def test_uninstall_when_not_installed(kpxc: Path) -> None:
     result = runner.invoke(app, ["uninstall"])
     assert result.exit_code == 0
     assert "nothing to do" in result.output
+
+
+def test_a_deeply_nested_manifest_is_malformed_and_the_other_files_still_bridged(
+    home: Path,
+) -> None:
+    write_rules(
+        home,
+        "rules:\n  - id: kpxc\n    dir: ~/nmh\n    glob: '*.json'\n    json: /path\n"
+        "    match: /app/bin/keepassxc-proxy\n    replace: /opt/keepassxc-proxy\n",
+    )
+    nmh = home / "nmh"
+    nmh.mkdir()
+    (nmh / "a-deep.json").write_text('{"path": ' + "[" * 1000 + "]" * 1000 + "}\n")
+    (nmh / "b-good.json").write_text(manifest("keepassxc-firefox.json"))
+    result = runner.invoke(app, ["once"])
+    assert result.exit_code == 0, result.output
+    assert f"malformed  kpxc  {nmh / 'a-deep.json'}  nested deeper than 64 levels" in result.output
+    assert json.loads((nmh / "b-good.json").read_text())["path"] == "/opt/keepassxc-proxy"
