@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envman.bridge import fsops
 from envman.bridge.presets import PRESETS, preset_rules
 from envman.bridge.rules import (
     COMMAND_RE,
@@ -42,6 +43,10 @@ RULE_KEYS = (
     "enabled",
 )
 _VAR_RE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
+MAX_RULES_SIZE = 256 * 1024
+# What a parser meeting input it did not foresee raises (a value of an unexpected type deep in a
+# library, a number too large to convert): never a crash of `envman bridge`, always file:line.
+PARSE_FAILURES = (ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -94,16 +99,10 @@ def load_rules(files: Sequence[RuleFile], expand: Expander) -> RuleSet:
     overridden: list[tuple[Rule, Source]] = []
     presets: list[tuple[str, Source]] = []
     for rule_file in files:
-        try:
-            text = rule_file.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        text = _read(rule_file.path)
+        if text is None:
             continue
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BridgeError(f"{rule_file.path}: cannot read: {exc}") from None
-        try:
-            parsed = _parse(text, rule_file, expand)
-        except (ProfileSyntaxError, ProfileSchemaError) as exc:
-            raise BridgeError(exc.message, exc.hint) from None
+        parsed = _parse_or_fail(text, rule_file, expand)
         presets.extend(parsed.presets)
         for rule, enabled in parsed.rules:
             if rule.id in effective:
@@ -111,6 +110,56 @@ def load_rules(files: Sequence[RuleFile], expand: Expander) -> RuleSet:
             if enabled:
                 effective[rule.id] = rule
     return RuleSet(tuple(effective.values()), tuple(overridden), tuple(presets))
+
+
+def _read(path: Path) -> str | None:
+    """A rule file's text (None when it does not exist); BridgeError for anything unreadable."""
+    try:
+        data = fsops.read_regular(path, MAX_RULES_SIZE)
+    except FileNotFoundError:
+        return None
+    except fsops.Unsafe as exc:
+        raise BridgeError(f"{exc}", "rule files are small regular YAML files") from None
+    except OSError as exc:
+        raise BridgeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BridgeError(f"{path}:{line}: not UTF-8 text") from None
+
+
+def _parse_or_fail(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
+    """The one error boundary of a rule file: whatever its content, a BridgeError naming it."""
+    try:
+        return _parse(text, rule_file, expand)
+    except (ProfileSyntaxError, ProfileSchemaError) as exc:
+        raise BridgeError(exc.message, exc.hint) from None
+    except RecursionError:
+        raise BridgeError(
+            f"{rule_file.path}:{_deepest_line(text)}: nested too deeply to be read",
+            "a rule file needs a handful of levels: flatten the lists and mappings there",
+        ) from None
+    except PARSE_FAILURES as exc:
+        raise BridgeError(
+            f"{rule_file.path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+            "check the file against docs/bridge.md",
+        ) from None
+
+
+def _deepest_line(text: str) -> int:
+    """Where nesting peaks (open flow brackets, or indentation with "- "), for the message."""
+    flow = 0
+    best, where = -1, 1
+    for number, line in enumerate(text.splitlines(), 1):
+        peak = flow
+        for char in line:
+            flow = max(0, flow + (char in "[{") - (char in "]}"))
+            peak = max(peak, flow)
+        depth = max(2 * peak, len(line) - len(line.lstrip(" -")))
+        if depth > best:
+            best, where = depth, number
+    return where
 
 
 @dataclass
@@ -136,7 +185,10 @@ def _parse(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
     items = r.expect(("rules",), list) or []
     seen: dict[str, int] = {}
     for i in range(len(items)):
-        rule, enabled = _rule(r, ("rules", i), rule_file, expand)
+        try:
+            rule, enabled = _rule(r, ("rules", i), rule_file, expand)
+        except PARSE_FAILURES as exc:
+            raise r.fail(("rules", i), f"cannot be read ({type(exc).__name__}: {exc})") from None
         if rule.id in seen:
             raise r.fail(
                 ("rules", i, "id"), f"rule '{rule.id}' is already defined on line {seen[rule.id]}"

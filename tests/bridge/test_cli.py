@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from envman.cli.bridge import app
 from envman.errors import BridgeError, ExitCode
-from tests.bridge.conftest import manifest, write_rules
+from tests.bridge.conftest import manifest, without_hanging, write_rules
 
 NAME = "org.keepassxc.keepassxc_browser.json"
 runner = CliRunner()
@@ -133,3 +134,14 @@ def test_a_deeply_nested_manifest_is_malformed_and_the_other_files_still_bridged
     assert result.exit_code == 0, result.output
     assert f"malformed  kpxc  {nmh / 'a-deep.json'}  nested deeper than 64 levels" in result.output
     assert json.loads((nmh / "b-good.json").read_text())["path"] == "/opt/keepassxc-proxy"
+
+
+def test_status_with_a_fifo_for_a_flatpak_override_does_not_hang(home: Path, kpxc: Path) -> None:
+    overrides = home / ".local/share/flatpak/overrides"
+    overrides.mkdir(parents=True)
+    os.mkfifo(overrides / "org.mozilla.firefox")
+    result = without_hanging(
+        lambda: runner.invoke(app, ["status", "--json"]), overrides / "org.mozilla.firefox"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["permissions"][0]["state"].startswith("needed")

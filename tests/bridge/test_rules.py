@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from envman.bridge.load import Expander, RuleFile, load_rules
 from envman.bridge.presets import PRESETS
 from envman.bridge.rules import FlatpakCommand, HostCommand, LiteralPath, Locator
 from envman.errors import BridgeError, ExitCode
+from envman.ops import bridge as ops
+from tests.bridge.conftest import context, without_hanging
 
 HOME = Path("/var/home/ada")
 EXPAND = Expander(HOME, HOME / ".config", HOME / ".local/share")
@@ -193,3 +196,48 @@ def test_unknown_preset_gets_a_suggestion(tmp_path: Path) -> None:
 def test_missing_files_are_no_rules(tmp_path: Path) -> None:
     ruleset = load_rules([RuleFile("user", tmp_path / "absent.yaml")], EXPAND)
     assert ruleset.rules == ()
+
+
+def test_a_fifo_among_the_rule_files_is_an_error_not_a_hang(home: Path) -> None:
+    drop_in = home / ".config/envman/bridge.d"
+    drop_in.mkdir(parents=True)
+    (drop_in / "a.yaml").write_text("presets: [keepassxc-firefox]\n")
+    os.mkfifo(drop_in / "b.yaml")
+    with pytest.raises(BridgeError) as caught:
+        without_hanging(lambda: ops.load(context()), drop_in / "b.yaml")
+    assert caught.value.message == f"{drop_in / 'b.yaml'} is a FIFO, not a regular file"
+    assert caught.value.exit_code == ExitCode.BRIDGE_FAILED
+
+
+def test_a_rule_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    text = "rules: []\n" + "# padding\n" * 30_000
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, text), EXPAND)
+    assert caught.value.message == f"{tmp_path / 'rules0.yaml'} is larger than 262144 bytes"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("rules:\n  - id: a\n    dir: " + "[" * 1000 + "]" * 1000 + "\n", 3),
+        ("presets: []\nrules:\n  " + "- " * 800 + "a\n", 3),
+        ("presets: " + "{a: " * 800 + "b" + "}" * 800 + "\n", 1),
+    ],
+)
+def test_deeply_nested_rule_files_are_an_error_naming_the_line(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, text), EXPAND)
+    assert (
+        caught.value.message == f"{tmp_path / 'rules0.yaml'}:{line}: nested too deeply to be read"
+    )
+    assert caught.value.exit_code == ExitCode.BRIDGE_FAILED
+
+
+def test_rule_files_that_are_not_utf8_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(b"rules:\n  - id: \xff\n")
+    with pytest.raises(BridgeError) as caught:
+        load_rules([RuleFile("user", path)], EXPAND)
+    assert caught.value.message == f"{path}:2: not UTF-8 text"
