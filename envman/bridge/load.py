@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,11 +60,20 @@ class RuleFile:
 
 @dataclass(frozen=True)
 class Expander:
-    """Expands `~`, $HOME, $XDG_CONFIG_HOME and $XDG_DATA_HOME in rule paths; nothing else."""
+    """Expands `~`, $HOME, $XDG_CONFIG_HOME, $XDG_DATA_HOME and $XDG_RUNTIME_DIR in rule paths."""
 
     home: Path
     config_home: Path
     data_home: Path
+    runtime_dir: Path | None = None
+
+    def allowed(self, path: Path) -> bool:
+        """Whether the bridge may read and write in PATH: inside the home or the runtime dir."""
+        roots = [self.home, Path(os.path.realpath(self.home)), self.runtime_dir]
+        return any(
+            root is not None and root != Path("/") and (root == path or root in path.parents)
+            for root in roots
+        )
 
     def __call__(self, text: str) -> Path:
         """An absolute, normalised path, or ValueError saying why not."""
@@ -74,13 +84,15 @@ class Expander:
             "XDG_CONFIG_HOME": str(self.config_home),
             "XDG_DATA_HOME": str(self.data_home),
         }
+        if self.runtime_dir is not None:
+            values["XDG_RUNTIME_DIR"] = str(self.runtime_dir)
 
         def var(m: re.Match[str]) -> str:
             name = m.group(1) or m.group(2)
             if name not in values:
                 raise ValueError(
                     f"${name} is not expanded here "
-                    "(only ~, $HOME, $XDG_CONFIG_HOME, $XDG_DATA_HOME)"
+                    "(only ~, $HOME, $XDG_CONFIG_HOME, $XDG_DATA_HOME, $XDG_RUNTIME_DIR)"
                 )
             return values[name]
 
@@ -221,12 +233,12 @@ def _rule(
             raise r.fail((*at, key), "is required")
     rule = Rule(
         id=rule_id,
-        dir=_path(r, (*at, "dir"), expand),
+        dir=_place(r, (*at, "dir"), expand),
         glob=_glob(r, (*at, "glob")),
         locator=_locator(r, at),
         match=_regex(r, (*at, "match"), groups=None),
         replace=_replacement(r, (*at, "replace"), expand),
-        mirror=_path(r, (*at, "mirror"), expand) if "mirror" in body else None,
+        mirror=_place(r, (*at, "mirror"), expand) if "mirror" in body else None,
         requires=_path(r, (*at, "requires"), expand) if "requires" in body else None,
         source=source,
     )
@@ -242,6 +254,19 @@ def _path(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Path:
         return expand(r.string(at) or "")
     except ValueError as exc:
         raise r.fail(at, str(exc)) from None
+
+
+def _place(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Path:
+    """A directory the bridge reads or writes: only in the user's own home or runtime dir."""
+    path = _path(r, at, expand)
+    if not expand.allowed(path):
+        where = f"{expand.home}" + (f" or {expand.runtime_dir}" if expand.runtime_dir else "")
+        raise r.fail(
+            at,
+            f"'{path}' is outside your home and runtime directory",
+            f"the bridge only changes your own files, below {where}",
+        )
+    return path
 
 
 def _glob(r: Reader, at: tuple[str | int, ...]) -> str:

@@ -145,3 +145,19 @@ def test_status_with_a_fifo_for_a_flatpak_override_does_not_hang(home: Path, kpx
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["permissions"][0]["state"].startswith("needed")
+
+
+def test_a_rule_on_a_system_file_is_refused(home: Path) -> None:
+    rules = write_rules(
+        home,
+        "rules:\n  - id: passwd\n    dir: /etc\n    glob: passwd\n    regex: '^root:.*:(/.*)$'\n"
+        "    match: /.*\n    replace: /tmp/x\n",
+    )
+    before = Path("/etc/passwd").read_bytes()
+    result = runner.invoke(app, ["once", "--dry-run"])
+    assert isinstance(result.exception, BridgeError)
+    assert result.exception.exit_code == ExitCode.BRIDGE_FAILED
+    assert result.exception.message == (
+        f"{rules}:3: rules[0].dir: '/etc' is outside your home and runtime directory"
+    )
+    assert Path("/etc/passwd").read_bytes() == before

@@ -241,3 +241,29 @@ def test_rule_files_that_are_not_utf8_name_the_line(tmp_path: Path) -> None:
     with pytest.raises(BridgeError) as caught:
         load_rules([RuleFile("user", path)], EXPAND)
     assert caught.value.message == f"{path}:2: not UTF-8 text"
+
+
+@pytest.mark.parametrize(
+    ("fields", "line", "shown"),
+    [
+        ({"dir": "/etc"}, 3, "dir: '/etc'"),
+        ({"dir": "/"}, 3, "dir: '/'"),
+        ({"dir": "/var/home/adam/x"}, 3, "dir: '/var/home/adam/x'"),
+        ({"dir": "$XDG_CONFIG_HOME/x", "mirror": "/tmp/x"}, 8, "mirror: '/tmp/x'"),
+    ],
+)
+def test_rules_outside_the_home_and_runtime_dir_are_refused(
+    tmp_path: Path, fields: dict[str, str], line: int, shown: str
+) -> None:
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, one_rule(**fields)), EXPAND)
+    expected = f"rules0.yaml:{line}: rules[0].{shown} is outside your home and runtime directory"
+    assert expected in caught.value.message
+    assert caught.value.hint == "the bridge only changes your own files, below /var/home/ada"
+
+
+def test_rules_in_the_runtime_dir_are_accepted(tmp_path: Path) -> None:
+    expand = Expander(HOME, HOME / ".config", HOME / ".local/share", Path("/run/user/1000"))
+    text = one_rule(dir="$XDG_RUNTIME_DIR/app", mirror="/run/user/1000/app/copy")
+    [rule] = load_rules(load(tmp_path, text), expand).rules
+    assert (rule.dir, rule.mirror) == (Path("/run/user/1000/app"), Path("/run/user/1000/app/copy"))
