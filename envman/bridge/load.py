@@ -44,7 +44,9 @@ RULE_KEYS = (
     "enabled",
 )
 _VAR_RE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
-MAX_RULES_SIZE = 256 * 1024
+MAX_RULES_SIZE = 64 * 1024  # real rule files are a few KiB; PyYAML reads ~100 KiB/s
+MAX_FLOW_DEPTH = 32
+MAX_INDENT = 160
 # What a parser meeting input it did not foresee raises (a value of an unexpected type deep in a
 # library, a number too large to convert): never a crash of `envman bridge`, always file:line.
 PARSE_FAILURES = (ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
@@ -143,6 +145,12 @@ def _read(path: Path) -> str | None:
 
 def _parse_or_fail(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
     """The one error boundary of a rule file: whatever its content, a BridgeError naming it."""
+    deep = _too_deep(text)
+    if deep is not None:
+        raise BridgeError(
+            f"{rule_file.path}:{deep}: nested too deeply to be read",
+            "a rule file needs a handful of levels: flatten the lists and mappings there",
+        )
     try:
         return _parse(text, rule_file, expand)
     except (ProfileSyntaxError, ProfileSchemaError) as exc:
@@ -157,6 +165,31 @@ def _parse_or_fail(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
             f"{rule_file.path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
             "check the file against docs/bridge.md",
         ) from None
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where TEXT nests beyond MAX_FLOW_DEPTH brackets or MAX_INDENT columns, if any.
+
+    Checked before parsing: PyYAML's scanner slows down quadratically with open brackets and its
+    composer recurses once per level. Over-counting (a bracket in a plain scalar) is harmless at
+    these limits; real rule files use a few levels."""
+    flow = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) - len(line.lstrip(" -")) > MAX_INDENT:
+            return number
+        quote = ""
+        for char in line:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char in "[{":
+                flow += 1
+                if flow > MAX_FLOW_DEPTH:
+                    return number
+            elif char in "]}":
+                flow = max(0, flow - 1)
+    return None
 
 
 def _deepest_line(text: str) -> int:
@@ -282,8 +315,10 @@ def _regex(r: Reader, at: tuple[str | int, ...], groups: int | None) -> str:
     value = r.string(at) or ""
     try:
         compiled = re.compile(value, re.MULTILINE)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:
         raise r.fail(at, f"is not a valid regular expression: {exc}") from None
+    except RecursionError:
+        raise r.fail(at, "is a regular expression nested too deeply") from None
     if not value:
         raise r.fail(
             at, "may not be empty", "name the known-bad values, e.g. /app/bin/keepassxc-proxy"

@@ -146,6 +146,14 @@ def one_rule(**fields: str | None) -> str:
             "rules0.yaml:6: rules[0].match: is not a valid regular expression",
         ),
         (
+            one_rule(match="'a{4294967296}'"),
+            "rules0.yaml:6: rules[0].match: is not a valid regular expression",
+        ),
+        (
+            one_rule(match="'" + "(" * 1000 + ")" * 1000 + "'"),
+            "rules0.yaml:6: rules[0].match: is a regular expression nested too deeply",
+        ),
+        (
             one_rule(json=None, regex=r"'path=\S+'"),
             "rules0.yaml:7: rules[0].regex: needs exactly 1",
         ),
@@ -210,10 +218,10 @@ def test_a_fifo_among_the_rule_files_is_an_error_not_a_hang(home: Path) -> None:
 
 
 def test_a_rule_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
-    text = "rules: []\n" + "# padding\n" * 30_000
+    text = "rules: []\n" + "# padding\n" * 7_000
     with pytest.raises(BridgeError) as caught:
         load_rules(load(tmp_path, text), EXPAND)
-    assert caught.value.message == f"{tmp_path / 'rules0.yaml'} is larger than 262144 bytes"
+    assert caught.value.message == f"{tmp_path / 'rules0.yaml'} is larger than 65536 bytes"
 
 
 @pytest.mark.parametrize(
