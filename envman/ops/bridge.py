@@ -17,6 +17,7 @@ from envman.bridge.rules import FlatpakCommand, Rule, RuleSet
 from envman.bridge.unit import UNIT_NAME, exec_start, render_unit
 from envman.bridge.wrapper import Places, replacement_value
 from envman.errors import BridgeError
+from envman.host.files import write_atomic
 from envman.ops.context import Context
 from envman.paths import Paths
 from envman.profile.validate import suggest
@@ -210,11 +211,10 @@ def _enable_preset(ctx: Context, preset: str) -> Path:
             suggest(preset, PRESETS) or "see `envman bridge rules --presets`",
         )
     path = ctx.paths.config / RULES_DIR / f"preset-{preset}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
+    write_atomic(
+        path,
         f"# Written by `envman bridge install --preset {preset}`; delete this file to turn "
         f"the preset off.\npresets:\n  - {preset}\n",
-        encoding="utf-8",
     )
     return path
 
