@@ -46,6 +46,7 @@ RULE_KEYS = (
 _VAR_RE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
 MAX_RULES_SIZE = 64 * 1024  # real rule files are a few KiB; PyYAML reads ~100 KiB/s
 MAX_FLOW_DEPTH = 32
+MAX_MESSAGE = 400  # an error quoting a 60 KiB value is still one readable line
 MAX_INDENT = 160
 # What a parser meeting input it did not foresee raises (a value of an unexpected type deep in a
 # library, a number too large to convert): never a crash of `envman bridge`, always file:line.
@@ -154,7 +155,7 @@ def _parse_or_fail(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
     try:
         return _parse(text, rule_file, expand)
     except (ProfileSyntaxError, ProfileSchemaError) as exc:
-        raise BridgeError(exc.message, exc.hint) from None
+        raise BridgeError(_clip(exc.message), exc.hint) from None
     except RecursionError:
         raise BridgeError(
             f"{rule_file.path}:{_deepest_line(text)}: nested too deeply to be read",
@@ -165,6 +166,13 @@ def _parse_or_fail(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
             f"{rule_file.path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
             "check the file against docs/bridge.md",
         ) from None
+
+
+def _clip(message: str, keep: int = MAX_MESSAGE) -> str:
+    """MESSAGE shortened in the middle (where a quoted value sits) to about KEEP characters."""
+    if len(message) <= keep:
+        return message
+    return f"{message[: keep - 60]} ... {message[-50:]}"
 
 
 def _too_deep(text: str) -> int | None:

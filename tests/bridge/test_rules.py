@@ -275,3 +275,13 @@ def test_rules_in_the_runtime_dir_are_accepted(tmp_path: Path) -> None:
     text = one_rule(dir="$XDG_RUNTIME_DIR/app", mirror="/run/user/1000/app/copy")
     [rule] = load_rules(load(tmp_path, text), expand).rules
     assert (rule.dir, rule.mirror) == (Path("/run/user/1000/app"), Path("/run/user/1000/app/copy"))
+
+
+def test_an_error_quoting_a_huge_value_stays_one_short_line(tmp_path: Path) -> None:
+    text = one_rule(dir="[" + "x, " * 10_000 + "y]")
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, text), EXPAND)
+    message = caught.value.message
+    assert message.startswith(f"{tmp_path / 'rules0.yaml'}:3: rules[0].dir: must be a string")
+    assert len(message) <= 400
+    assert "\n" not in message
