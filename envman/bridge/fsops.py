@@ -284,7 +284,6 @@ def backup_once(backup_root: Path, original: Path, content: bytes, roots: Roots)
             return None
         try:
             _write_all(fd, content)
-            os.fsync(fd)
         finally:
             os.close(fd)
     return target
