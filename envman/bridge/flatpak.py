@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from envman.bridge import proc
+from envman.bridge import fsops, proc
 
 FLATPAK_BUS_NAME = "org.freedesktop.Flatpak"
 INSTALLATIONS_D = Path("/etc/flatpak/installations.d")
+KEYFILE_MAX = 64 * 1024  # overrides, metadata and installation files are a few hundred bytes
 
 
 def installations(environ: Mapping[str, str], data_home: Path) -> list[Path]:
@@ -30,8 +31,8 @@ def _keyfile(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
-        parser.read_string(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, configparser.Error):
+        parser.read_string(fsops.read_regular(path, KEYFILE_MAX).decode("utf-8"))
+    except (OSError, fsops.Unsafe, UnicodeDecodeError, configparser.Error):
         return configparser.ConfigParser()
     return parser
 

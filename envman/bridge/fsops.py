@@ -50,19 +50,80 @@ def _check_dir(path: Path, st: os.stat_result) -> None:
         raise Unsafe(f"{path} is world-writable")
 
 
+@dataclass(frozen=True)
+class Roots:
+    """The directories the bridge may act below (the user's home, runtime dir, envman's data and
+    state dirs). Symlinks leading to a root are followed (/home -> /var/home); below the outermost
+    root that holds a path, none is: a sandboxed app could have made it."""
+
+    paths: tuple[Path, ...]
+
+    def split(self, path: Path) -> tuple[Path, tuple[str, ...]]:
+        """The outermost root holding PATH and the names below it; Unsafe outside every root."""
+        holding = [r for r in self.paths if r != Path("/") and (r == path or r in path.parents)]
+        if not holding or ".." in path.parts:
+            raise Unsafe(f"{path} is outside your home and runtime directory")
+        root = min(holding, key=lambda r: len(r.parts))
+        return root, path.parts[len(root.parts) :]
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
 @contextlib.contextmanager
-def open_dir(path: Path) -> Iterator[int]:
+def open_dir(path: Path, roots: Roots, *, create: int | None = None) -> Iterator[int]:
     """A fd of PATH, a directory of this user that is not world-writable (checked on the fd
-    itself, so it cannot be swapped in between); every later access is by name relative to it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except NotADirectoryError:
-        raise Unsafe(f"{path} is not a directory") from None
+    itself, so it cannot be swapped in between); every later access is by name relative to it.
+
+    PATH is opened one name at a time from its root, never following a symlink (Unsafe names
+    the one met); with CREATE, missing directories are made with that mode (mkdir -p)."""
+    fd = _open_below(path, roots, create)
     try:
         _check_dir(path, os.fstat(fd))
         yield fd
     finally:
         os.close(fd)
+
+
+def _open_below(path: Path, roots: Roots, create: int | None) -> int:
+    root, names = roots.split(path)
+    try:
+        fd = os.open(root, _DIR_FLAGS)
+    except NotADirectoryError:
+        raise Unsafe(f"{root} is not a directory") from None
+    here = root
+    try:
+        for name in names:
+            here = here / name
+            try:
+                step = _step(fd, name, here)
+            except FileNotFoundError:
+                if create is None:
+                    raise
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(name, create, dir_fd=fd)
+                step = _step(fd, name, here)
+            os.close(fd)
+            fd = step
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _step(dir_fd: int, name: str, shown: Path) -> int:
+    """The directory NAME inside DIR_FD, not through a symlink."""
+    try:
+        return os.open(name, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "No such directory", str(shown)) from None
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            raise Unsafe(f"{shown} is a symlink (not followed)") from None
+        raise Unsafe(f"{shown} is not a directory") from None
 
 
 def _check_name(name: str) -> None:
@@ -105,18 +166,49 @@ def read_file(dir_fd: int, name: str) -> Snapshot | None:
     )
 
 
-def _read_all(fd: int) -> bytes:
+def _read_all(fd: int, limit: int = MAX_SIZE) -> bytes:
     chunks = []
     total = 0
-    while total <= MAX_SIZE:
-        chunk = os.read(fd, MAX_SIZE + 1 - total)
+    while total <= limit:
+        chunk = os.read(fd, limit + 1 - total)
         if not chunk:
             break
         chunks.append(chunk)
         total += len(chunk)
-    if total > MAX_SIZE:
-        raise Unsafe(f"grew past {MAX_SIZE} bytes while being read")
+    if total > limit:
+        raise Unsafe(f"grew past {limit} bytes while being read")
     return b"".join(chunks)
+
+
+def read_regular(path: Path, limit: int = MAX_SIZE) -> bytes:
+    """The bytes of PATH, a regular file of at most LIMIT bytes (symlinks to one are fine: this is
+    for the user's own configuration); FileNotFoundError if absent, Unsafe for anything else.
+
+    The open never blocks, so a FIFO or device is refused rather than waited on."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except IsADirectoryError:
+        raise Unsafe(f"{path} is a directory, not a regular file") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Unsafe(f"{path} is {_kind(st.st_mode)}, not a regular file")
+        if st.st_size > limit:
+            raise Unsafe(f"{path} is larger than {limit} bytes")
+        return _read_all(fd, limit)
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def same_file(dir_fd: int, expect: Snapshot | None, name: str) -> bool:
@@ -139,7 +231,7 @@ def replace_file(dir_fd: int, name: str, content: bytes, mode: int, expect: Snap
     try:
         try:
             os.fchmod(fd, mode & 0o7777)
-            os.write(fd, content)
+            _write_all(fd, content)
             os.fsync(fd)
             ino = os.fstat(fd).st_ino
         finally:
@@ -155,6 +247,12 @@ def replace_file(dir_fd: int, name: str, content: bytes, mode: int, expect: Snap
     return ino
 
 
+def _write_all(fd: int, content: bytes) -> None:
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def remove_file(dir_fd: int, name: str, expect: Snapshot) -> None:
     """Unlink NAME if it is still the file of EXPECT."""
     _check_name(name)
@@ -163,15 +261,10 @@ def remove_file(dir_fd: int, name: str, expect: Snapshot) -> None:
     os.unlink(name, dir_fd=dir_fd)
 
 
-def ensure_dir(path: Path, mode: int = 0o755) -> None:
-    """mkdir -p; MODE applies to the directories it creates."""
-    path.mkdir(mode=mode, parents=True, exist_ok=True)
-
-
-def write_if_changed(path: Path, content: bytes, mode: int) -> bool:
-    """Atomically write PATH (a regular file or absent) unless it already holds CONTENT and MODE."""
-    ensure_dir(path.parent)
-    with open_dir(path.parent) as dir_fd:
+def write_if_changed(path: Path, content: bytes, mode: int, roots: Roots) -> bool:
+    """Atomically write PATH (a regular file or absent) unless it already holds CONTENT and MODE;
+    its directory is made if missing."""
+    with open_dir(path.parent, roots, create=0o755) as dir_fd:
         current = read_file(dir_fd, path.name)
         if current and current.content == content and current.mode & 0o7777 == mode:
             return False
@@ -179,15 +272,18 @@ def write_if_changed(path: Path, content: bytes, mode: int) -> bool:
         return True
 
 
-def backup_once(backup_root: Path, original: Path, content: bytes) -> Path | None:
+def backup_once(backup_root: Path, original: Path, content: bytes, roots: Roots) -> Path | None:
     """Keep the first version of ORIGINAL the bridge ever replaced; later calls keep that one."""
     target = backup_root / str(original).lstrip("/")
-    if target.exists():
-        return None
-    ensure_dir(target.parent, 0o700)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        os.write(fd, content)
-    finally:
-        os.close(fd)
+    _check_name(target.name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with open_dir(target.parent, roots, create=0o700) as dir_fd:
+        try:
+            fd = os.open(target.name, flags, 0o600, dir_fd=dir_fd)
+        except FileExistsError:
+            return None
+        try:
+            _write_all(fd, content)
+        finally:
+            os.close(fd)
     return target

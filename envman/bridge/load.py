@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envman.bridge import fsops
 from envman.bridge.presets import PRESETS, preset_rules
 from envman.bridge.rules import (
     COMMAND_RE,
@@ -42,6 +44,13 @@ RULE_KEYS = (
     "enabled",
 )
 _VAR_RE = re.compile(r"\$(\w+)|\$\{(\w+)\}")
+MAX_RULES_SIZE = 64 * 1024  # real rule files are a few KiB; PyYAML reads ~100 KiB/s
+MAX_FLOW_DEPTH = 32
+MAX_MESSAGE = 400  # an error quoting a 60 KiB value is still one readable line
+MAX_INDENT = 160
+# What a parser meeting input it did not foresee raises (a value of an unexpected type deep in a
+# library, a number too large to convert): never a crash of `envman bridge`, always file:line.
+PARSE_FAILURES = (ArithmeticError, AttributeError, LookupError, TypeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -54,11 +63,20 @@ class RuleFile:
 
 @dataclass(frozen=True)
 class Expander:
-    """Expands `~`, $HOME, $XDG_CONFIG_HOME and $XDG_DATA_HOME in rule paths; nothing else."""
+    """Expands `~`, $HOME, $XDG_CONFIG_HOME, $XDG_DATA_HOME and $XDG_RUNTIME_DIR in rule paths."""
 
     home: Path
     config_home: Path
     data_home: Path
+    runtime_dir: Path | None = None
+
+    def allowed(self, path: Path) -> bool:
+        """Whether the bridge may read and write in PATH: inside the home or the runtime dir."""
+        roots = [self.home, Path(os.path.realpath(self.home)), self.runtime_dir]
+        return any(
+            root is not None and root != Path("/") and (root == path or root in path.parents)
+            for root in roots
+        )
 
     def __call__(self, text: str) -> Path:
         """An absolute, normalised path, or ValueError saying why not."""
@@ -69,13 +87,15 @@ class Expander:
             "XDG_CONFIG_HOME": str(self.config_home),
             "XDG_DATA_HOME": str(self.data_home),
         }
+        if self.runtime_dir is not None:
+            values["XDG_RUNTIME_DIR"] = str(self.runtime_dir)
 
         def var(m: re.Match[str]) -> str:
             name = m.group(1) or m.group(2)
             if name not in values:
                 raise ValueError(
                     f"${name} is not expanded here "
-                    "(only ~, $HOME, $XDG_CONFIG_HOME, $XDG_DATA_HOME)"
+                    "(only ~, $HOME, $XDG_CONFIG_HOME, $XDG_DATA_HOME, $XDG_RUNTIME_DIR)"
                 )
             return values[name]
 
@@ -94,16 +114,10 @@ def load_rules(files: Sequence[RuleFile], expand: Expander) -> RuleSet:
     overridden: list[tuple[Rule, Source]] = []
     presets: list[tuple[str, Source]] = []
     for rule_file in files:
-        try:
-            text = rule_file.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        text = _read(rule_file.path)
+        if text is None:
             continue
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BridgeError(f"{rule_file.path}: cannot read: {exc}") from None
-        try:
-            parsed = _parse(text, rule_file, expand)
-        except (ProfileSyntaxError, ProfileSchemaError) as exc:
-            raise BridgeError(exc.message, exc.hint) from None
+        parsed = _parse_or_fail(text, rule_file, expand)
         presets.extend(parsed.presets)
         for rule, enabled in parsed.rules:
             if rule.id in effective:
@@ -111,6 +125,94 @@ def load_rules(files: Sequence[RuleFile], expand: Expander) -> RuleSet:
             if enabled:
                 effective[rule.id] = rule
     return RuleSet(tuple(effective.values()), tuple(overridden), tuple(presets))
+
+
+def _read(path: Path) -> str | None:
+    """A rule file's text (None when it does not exist); BridgeError for anything unreadable."""
+    try:
+        data = fsops.read_regular(path, MAX_RULES_SIZE)
+    except FileNotFoundError:
+        return None
+    except fsops.Unsafe as exc:
+        raise BridgeError(f"{exc}", "rule files are small regular YAML files") from None
+    except OSError as exc:
+        raise BridgeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise BridgeError(f"{path}:{line}: not UTF-8 text") from None
+
+
+def _parse_or_fail(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
+    """The one error boundary of a rule file: whatever its content, a BridgeError naming it."""
+    deep = _too_deep(text)
+    if deep is not None:
+        raise BridgeError(
+            f"{rule_file.path}:{deep}: nested too deeply to be read",
+            "a rule file needs a handful of levels: flatten the lists and mappings there",
+        )
+    try:
+        return _parse(text, rule_file, expand)
+    except (ProfileSyntaxError, ProfileSchemaError) as exc:
+        raise BridgeError(_clip(exc.message), exc.hint) from None
+    except RecursionError:
+        raise BridgeError(
+            f"{rule_file.path}:{_deepest_line(text)}: nested too deeply to be read",
+            "a rule file needs a handful of levels: flatten the lists and mappings there",
+        ) from None
+    except PARSE_FAILURES as exc:
+        raise BridgeError(
+            f"{rule_file.path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]})",
+            "check the file against docs/bridge.md",
+        ) from None
+
+
+def _clip(message: str, keep: int = MAX_MESSAGE) -> str:
+    """MESSAGE shortened in the middle (where a quoted value sits) to about KEEP characters."""
+    if len(message) <= keep:
+        return message
+    return f"{message[: keep - 60]} ... {message[-50:]}"
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where TEXT nests beyond MAX_FLOW_DEPTH brackets or MAX_INDENT columns, if any.
+
+    Checked before parsing: PyYAML's scanner slows down quadratically with open brackets and its
+    composer recurses once per level. Over-counting (a bracket in a plain scalar) is harmless at
+    these limits; real rule files use a few levels."""
+    flow = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if len(line) - len(line.lstrip(" -")) > MAX_INDENT:
+            return number
+        quote = ""
+        for char in line:
+            if quote:
+                quote = "" if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char in "[{":
+                flow += 1
+                if flow > MAX_FLOW_DEPTH:
+                    return number
+            elif char in "]}":
+                flow = max(0, flow - 1)
+    return None
+
+
+def _deepest_line(text: str) -> int:
+    """Where nesting peaks (open flow brackets, or indentation with "- "), for the message."""
+    flow = 0
+    best, where = -1, 1
+    for number, line in enumerate(text.splitlines(), 1):
+        peak = flow
+        for char in line:
+            flow = max(0, flow + (char in "[{") - (char in "]}"))
+            peak = max(peak, flow)
+        depth = max(2 * peak, len(line) - len(line.lstrip(" -")))
+        if depth > best:
+            best, where = depth, number
+    return where
 
 
 @dataclass
@@ -136,7 +238,10 @@ def _parse(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
     items = r.expect(("rules",), list) or []
     seen: dict[str, int] = {}
     for i in range(len(items)):
-        rule, enabled = _rule(r, ("rules", i), rule_file, expand)
+        try:
+            rule, enabled = _rule(r, ("rules", i), rule_file, expand)
+        except PARSE_FAILURES as exc:
+            raise r.fail(("rules", i), f"cannot be read ({type(exc).__name__}: {exc})") from None
         if rule.id in seen:
             raise r.fail(
                 ("rules", i, "id"), f"rule '{rule.id}' is already defined on line {seen[rule.id]}"
@@ -169,12 +274,12 @@ def _rule(
             raise r.fail((*at, key), "is required")
     rule = Rule(
         id=rule_id,
-        dir=_path(r, (*at, "dir"), expand),
+        dir=_place(r, (*at, "dir"), expand),
         glob=_glob(r, (*at, "glob")),
         locator=_locator(r, at),
         match=_regex(r, (*at, "match"), groups=None),
         replace=_replacement(r, (*at, "replace"), expand),
-        mirror=_path(r, (*at, "mirror"), expand) if "mirror" in body else None,
+        mirror=_place(r, (*at, "mirror"), expand) if "mirror" in body else None,
         requires=_path(r, (*at, "requires"), expand) if "requires" in body else None,
         source=source,
     )
@@ -192,6 +297,19 @@ def _path(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Path:
         raise r.fail(at, str(exc)) from None
 
 
+def _place(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Path:
+    """A directory the bridge reads or writes: only in the user's own home or runtime dir."""
+    path = _path(r, at, expand)
+    if not expand.allowed(path):
+        where = f"{expand.home}" + (f" or {expand.runtime_dir}" if expand.runtime_dir else "")
+        raise r.fail(
+            at,
+            f"'{path}' is outside your home and runtime directory",
+            f"the bridge only changes your own files, below {where}",
+        )
+    return path
+
+
 def _glob(r: Reader, at: tuple[str | int, ...]) -> str:
     value = r.string(at) or ""
     if not value or "/" in value or value in (".", ".."):
@@ -205,8 +323,10 @@ def _regex(r: Reader, at: tuple[str | int, ...], groups: int | None) -> str:
     value = r.string(at) or ""
     try:
         compiled = re.compile(value, re.MULTILINE)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:
         raise r.fail(at, f"is not a valid regular expression: {exc}") from None
+    except RecursionError:
+        raise r.fail(at, "is a regular expression nested too deeply") from None
     if not value:
         raise r.fail(
             at, "may not be empty", "name the known-bad values, e.g. /app/bin/keepassxc-proxy"

@@ -29,6 +29,7 @@ class BridgeEnv:
     places: Places
     backups: Path
     flatpak_bin: str
+    roots: fsops.Roots
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,14 @@ class Reconciler:
         """Every file of DIRECTORY that some rule's glob matches."""
         rules = [r for r in self.rules.rules if r.dir == directory]
         try:
-            names = sorted(e.name for e in os.scandir(directory))
-        except (FileNotFoundError, NotADirectoryError):
+            with fsops.open_dir(directory, self.env.roots) as dir_fd:
+                names = sorted(e.name for e in os.scandir(dir_fd))
+        except FileNotFoundError:
             return [
                 Action(r.id, str(directory), "absent", "the directory does not exist (yet)")
                 for r in rules
             ]
-        except OSError as exc:
+        except (fsops.Unsafe, OSError) as exc:
             return [Action(r.id, str(directory), "skipped", str(exc)) for r in rules]
         wanted = [
             n
@@ -108,6 +110,16 @@ class Reconciler:
 
     def file(self, directory: Path, name: str) -> list[Action]:
         """Apply the rules of DIRECTORY/NAME: in-place rewrites first, then mirrors of that."""
+        try:
+            return self._file(directory, name)
+        except Exception as exc:  # a bug costs this one file, never the daemon and its other rules
+            detail = f"internal error, please report it: {type(exc).__name__}: {exc}"
+            path = str(directory / name)
+            return [
+                Action(r.id, path, "skipped", detail) for r in self.rules.for_file(directory, name)
+            ]
+
+    def _file(self, directory: Path, name: str) -> list[Action]:
         rules = self.rules.for_file(directory, name)
         path = str(directory / name)
         actions = [
@@ -119,7 +131,7 @@ class Reconciler:
         if not rules:
             return actions
         try:
-            with fsops.open_dir(directory) as dir_fd:
+            with fsops.open_dir(directory, self.env.roots) as dir_fd:
                 snap = fsops.read_file(dir_fd, name)
                 content, done = self._in_place(
                     dir_fd, directory, snap, [r for r in rules if not r.mirror]
@@ -165,7 +177,9 @@ class Reconciler:
             try:
                 for rule, _ in pending:
                     self._ensure_wrapper(rule)
-                fsops.backup_once(self.env.backups, directory / snap.name, snap.content)
+                fsops.backup_once(
+                    self.env.backups, directory / snap.name, snap.content, self.env.roots
+                )
                 fsops.replace_file(dir_fd, snap.name, content, snap.mode, snap)
                 done = True
             except fsops.Changed:
@@ -198,7 +212,7 @@ class Reconciler:
         path = str(mirror / name)
         try:
             if snap is None or content is None:
-                with fsops.open_dir(mirror) as dir_fd:
+                with fsops.open_dir(mirror, self.env.roots) as dir_fd:
                     return self._unmirror(rule, dir_fd, path, fsops.read_file(dir_fd, name))
             return self._mirror_to(rule, mirror, path, content, snap.mode)
         except FileNotFoundError:
@@ -218,19 +232,27 @@ class Reconciler:
             detail = f"source: {out.detail}" if out.detail else "source value"
             return Action(rule.id, path, out.status, detail, out.old)
         desired = out.content if out.content is not None else content
-        if self.dry_run and not mirror.is_dir():
+        try:
+            with fsops.open_dir(mirror, self.env.roots, create=self._create) as dir_fd:
+                current = fsops.read_file(dir_fd, Path(path).name)
+                return self._write_mirror(rule, dir_fd, path, current, desired, mode=mode)
+        except FileNotFoundError:
+            if not self.dry_run:
+                raise
             return Action(rule.id, path, "mirror", diff=_diff(path, None, desired), new=value)
-        fsops.ensure_dir(mirror)
-        with fsops.open_dir(mirror) as dir_fd:
-            current = fsops.read_file(dir_fd, Path(path).name)
-            return self._write_mirror(rule, dir_fd, path, current, desired, mode=mode)
 
-    def _owned(self, rule: Rule, current: fsops.Snapshot) -> Outcome:
-        """The copy's verdict: rewrite/ok mean a bad value or ours, so it may be replaced."""
+    @property
+    def _create(self) -> int | None:
+        """The mode of directories the bridge makes; a dry run makes none."""
+        return None if self.dry_run else 0o755
+
+    def _owned(self, rule: Rule, current: fsops.Snapshot) -> tuple[bool, Outcome]:
+        """Whether the copy is envman's (it holds one of envman's values), and its verdict."""
         known = self._equivalent[rule.id] | {self._values[rule.id]}
-        return rewrite(
+        verdict = rewrite(
             current.content, rule.locator, rule.pattern, self._values[rule.id], equivalent=known
         )
+        return verdict.status == "ok" or verdict.old in known, verdict
 
     def _write_mirror(
         self,
@@ -247,12 +269,18 @@ class Reconciler:
                 self._ensure_wrapper(rule)
             return Action(rule.id, path, "ok")
         if current is not None:
-            verdict = self._owned(rule, current)
-            if verdict.status not in ("rewrite", "ok"):
+            ours, verdict = self._owned(rule, current)
+            if not ours:
+                # Not written by envman: maybe the app's own file, or one seen through a link.
+                # A known-bad value in it is for an in-place rule on that directory (which
+                # keeps a backup), never for a mirror.
+                status = {"malformed": "malformed", "rewrite": "skipped"}.get(
+                    verdict.status, "custom"
+                )
                 return Action(
                     rule.id,
                     path,
-                    "custom" if verdict.status != "malformed" else "malformed",
+                    status,
                     "the copy holds a value envman did not write; left alone",
                     verdict.old,
                 )
@@ -271,7 +299,7 @@ class Reconciler:
         """The source is gone (the app unticked that browser): drop the copy if it is still ours."""
         if current is None:
             return Action(rule.id, path, "ok", "source and copy are both absent")
-        if self._owned(rule, current).status != "ok":
+        if self._owned(rule, current)[1].status != "ok":
             return Action(rule.id, path, "custom", "source removed; the copy is not envman's, kept")
         if not self.dry_run:
             fsops.remove_file(dir_fd, current.name, current)
@@ -281,5 +309,8 @@ class Reconciler:
         if isinstance(rule.replace, FlatpakCommand | HostCommand):
             text = wrapper_text(rule.replace, self.env.flatpak_bin)
             fsops.write_if_changed(
-                wrapper_path(rule.replace, self.env.places), text.encode(), WRAPPER_MODE
+                wrapper_path(rule.replace, self.env.places),
+                text.encode(),
+                WRAPPER_MODE,
+                self.env.roots,
             )

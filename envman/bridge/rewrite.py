@@ -13,6 +13,11 @@ from envman.bridge.rules import Locator
 Status = Literal["rewrite", "ok", "custom", "missing", "malformed"]
 Decide = Callable[[str], tuple[Status, str | None]]
 
+# Real manifests nest two levels; the limit keeps json's recursive parser and dumper far from
+# Python's recursion limit, whatever the file holds.
+MAX_JSON_DEPTH = 64
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -101,13 +106,35 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _json(text: str, pointer: str, decide: Decide) -> Outcome:
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in TEXT (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for token in _JSON_TOKENS.finditer(text):
+        if token.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.group() in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _load_json(text: str) -> dict[str, Any] | Outcome:
+    """The JSON object in TEXT, or the malformed Outcome saying why not."""
+    if json_depth(text) > MAX_JSON_DEPTH:
+        return Outcome("malformed", detail=f"nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return Outcome("malformed", detail=f"not valid JSON: {exc}")
     if not isinstance(doc, dict):
         return Outcome("malformed", detail="not a JSON object")
+    return doc
+
+
+def _json(text: str, pointer: str, decide: Decide) -> Outcome:
+    doc = _load_json(text)
+    if isinstance(doc, Outcome):
+        return doc
     found = _resolve(doc, pointer)
     if found is None:
         return Outcome("missing", detail=f"no {pointer}")

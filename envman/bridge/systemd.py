@@ -8,6 +8,7 @@ from pathlib import Path
 from envman.bridge import proc
 from envman.bridge.unit import UNIT_NAME
 from envman.errors import BridgeError
+from envman.host.files import write_atomic
 
 SHOWN = "UnitFileState,ActiveState,SubState,NRestarts,StatusText,MainPID"
 
@@ -32,8 +33,7 @@ def systemctl(environ: Mapping[str, str], *args: str) -> str:
 def install_and_start(unit: Path, text: str, environ: Mapping[str, str]) -> None:
     """Write the unit, reload the manager, enable it, and (re)start it: the new unit and rules
     apply now. Type=notify makes `restart` return once the first reconcile is done."""
-    unit.parent.mkdir(parents=True, exist_ok=True)
-    unit.write_text(text, encoding="utf-8")
+    write_atomic(unit, text)
     systemctl(environ, "daemon-reload")
     systemctl(environ, "enable", UNIT_NAME)
     systemctl(environ, "restart", UNIT_NAME)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envman.bridge import flatpak, systemd
+from envman.bridge import flatpak, fsops, systemd
 from envman.bridge.daemon import Bridge, serve
 from envman.bridge.load import Expander, RuleFile, load_rules
 from envman.bridge.presets import PRESETS
@@ -17,6 +17,7 @@ from envman.bridge.rules import FlatpakCommand, Rule, RuleSet
 from envman.bridge.unit import UNIT_NAME, exec_start, render_unit
 from envman.bridge.wrapper import Places, replacement_value
 from envman.errors import BridgeError
+from envman.host.files import write_atomic
 from envman.ops.context import Context
 from envman.paths import Paths
 from envman.profile.validate import suggest
@@ -36,15 +37,28 @@ def rule_files(paths: Paths, extra: Sequence[RuleFile] = ()) -> list[RuleFile]:
     ]
 
 
+def runtime_dir(paths: Paths) -> Path | None:
+    """The user's runtime directory; not /run, where Paths puts root without XDG_RUNTIME_DIR."""
+    base = paths.runtime.parent
+    return None if base == Path("/run") else base
+
+
 def expander(paths: Paths) -> Expander:
-    """Rule paths expand against the real home and the XDG base directories."""
-    return Expander(paths.home, paths.config.parent, paths.data.parent)
+    """Rule paths expand against the real home and the XDG base directories, and must stay in
+    the home or the runtime directory."""
+    return Expander(paths.home, paths.config.parent, paths.data.parent, runtime_dir(paths))
 
 
 def bridge_env(paths: Paths) -> BridgeEnv:
-    """Where wrappers and backups go for this user."""
+    """Where wrappers and backups go for this user, and the roots the bridge may act below."""
+    home = paths.home
+    runtime = runtime_dir(paths)
+    roots = (home, Path(os.path.realpath(home)), paths.data.parent, paths.state.parent)
     return BridgeEnv(
-        Places(paths.home, paths.data), paths.state / "bridge" / "backups", flatpak.flatpak_binary()
+        Places(home, paths.data),
+        paths.state / "bridge" / "backups",
+        flatpak.flatpak_binary(),
+        fsops.Roots(roots + ((runtime,) if runtime else ())),
     )
 
 
@@ -197,11 +211,10 @@ def _enable_preset(ctx: Context, preset: str) -> Path:
             suggest(preset, PRESETS) or "see `envman bridge rules --presets`",
         )
     path = ctx.paths.config / RULES_DIR / f"preset-{preset}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
+    write_atomic(
+        path,
         f"# Written by `envman bridge install --preset {preset}`; delete this file to turn "
         f"the preset off.\npresets:\n  - {preset}\n",
-        encoding="utf-8",
     )
     return path
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +154,36 @@ def start_bridge(home: Path) -> Iterator[Callable[..., Running]]:
     yield start
     for running in started:
         running.bridge.stop()
+
+
+def release_fifo(path: Path) -> None:
+    """Give a reader blocked on the FIFO at PATH its end of file (a writer opens and closes)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        return  # nobody is waiting on it
+
+
+def without_hanging(call: Callable[[], Any], fifo: Path, guard: float = 10.0) -> Any:
+    """CALL's result or exception; a test failure (not a hung test run) if CALL blocks on FIFO.
+
+    GUARD only bounds a hang: the calls this wraps return in milliseconds or never."""
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(("value", call()))
+        except BaseException as exc:
+            outcome.append(("error", exc))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(guard)
+    if thread.is_alive():
+        release_fifo(fifo)
+        thread.join()
+        pytest.fail(f"blocked reading the FIFO {fifo}")
+    kind, value = outcome[0]
+    if kind == "error":
+        raise value
+    return value

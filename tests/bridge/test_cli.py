@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner
 
 from envman.cli.bridge import app
 from envman.errors import BridgeError, ExitCode
-from tests.bridge.conftest import manifest, write_rules
+from tests.bridge.conftest import manifest, without_hanging, write_rules
 
 NAME = "org.keepassxc.keepassxc_browser.json"
 runner = CliRunner()
@@ -115,3 +116,48 @@ def test_uninstall_when_not_installed(kpxc: Path) -> None:
     result = runner.invoke(app, ["uninstall"])
     assert result.exit_code == 0
     assert "nothing to do" in result.output
+
+
+def test_a_deeply_nested_manifest_is_malformed_and_the_other_files_still_bridged(
+    home: Path,
+) -> None:
+    write_rules(
+        home,
+        "rules:\n  - id: kpxc\n    dir: ~/nmh\n    glob: '*.json'\n    json: /path\n"
+        "    match: /app/bin/keepassxc-proxy\n    replace: /opt/keepassxc-proxy\n",
+    )
+    nmh = home / "nmh"
+    nmh.mkdir()
+    (nmh / "a-deep.json").write_text('{"path": ' + "[" * 1000 + "]" * 1000 + "}\n")
+    (nmh / "b-good.json").write_text(manifest("keepassxc-firefox.json"))
+    result = runner.invoke(app, ["once"])
+    assert result.exit_code == 0, result.output
+    assert f"malformed  kpxc  {nmh / 'a-deep.json'}  nested deeper than 64 levels" in result.output
+    assert json.loads((nmh / "b-good.json").read_text())["path"] == "/opt/keepassxc-proxy"
+
+
+def test_status_with_a_fifo_for_a_flatpak_override_does_not_hang(home: Path, kpxc: Path) -> None:
+    overrides = home / ".local/share/flatpak/overrides"
+    overrides.mkdir(parents=True)
+    os.mkfifo(overrides / "org.mozilla.firefox")
+    result = without_hanging(
+        lambda: runner.invoke(app, ["status", "--json"]), overrides / "org.mozilla.firefox"
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["permissions"][0]["state"].startswith("needed")
+
+
+def test_a_rule_on_a_system_file_is_refused(home: Path) -> None:
+    rules = write_rules(
+        home,
+        "rules:\n  - id: passwd\n    dir: /etc\n    glob: passwd\n    regex: '^root:.*:(/.*)$'\n"
+        "    match: /.*\n    replace: /tmp/x\n",
+    )
+    before = Path("/etc/passwd").read_bytes()
+    result = runner.invoke(app, ["once", "--dry-run"])
+    assert isinstance(result.exception, BridgeError)
+    assert result.exception.exit_code == ExitCode.BRIDGE_FAILED
+    assert result.exception.message == (
+        f"{rules}:3: rules[0].dir: '/etc' is outside your home and runtime directory"
+    )
+    assert Path("/etc/passwd").read_bytes() == before

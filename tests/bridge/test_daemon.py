@@ -116,3 +116,33 @@ def test_bad_rules_exit_non_zero_naming_the_line(home: Path, notify: Notificatio
     _, err = daemon.communicate()
     assert "bridge.yaml:3: rules[0].dir: 'relative' is not an absolute path" in err
     assert not any("READY=1" in m for m in notify.messages)
+
+
+def test_a_file_that_cannot_be_parsed_never_stops_the_daemon(
+    home: Path, notify: Notifications
+) -> None:
+    write_rules(home, RULES)
+    nmh = home / "nmh"
+    nmh.mkdir()
+    deep = '{"path": ' + "[" * 1000 + "]" * 1000 + "}\n"
+    (nmh / "a-deep.json").write_text(deep)  # there at start: the first reconcile meets it
+    target = nmh / NAME
+    target.write_text(manifest("keepassxc-firefox.json"))
+    daemon = spawn(home, notify)
+    try:
+        notify.wait_for("READY=1")
+        wrapper = home / ".local/share/envman/bridge/bin/org.keepassxc.KeePassXC.keepassxc-proxy"
+        assert json.loads(target.read_text())["path"] == str(wrapper)
+        (nmh / "b-deep.json").write_text(deep)  # and one written while it runs
+        target.write_text(manifest("keepassxc-firefox.json"))
+        wait_until(lambda: json.loads(target.read_text())["path"] == str(wrapper), what="rewrite")
+        assert daemon.poll() is None
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    _, err = daemon.communicate()
+    assert f"kpxc: malformed {nmh / 'a-deep.json'}: nested deeper than 64 levels" in err
+    assert f"kpxc: malformed {nmh / 'b-deep.json'}: nested deeper than 64 levels" in err
+    assert "internal error" not in err

@@ -8,6 +8,7 @@ import os
 import signal
 import struct
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,8 +33,12 @@ def installed(home: Path, flatpak_repo: Path) -> Path:
 @pytest.fixture
 def session_bus(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A private D-Bus session bus; it activates flatpak-session-helper for flatpak-spawn --host."""
-    runtime = home.parent / "runtime"
-    runtime.mkdir(mode=0o700)
+    # The session helper's p11-kit socket goes in here, and a unix socket path over 107 bytes
+    # fails (tmp_path grew past that at /tmp/pytest-of-root/pytest-100): a short link to it.
+    (home.parent / "runtime").mkdir(mode=0o700)
+    short = Path(tempfile.mkdtemp(prefix="envman-rt-"))
+    runtime = short / "r"
+    runtime.symlink_to(home.parent / "runtime")
     address = f"unix:path={runtime}/bus"
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
@@ -49,6 +54,8 @@ def session_bus(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             os.kill(child, signal.SIGTERM)
         except ProcessLookupError:
             continue
+    runtime.unlink()
+    short.rmdir()
 
 
 def _ppid(proc: Path) -> int:

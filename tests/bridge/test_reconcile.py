@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -84,8 +85,11 @@ def test_a_symlinked_manifest_is_never_followed(home: Path, nmh: Path) -> None:
 def test_non_regular_files_are_skipped(nmh: Path) -> None:
     os.mkfifo(nmh / "fifo.json")
     (nmh / "dir.json").mkdir()
-    result = statuses(reconcile())
-    assert result == {"kpxc dir.json": "skipped", "kpxc fifo.json": "skipped"}
+    expected = {"kpxc dir.json": "skipped", "kpxc fifo.json": "skipped"}
+    if os.geteuid() == 0:  # a device where a manifest is expected: /dev/null's numbers
+        os.mknod(nmh / "null.json", 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+        expected["kpxc null.json"] = "skipped"
+    assert statuses(reconcile()) == expected
 
 
 def test_world_writable_directory_is_refused(nmh: Path) -> None:
@@ -256,3 +260,110 @@ rules:
     assert "pinentry-program /usr/bin/pinentry-gnome3\n" in (gnupg / "gpg-agent.conf").read_text()
     assert (gnupg / "gpg-agent.conf").stat().st_mode & 0o777 == 0o600
     assert sorted(a.status for a in reconcile()) == ["ok", "ok"]
+
+
+HOST_WRAPPER = ".local/share/envman/bridge/bin/org.keepassxc.KeePassXC.keepassxc-proxy"
+
+
+def linked_firefox(home: Path, link: str) -> tuple[Path, Path]:
+    """The keepassxc-firefox preset, a Flatpak Firefox whose LINK (below its ~/.var/app dir)
+    is a symlink to the host's directory of the same name; the host manifest and its text."""
+    write_rules(home, "presets: [keepassxc-firefox]\n")
+    var_app = firefox_flatpak(home)
+    source = home / ".mozilla/native-messaging-hosts" / NAME
+    source.parent.mkdir(parents=True)
+    source.write_text(manifest("keepassxc-firefox.json"))
+    (var_app / link).parent.mkdir(parents=True, exist_ok=True)
+    (var_app / link).symlink_to(home / link)
+    return source, var_app
+
+
+@pytest.mark.parametrize("link", [".mozilla/native-messaging-hosts", ".mozilla"])
+def test_a_flatpak_browser_dir_linked_to_the_host_one_is_skipped(home: Path, link: str) -> None:
+    source, var_app = linked_firefox(home, link)
+    copy_dir = var_app / ".mozilla/native-messaging-hosts"
+    for _ in range(2):
+        result = {(a.rule, a.path): a for a in reconcile()}
+        # The host browser's manifest gets the host wrapper, as without the link...
+        assert json.loads(source.read_text())["path"] == str(home / HOST_WRAPPER)
+        mirror = ("flatpak-app-flatpak-browser", copy_dir / NAME)  # the copy it would write
+        in_place = ("flatpak-app-flatpak-browser-dir", copy_dir)  # the directory it would scan
+        for rule, path in (mirror, in_place):
+            action = result[(f"keepassxc-firefox.{rule}", str(path))]
+            assert action.status == "skipped"
+            assert f"{var_app / link} is a symlink (not followed)" in action.detail
+    # ... and never the sandbox's wrapper; its first version is kept.
+    backup = home / ".local/state/envman/bridge/backups" / str(source).lstrip("/")
+    assert backup.read_text() == manifest("keepassxc-firefox.json")
+    assert not (var_app / "data").exists()
+
+
+def test_a_symlinked_watched_directory_is_skipped(home: Path) -> None:
+    write_rules(home, LITERAL_RULE)
+    dotfiles = home / "dotfiles/nmh"
+    dotfiles.mkdir(parents=True)
+    (dotfiles / NAME).write_text(manifest("keepassxc-firefox.json"))
+    (home / "nmh").symlink_to(dotfiles)
+    [action] = reconcile()
+    assert (action.rule, action.status) == ("kpxc", "skipped")
+    assert action.detail == f"{home / 'nmh'} is a symlink (not followed)"
+    assert (dotfiles / NAME).read_text() == manifest("keepassxc-firefox.json")
+
+
+def test_a_symlinked_wrapper_directory_is_skipped(home: Path) -> None:
+    write_rules(home, "presets: [keepassxc-firefox]\n")
+    var_app = firefox_flatpak(home)
+    source = home / ".mozilla/native-messaging-hosts" / NAME
+    source.parent.mkdir(parents=True)
+    source.write_text(manifest("keepassxc-firefox.json", "/usr/bin/keepassxc-proxy"))
+    elsewhere = home / ".local/bin"
+    elsewhere.mkdir(parents=True)
+    (var_app / "data").mkdir()
+    (var_app / "data/envman-bridge").symlink_to(elsewhere)
+    result = {a.rule: a for a in reconcile()}
+    action = result["keepassxc-firefox.host-app-flatpak-browser"]
+    assert action.status == "skipped"
+    assert f"{var_app / 'data/envman-bridge'} is a symlink (not followed)" in action.detail
+    assert list(elsewhere.iterdir()) == []
+    assert not (var_app / ".mozilla/native-messaging-hosts" / NAME).exists()
+
+
+def test_a_mirror_never_replaces_a_copy_envman_did_not_write(home: Path) -> None:
+    write_rules(
+        home,
+        LITERAL_RULE.replace("~/nmh", "~/src") + "    mirror: ~/nmh\n",
+    )
+    (home / "src").mkdir()
+    (home / "src" / NAME).write_text(manifest("keepassxc-firefox.json"))
+    copy = home / "nmh" / NAME
+    copy.parent.mkdir()
+    theirs = manifest("keepassxc-firefox.json").replace("stdio", "stdio ")
+    copy.write_text(theirs)  # the known-bad value, but written by someone else
+    [action] = reconcile()
+    assert (action.status, action.old) == ("skipped", "/app/bin/keepassxc-proxy")
+    assert "envman did not write" in action.detail
+    assert copy.read_text() == theirs
+    # Once the copy is envman's (it names envman's value), the mirror keeps it up to date.
+    copy.write_text(theirs.replace("/app/bin/keepassxc-proxy", "/opt/keepassxc/keepassxc-proxy"))
+    [action] = reconcile()
+    assert (action.status, action.done) == ("mirror", True)
+    assert json.loads(copy.read_text())["type"] == "stdio"
+
+
+def test_a_manifest_the_app_wrote_into_the_flatpak_browser_dir_is_fixed_with_a_backup(
+    home: Path,
+) -> None:
+    write_rules(home, "presets: [keepassxc-firefox]\n")
+    var_app = firefox_flatpak(home)
+    source = home / ".mozilla/native-messaging-hosts" / NAME
+    source.parent.mkdir(parents=True)
+    source.write_text(manifest("keepassxc-firefox.json"))
+    copy = var_app / ".mozilla/native-messaging-hosts" / NAME
+    copy.parent.mkdir(parents=True)
+    copy.write_text(manifest("keepassxc-firefox.json"))  # KeePassXC's "custom browser" setting
+    reconcile()
+    wrapper = var_app / "data/envman-bridge/org.keepassxc.KeePassXC.keepassxc-proxy"
+    assert json.loads(copy.read_text())["path"] == str(wrapper)
+    backup = home / ".local/state/envman/bridge/backups" / str(copy).lstrip("/")
+    assert backup.read_text() == manifest("keepassxc-firefox.json")
+    assert set(statuses(reconcile()).values()) <= {"ok", "custom"}

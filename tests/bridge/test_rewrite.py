@@ -198,3 +198,25 @@ def test_regex_format_rewrites_every_bad_match() -> None:
     out = rewrite(text, proxy, re.compile("/app/bin/devpod"), "/w/devpod")
     assert out.content == text.replace(b"/app/bin/devpod", b"/w/devpod")
     assert rewrite(b"Host a\n", proxy, re.compile("x"), "/w").status == "missing"
+
+
+DEEP = "[" * 1000 + "]" * 1000  # 2 KB that once crashed the bridge with a RecursionError
+
+
+@pytest.mark.parametrize(
+    "text",
+    [DEEP, '{"path": ' + DEEP + "}\n", '{"path": "/app/bin/keepassxc-proxy", "x": ' + DEEP + "}"],
+)
+def test_deeply_nested_json_is_malformed_not_a_crash(text: str) -> None:
+    out = rewrite(text.encode(), PATH, KPXC_BAD, WRAPPER)
+    assert (out.status, out.content) == ("malformed", None)
+    assert "nested deeper than 64 levels" in out.detail
+
+
+def test_nesting_up_to_the_limit_still_rewrites_and_brackets_in_strings_do_not_count() -> None:
+    nested = "[" * 63 + "]" * 63
+    text = '{"path": "/app/bin/keepassxc-proxy", "x": ' + nested + ', "s": "' + "[" * 99 + '"}'
+    out = rewrite(text.encode(), PATH, KPXC_BAD, WRAPPER)
+    assert out.status == "rewrite"
+    assert out.content is not None
+    assert json.loads(out.content)["x"] == json.loads(nested)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from envman.bridge.load import Expander, RuleFile, load_rules
 from envman.bridge.presets import PRESETS
 from envman.bridge.rules import FlatpakCommand, HostCommand, LiteralPath, Locator
 from envman.errors import BridgeError, ExitCode
+from envman.ops import bridge as ops
+from tests.bridge.conftest import context, without_hanging
 
 HOME = Path("/var/home/ada")
 EXPAND = Expander(HOME, HOME / ".config", HOME / ".local/share")
@@ -143,6 +146,14 @@ def one_rule(**fields: str | None) -> str:
             "rules0.yaml:6: rules[0].match: is not a valid regular expression",
         ),
         (
+            one_rule(match="'a{4294967296}'"),
+            "rules0.yaml:6: rules[0].match: is not a valid regular expression",
+        ),
+        (
+            one_rule(match="'" + "(" * 1000 + ")" * 1000 + "'"),
+            "rules0.yaml:6: rules[0].match: is a regular expression nested too deeply",
+        ),
+        (
             one_rule(json=None, regex=r"'path=\S+'"),
             "rules0.yaml:7: rules[0].regex: needs exactly 1",
         ),
@@ -193,3 +204,84 @@ def test_unknown_preset_gets_a_suggestion(tmp_path: Path) -> None:
 def test_missing_files_are_no_rules(tmp_path: Path) -> None:
     ruleset = load_rules([RuleFile("user", tmp_path / "absent.yaml")], EXPAND)
     assert ruleset.rules == ()
+
+
+def test_a_fifo_among_the_rule_files_is_an_error_not_a_hang(home: Path) -> None:
+    drop_in = home / ".config/envman/bridge.d"
+    drop_in.mkdir(parents=True)
+    (drop_in / "a.yaml").write_text("presets: [keepassxc-firefox]\n")
+    os.mkfifo(drop_in / "b.yaml")
+    with pytest.raises(BridgeError) as caught:
+        without_hanging(lambda: ops.load(context()), drop_in / "b.yaml")
+    assert caught.value.message == f"{drop_in / 'b.yaml'} is a FIFO, not a regular file"
+    assert caught.value.exit_code == ExitCode.BRIDGE_FAILED
+
+
+def test_a_rule_file_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    text = "rules: []\n" + "# padding\n" * 7_000
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, text), EXPAND)
+    assert caught.value.message == f"{tmp_path / 'rules0.yaml'} is larger than 65536 bytes"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("rules:\n  - id: a\n    dir: " + "[" * 1000 + "]" * 1000 + "\n", 3),
+        ("presets: []\nrules:\n  " + "- " * 800 + "a\n", 3),
+        ("presets: " + "{a: " * 800 + "b" + "}" * 800 + "\n", 1),
+    ],
+)
+def test_deeply_nested_rule_files_are_an_error_naming_the_line(
+    tmp_path: Path, text: str, line: int
+) -> None:
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, text), EXPAND)
+    assert (
+        caught.value.message == f"{tmp_path / 'rules0.yaml'}:{line}: nested too deeply to be read"
+    )
+    assert caught.value.exit_code == ExitCode.BRIDGE_FAILED
+
+
+def test_rule_files_that_are_not_utf8_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(b"rules:\n  - id: \xff\n")
+    with pytest.raises(BridgeError) as caught:
+        load_rules([RuleFile("user", path)], EXPAND)
+    assert caught.value.message == f"{path}:2: not UTF-8 text"
+
+
+@pytest.mark.parametrize(
+    ("fields", "line", "shown"),
+    [
+        ({"dir": "/etc"}, 3, "dir: '/etc'"),
+        ({"dir": "/"}, 3, "dir: '/'"),
+        ({"dir": "/var/home/adam/x"}, 3, "dir: '/var/home/adam/x'"),
+        ({"dir": "$XDG_CONFIG_HOME/x", "mirror": "/tmp/x"}, 8, "mirror: '/tmp/x'"),
+    ],
+)
+def test_rules_outside_the_home_and_runtime_dir_are_refused(
+    tmp_path: Path, fields: dict[str, str], line: int, shown: str
+) -> None:
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, one_rule(**fields)), EXPAND)
+    expected = f"rules0.yaml:{line}: rules[0].{shown} is outside your home and runtime directory"
+    assert expected in caught.value.message
+    assert caught.value.hint == "the bridge only changes your own files, below /var/home/ada"
+
+
+def test_rules_in_the_runtime_dir_are_accepted(tmp_path: Path) -> None:
+    expand = Expander(HOME, HOME / ".config", HOME / ".local/share", Path("/run/user/1000"))
+    text = one_rule(dir="$XDG_RUNTIME_DIR/app", mirror="/run/user/1000/app/copy")
+    [rule] = load_rules(load(tmp_path, text), expand).rules
+    assert (rule.dir, rule.mirror) == (Path("/run/user/1000/app"), Path("/run/user/1000/app/copy"))
+
+
+def test_an_error_quoting_a_huge_value_stays_one_short_line(tmp_path: Path) -> None:
+    text = one_rule(dir="[" + "x, " * 10_000 + "y]")
+    with pytest.raises(BridgeError) as caught:
+        load_rules(load(tmp_path, text), EXPAND)
+    message = caught.value.message
+    assert message.startswith(f"{tmp_path / 'rules0.yaml'}:3: rules[0].dir: must be a string")
+    assert len(message) <= 400
+    assert "\n" not in message
