@@ -82,6 +82,13 @@ def test_a_bad_public_key_file_names_the_file(tmp_path: Path, content: bytes, wo
     assert words in raised.value.message
 
 
+def test_cosign_2s_sigstore_pem_type_is_read_too(tmp_path: Path) -> None:
+    text = fixture_bytes("keys/upstream.private").replace(b"COSIGN", b"SIGSTORE")
+    (tmp_path / "k.private").write_bytes(text)
+    key = load_private_key(tmp_path / "k.private", PASSPHRASE)
+    assert key.public.pem() == fixture_bytes("keys/upstream.pub")
+
+
 def test_a_private_key_is_not_a_public_key_and_vice_versa() -> None:
     with pytest.raises(KeyInvalid, match="not 'PUBLIC KEY'"):
         load_public_keys([FX / "keys" / "upstream.private"])
