@@ -11,6 +11,7 @@ from enum import StrEnum
 from envman.errors import SignatureRejected, UsageError
 from envman.signing.crypto import PublicKey
 from envman.signing.manifest import (
+    MAX_PAYLOAD_BYTES,
     SIGNATURE_ANNOTATION,
     SIMPLESIGNING,
     Layer,
@@ -112,6 +113,8 @@ def verify(
         return verdict.reject(Reason.MALFORMED, str(exc))
     for layer in layers:
         blob = attachment.blobs.get(layer.digest)
+        if blob is not None and len(blob) > MAX_PAYLOAD_BYTES:
+            return verdict.reject(Reason.MALFORMED, f"blob {layer.digest} is too large")
         if blob is not None and not digest_matches(layer.digest, blob):
             return verdict.reject(
                 Reason.MALFORMED, f"blob {layer.digest} does not match its digest"

@@ -9,6 +9,7 @@ import pytest
 from envman.errors import ExitCode, SignatureRejected, UsageError
 from envman.signing.crypto import PrivateKey
 from envman.signing.manifest import (
+    MAX_PAYLOAD_BYTES,
     SIGNATURE_ANNOTATION,
     SIMPLESIGNING,
     Layer,
@@ -85,6 +86,13 @@ def test_a_payload_blob_that_does_not_match_its_digest_rejects(fresh_key: Privat
     swapped = Attachment(good.manifest, {sha256_digest(payload): payload + b" "})
     verdict = check(fresh_key, swapped)
     assert (verdict.accepted, verdict.reason) == (False, Reason.MALFORMED)
+
+
+def test_a_payload_blob_over_upstreams_limit_rejects(fresh_key: PrivateKey) -> None:
+    payload = good_payload()[:-1] + b',"padding":"' + b"x" * MAX_PAYLOAD_BYTES + b'"}'
+    verdict = check(fresh_key, attach(signed_layer(fresh_key, payload)))
+    assert (verdict.accepted, verdict.reason) == (False, Reason.MALFORMED)
+    assert "too large" in verdict.message
 
 
 def test_a_signature_for_another_image_is_a_digest_mismatch(fresh_key: PrivateKey) -> None:
