@@ -99,27 +99,26 @@ def verify(
     `attachment` is None when the registry has no `sha256-<hex>.sig` tag for the image.
     """
     wanted = image_reference(reference)
-    digest = sha256_digest(image_manifest)
-    verdict = _Judge(wanted, digest, image_manifest, keys)
-    if wanted.digest is not None and wanted.digest != digest:
-        return verdict.reject(
+    if not keys:
+        raise UsageError("no trusted public key to check signatures with")
+    judge = _Judge(wanted, sha256_digest(image_manifest), keys)
+    if wanted.digest is not None and wanted.digest != judge.digest:
+        return judge.reject(
             Reason.DIGEST_MISMATCH, f"the manifest does not match the digest {wanted.digest}"
         )
     if attachment is None:
-        return verdict.reject(Reason.NO_SIGNATURE, "a signature is required, but there is none")
+        return judge.reject(Reason.NO_SIGNATURE, "a signature is required, but there is none")
     try:
         layers = parse_layers(attachment.manifest)
     except ManifestInvalid as exc:
-        return verdict.reject(Reason.MALFORMED, str(exc))
+        return judge.reject(Reason.MALFORMED, str(exc))
     for layer in layers:
         blob = attachment.blobs.get(layer.digest)
         if blob is not None and len(blob) > MAX_PAYLOAD_BYTES:
-            return verdict.reject(Reason.MALFORMED, f"blob {layer.digest} is too large")
+            return judge.reject(Reason.MALFORMED, f"blob {layer.digest} is too large")
         if blob is not None and not digest_matches(layer.digest, blob):
-            return verdict.reject(
-                Reason.MALFORMED, f"blob {layer.digest} does not match its digest"
-            )
-    return verdict.decide(layers, attachment.blobs)
+            return judge.reject(Reason.MALFORMED, f"blob {layer.digest} does not match its digest")
+    return judge.decide(layers, attachment.blobs)
 
 
 def require_accepted(verdict: Verdict) -> str:
@@ -145,7 +144,6 @@ _HINTS = {
 class _Judge:
     wanted: Reference
     digest: str
-    manifest: bytes
     keys: Sequence[PublicKey]
 
     def reject(self, reason: Reason, message: str) -> Verdict:

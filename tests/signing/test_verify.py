@@ -211,9 +211,11 @@ def test_no_attachment_is_no_signature_and_raises_exit_31(fresh_key: PrivateKey)
     assert raised.value.hint
 
 
-def test_a_bad_reference_is_a_usage_error(fresh_key: PrivateKey) -> None:
+def test_a_bad_reference_or_no_key_is_a_usage_error(fresh_key: PrivateKey) -> None:
     with pytest.raises(UsageError):
         check(fresh_key, None, ref="Upper/Case:tag")
+    with pytest.raises(UsageError, match="no trusted public key"):
+        verify(REF, IMAGE, None, [])
 
 
 def test_signing_appends_to_an_existing_signature_manifest(
