@@ -43,6 +43,7 @@ class ExitCode:
     LOCK_INVALID: Final = 27
     LOCK_MISMATCH: Final = 28
     BUSY: Final = 29
+    SIGNATURE_REJECTED: Final = 31
 
 
 class EnvmanError(Exception):
@@ -226,6 +227,18 @@ class Busy(EnvmanError):
     """Another envman is changing the same environment or the sources; nothing was done."""
 
     exit_code = ExitCode.BUSY
+
+
+class SignatureRejected(EnvmanError):
+    """An image's signature is missing, bad, for another image or for another tag."""
+
+    exit_code = ExitCode.SIGNATURE_REJECTED
+
+
+class KeyInvalid(EnvmanError):
+    """A signing key file that cannot be read, is not cosign's format, or a wrong passphrase."""
+
+    exit_code = ExitCode.FAILURE
 
 
 class WriteFailed(EnvmanError):

@@ -13,6 +13,7 @@ from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
 from envman.cli import exports as exports_cli
 from envman.cli import generations as generations_cli
+from envman.cli import key as key_cli
 from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
@@ -33,6 +34,7 @@ app.add_typer(profile_cli.app, name="profile")
 app.add_typer(config_cli.app, name="config")
 app.add_typer(bridge_cli.app, name="bridge")
 app.add_typer(source_cli.app, name="source")
+app.add_typer(key_cli.app, name="key")
 
 NAME = Annotated[str, typer.Argument(help="Environment (profile) name, or a profile file path.")]
 
