@@ -44,6 +44,7 @@ class ExitCode:
     LOCK_MISMATCH: Final = 28
     BUSY: Final = 29
     SIGNATURE_REJECTED: Final = 31
+    KEY_INVALID: Final = 33  # 32: a registry refused the login (team images)
 
 
 class EnvmanError(Exception):
@@ -238,7 +239,7 @@ class SignatureRejected(EnvmanError):
 class KeyInvalid(EnvmanError):
     """A signing key file that cannot be read, is not cosign's format, or a wrong passphrase."""
 
-    exit_code = ExitCode.FAILURE
+    exit_code = ExitCode.KEY_INVALID
 
 
 class WriteFailed(EnvmanError):
