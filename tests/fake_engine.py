@@ -18,6 +18,7 @@ from envman.engine.types import (
     ContainerSpec,
     ImageInfo,
     LogSink,
+    StepSink,
 )
 from envman.errors import BuildFailed, ContainerFailed
 
@@ -68,7 +69,9 @@ class FakeEngine:
     def images(self, labels: Mapping[str, str]) -> list[ImageInfo]:
         return [i for i in self.images_by_id.values() if _matches(i.labels, labels)]
 
-    def build(self, request: BuildRequest, on_log: LogSink) -> ImageInfo:
+    def build(
+        self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None = None
+    ) -> ImageInfo:
         self.calls.append(("build", request.tag))
         if self.fail_build:
             raise BuildFailed(f"build of {request.tag} failed")

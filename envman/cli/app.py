@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,9 +17,12 @@ from envman.cli import key as key_cli
 from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
-from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
+from envman.cli.common import JSON_OPTION, QUIET_OPTION, VERBOSE_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, error, note, printable, say, table
 from envman.errors import Aborted, EnvmanError, ExitCode
+
+if TYPE_CHECKING:
+    from envman.ops.envs import UpResult
 
 app = typer.Typer(
     name="envman",
@@ -57,20 +60,21 @@ def root(
 @app.command()
 def up(
     name: NAME,
+    *,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what up would do (layers, settings); do nothing.")
     ] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
+    quiet: QUIET_OPTION = False,
+    verbose: VERBOSE_OPTION = False,
 ) -> None:
     """Build if the profile changed, create or recreate the container if needed, start it."""
-    from envman.ops.envs import up as do_up
-
     if dry_run:
         _dry_run(name, json_out)
         return
-    result = do_up(context(wait=wait), name, pull=pull)
+    result = _up(name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=False)
     for warning in result.warnings:
         note(f"warning: {warning}")
     if json_out:
@@ -81,6 +85,20 @@ def up(
         say(f"  exported {key}")
     for key in result.unexported:
         say(f"  unexported {key}")
+
+
+def _up(
+    name: str, *, wait: bool, quiet: bool, verbose: bool, pull: bool, no_cache: bool
+) -> UpResult:
+    """`up` with the build shown as asked: live on a terminal, the full log, or quiet."""
+    from envman.cli.progress import build_view
+    from envman.ops.envs import up as do_up
+
+    view = build_view(quiet=quiet, verbose=verbose)
+    try:
+        return do_up(context(wait=wait, view=view), name, no_cache=no_cache, pull=pull)
+    finally:
+        view.close()
 
 
 def _dry_run(name: str, json_out: bool) -> None:
@@ -108,14 +126,15 @@ def _dry_run(name: str, json_out: bool) -> None:
 @app.command()
 def rebuild(
     name: NAME,
+    *,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
+    quiet: QUIET_OPTION = False,
+    verbose: VERBOSE_OPTION = False,
 ) -> None:
     """Rebuild the image without the layer cache, then recreate the container."""
-    from envman.ops.envs import up as do_up
-
-    result = do_up(context(wait=wait), name, no_cache=True, pull=pull)
+    result = _up(name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=True)
     if json_out:
         emit_json(result)
         return

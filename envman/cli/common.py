@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from envman.cli.progress import View
     from envman.ops.context import Context
 
 JSON_OPTION = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -20,8 +21,20 @@ WAIT_OPTION = Annotated[
 ]
 
 
-def context(*, wait: bool = False) -> Context:
-    """The context for one CLI invocation: real paths, notes and build logs on stderr."""
+QUIET_OPTION = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print only the result line (and a failure).")
+]
+VERBOSE_OPTION = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Print the whole build log, not the live view, and its file."
+    ),
+]
+
+
+def context(*, wait: bool = False, view: View | None = None) -> Context:
+    """The context for one CLI invocation: real paths, notes and build logs on stderr (or,
+    given a view, notes and build events to it)."""
     # Imported here, not at the top: `envman --help` must not pay for yaml and the operations.
     from envman.cli.output import log_line, note
     from envman.host.locks import DEFAULT_WAIT
@@ -29,5 +42,9 @@ def context(*, wait: bool = False) -> Context:
     from envman.paths import Paths
 
     return Context(
-        paths=Paths.from_env(), notify=note, log=log_line, wait=None if wait else DEFAULT_WAIT
+        paths=Paths.from_env(),
+        notify=note if view is None else view.note,
+        log=log_line,
+        events=None if view is None else view.event,
+        wait=None if wait else DEFAULT_WAIT,
     )

@@ -13,17 +13,20 @@ import re
 import tarfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, cast
 
 from envman.engine.api_reader import ApiReader, label_query, quoted
 from envman.engine.service import Endpoint
 from envman.engine.types import (
     BuildRequest,
+    BuildStep,
     ContainerInfo,
     ContainerSpec,
     EngineInfo,
     ImageInfo,
     LogSink,
+    StepSink,
 )
 from envman.errors import BuildFailed, ContainerFailed, EngineUnavailable, RegistryUnreachable
 
@@ -33,6 +36,8 @@ REGISTRY_FAILURE = re.compile(
     r"|initializing source|i/o timeout|name resolution)",
     re.IGNORECASE,
 )
+STEP_LINE = re.compile(r"STEP (\d+)/(\d+): (.*)")
+CACHED_LINE = "--> Using cache "
 
 
 @contextmanager
@@ -128,10 +133,15 @@ def context_tar(request: BuildRequest) -> bytes:
 
 
 class _LineBuffer:
-    """podman streams build output in arbitrary chunks; the user sees whole lines, live."""
+    """podman streams build output in arbitrary chunks; the user sees whole lines, live.
 
-    def __init__(self, sink: LogSink) -> None:
+    podman's `STEP N/M: ...` and `--> Using cache` lines also go to `on_step`, as step boundaries.
+    """
+
+    def __init__(self, sink: LogSink, on_step: StepSink | None = None) -> None:
         self.sink = sink
+        self.on_step = on_step
+        self.step: BuildStep | None = None
         self.pending = ""
         self.last = ""
 
@@ -139,14 +149,27 @@ class _LineBuffer:
         self.pending += text
         *complete, self.pending = self.pending.split("\n")
         for line in complete:
-            self.sink(line)
+            self._line(line)
             self.last = line or self.last
 
     def flush(self) -> None:
         if self.pending:
-            self.sink(self.pending)
+            self._line(self.pending)
             self.last = self.pending
             self.pending = ""
+
+    def _line(self, line: str) -> None:
+        found = STEP_LINE.fullmatch(line)
+        if found is not None:
+            self.step = BuildStep(int(found[1]), int(found[2]), found[3])
+            self._step(self.step)
+        self.sink(line)
+        if line.startswith(CACHED_LINE) and self.step is not None:
+            self._step(replace(self.step, cached=True))
+
+    def _step(self, step: BuildStep) -> None:
+        if self.on_step is not None:
+            self.on_step(step)
 
 
 class PodmanEngine:
@@ -207,8 +230,11 @@ class PodmanEngine:
             image = self.client.containers.get(container).commit(repository=repo, tag=tag)
             return _image_info(image.attrs)
 
-    def build(self, request: BuildRequest, on_log: LogSink) -> ImageInfo:
-        """Build, streaming podman's output line by line to `on_log` as it happens."""
+    def build(
+        self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None = None
+    ) -> ImageInfo:
+        """Build, streaming podman's output line by line to `on_log` as it happens (and the
+        start of each step to `on_step`)."""
         params: dict[str, Any] = {
             "dockerfile": CONTAINERFILE_NAME,
             "t": request.tag,
@@ -228,22 +254,22 @@ class PodmanEngine:
                 headers={"Content-type": "application/x-tar"},
                 stream=True,
             )
-            image_id = self._follow_build(response, on_log, request.tag)
+            image_id = self._follow_build(response, _LineBuffer(on_log, on_step), request.tag)
         info = self.image(image_id)
         if info is None:
             raise BuildFailed(f"podman reported image {image_id[:12]} but it does not exist")
         return info
 
-    def _follow_build(self, response: Any, on_log: LogSink, tag: str) -> str:
+    def _follow_build(self, response: Any, lines: _LineBuffer, tag: str) -> str:
         if response.status_code >= 400:
             raise BuildFailed(f"podman refused the build of {tag}: {response.text.strip()}")
         image_id = ""
-        lines = _LineBuffer(on_log)
         for raw in response.iter_lines():
             if not raw:
                 continue
             event = json.loads(raw)
             if "error" in event:
+                lines.flush()
                 message = str(event["error"]).strip()
                 if REGISTRY_FAILURE.search(message):
                     raise RegistryUnreachable(

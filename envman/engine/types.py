@@ -10,6 +10,20 @@ LogSink = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class BuildStep:
+    """A step boundary in a build's output: step `number` of `total` starts, or (`cached`)
+    turned out to come from the layer cache."""
+
+    number: int
+    total: int
+    instruction: str
+    cached: bool = False
+
+
+StepSink = Callable[[BuildStep], None]
+
+
+@dataclass(frozen=True)
 class Mount:
     """A bind mount from the host into the container."""
 
@@ -114,7 +128,9 @@ class Engine(Protocol):
 
     def image(self, ref: str) -> ImageInfo | None: ...
     def images(self, labels: Mapping[str, str]) -> list[ImageInfo]: ...
-    def build(self, request: BuildRequest, on_log: LogSink) -> ImageInfo: ...
+    def build(
+        self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None = None
+    ) -> ImageInfo: ...
     def remove_image(self, image_id: str, *, force: bool = False) -> None: ...
     def tag(self, image_id: str, ref: str) -> None: ...
     def commit(self, container: str, ref: str) -> ImageInfo: ...

@@ -1,4 +1,4 @@
-"""What every operation gets: paths, settings, a way to report notes, and the engine on demand."""
+"""What every operation gets: paths, settings, ways to report notes and builds, the engine."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from envman.engine.types import Engine
 from envman.host.config import Config, load_config
 from envman.host.facts import HostFacts, gather
 from envman.host.locks import DEFAULT_WAIT
+from envman.ops.events import BuildEvent, EventSink, LogLine
 from envman.paths import Paths
 
 Notify = Callable[[str], None]
@@ -27,6 +28,7 @@ class Context:
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     notify: Notify = _ignore
     log: Notify = _ignore
+    events: EventSink | None = None  # build progress for the CLI to draw; None: lines to `log`
     wait: float | None = DEFAULT_WAIT  # for another envman changing the same thing (None: for ever)
     _engine: Engine | None = None
     _config: Config | None = None
@@ -47,6 +49,13 @@ class Context:
                 )
             self._engine = PodmanEngine(endpoint)
         return self._engine
+
+    def emit(self, event: BuildEvent) -> None:
+        """Hand a build event to the CLI's sink (without one, build output goes to `log`)."""
+        if self.events is not None:
+            self.events(event)
+        elif isinstance(event, LogLine):
+            self.log(event.text)
 
     @property
     def config(self) -> Config:

@@ -35,6 +35,7 @@ from envman.generations import (
 from envman.host.locks import env_lock, hold
 from envman.journal import Commit, clear_journal, journal_file
 from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
+from envman.ops.buildlog import build_reported
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
@@ -165,7 +166,7 @@ def _build(
         pull=pull,
         no_cache=no_cache,
     )
-    return engine.build(request, ctx.log)
+    return build_reported(ctx, engine, request, resolved.name)
 
 
 def run_host_hooks(ctx: Context, resolved: Resolved) -> None:
