@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from envman.ops.context import Context
 from envman.ops.events import (
     BuildEvent,
     BuildFinished,
+    BuildStarted,
     LogLine,
     PhaseFinished,
     PhaseStarted,
@@ -242,7 +245,27 @@ def test_the_live_frame_has_a_row_per_phase_and_the_steps_last_lines() -> None:
     assert [r.strip() for r in rows[2:]] == [f"│ line {i}" for i in range(4, 10)]
 
 
-def test_views_by_option_and_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_verbose_names_the_log_file_first(capsys: pytest.CaptureFixture[str]) -> None:
+    PlainView(verbose=True).event(BuildStarted("dev", Path("/s/dev-1.log")))
+    PlainView(verbose=False).event(BuildStarted("dev", Path("/s/dev-2.log")))
+    assert capsys.readouterr().err == "envman: build log: /s/dev-1.log\n"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["up", "--help"], ["rebuild", "--help"]])
+def test_help_does_not_load_rich(argv: list[str]) -> None:
+    found = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "envman", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    imported = [line.rsplit("|", 1)[-1].strip() for line in found.stderr.splitlines()]
+    assert "typer" in imported  # the measurement works
+    assert not [m for m in imported if m.split(".")[0] == "rich" or m == "envman.cli.progress"]
+
+
+def test_views_by_option_and_terminal() -> None:
     assert isinstance(build_view(quiet=False, verbose=False), PlainView)  # pytest: no terminal
     assert isinstance(build_view(quiet=True, verbose=False), QuietView)
     assert isinstance(build_view(quiet=True, verbose=True), PlainView)
