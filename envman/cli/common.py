@@ -44,7 +44,7 @@ def context(*, wait: bool = False, view: View | None = None) -> Context:
     return Context(
         paths=Paths.from_env(),
         notify=note if view is None else view.note,
-        log=log_line,
+        log=log_line if view is None else view.line,
         events=None if view is None else view.event,
         wait=None if wait else DEFAULT_WAIT,
     )

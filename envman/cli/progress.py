@@ -33,6 +33,7 @@ class View(Protocol):
 
     def event(self, event: BuildEvent) -> None: ...
     def note(self, text: str) -> None: ...
+    def line(self, text: str) -> None: ...
     def close(self) -> None: ...
 
 
@@ -54,7 +55,8 @@ def summary(done: BuildFinished, *, phases: bool) -> str:
 
 def failure_lines(failed: StepFailed, *, with_output: bool) -> list[str]:
     """What a failed build leaves on screen: where it failed, that step's output, the log."""
-    lines = [f"envman: the build failed in phase {failed.phase}, {printable(failed.instruction)}"]
+    where = f", {printable(failed.instruction)}" if failed.instruction else ""
+    lines = [f"envman: the build failed in phase {failed.phase}{where}"]
     if with_output:
         lines.extend(f"  | {printable(line)}" for line in failed.lines)
     lines.append(f"envman: full build log: {printable(str(failed.log_path))}")
@@ -84,6 +86,10 @@ class PlainView:
         """A note, as ever."""
         note(text)
 
+    def line(self, text: str) -> None:
+        """Output of a command envman ran (a create hook), as ever."""
+        log_line(text)
+
     def close(self) -> None:
         """Nothing to tidy up."""
 
@@ -98,6 +104,9 @@ class QuietView:
 
     def note(self, text: str) -> None:
         """Notes are left out."""
+
+    def line(self, text: str) -> None:
+        """So is what create hooks print (a failing one is an error, with its status)."""
 
     def close(self) -> None:
         """Nothing to tidy up."""
@@ -157,6 +166,10 @@ class LiveView:
 
         self.live.console.print(Text(f"envman: {printable(text)}"))
 
+    def line(self, text: str) -> None:
+        """Output of a command envman ran after the build (a create hook), as plain lines."""
+        log_line(text)
+
     def close(self) -> None:
         """Stop drawing (the last frame stays)."""
         if self.live is not None:
@@ -179,18 +192,13 @@ class LiveView:
             if isinstance(event, StepFailed) and self.phases:
                 self.phases[-1].took = time.monotonic() - self.phases[-1].started
                 self.phases[-1].failed = True
-        if self.live is None:
-            return
-        console = self.live.console
-        self.live.refresh()
-        self.close()
-        from rich.text import Text
-
+        if self.live is not None:
+            self.live.refresh()  # the last frame, with every phase's time, stays on screen
+            self.close()
         if isinstance(event, BuildFinished):
-            console.print(Text(f"envman: {summary(event, phases=False)}"))
-            return
-        for line in failure_lines(event, with_output=True):
-            console.print(Text(line), soft_wrap=True)
+            note(summary(event, phases=False))
+        else:
+            sys.stderr.write("\n".join(failure_lines(event, with_output=True)) + "\n")
 
     def __rich__(self) -> Any:
         """The current frame: a row per phase, then the running step's last lines."""

@@ -270,3 +270,23 @@ def test_views_by_option_and_terminal() -> None:
     assert isinstance(build_view(quiet=True, verbose=False), QuietView)
     assert isinstance(build_view(quiet=True, verbose=True), PlainView)
     assert seconds(59.94) == "59.9 s" and seconds(3601) == "60 min 01 s"
+
+
+def test_a_failure_before_any_step_and_without_a_live_frame_is_still_told(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    view = LiveView()  # never started drawing: no BuildStarted
+    view.event(StepFailed("base", "", ("pull failed",), Path("/s/x.log")))
+    assert capsys.readouterr().err.splitlines() == [
+        "envman: the build failed in phase base",
+        "  | pull failed",
+        "envman: full build log: /s/x.log",
+    ]
+
+
+def test_quiet_leaves_out_create_hook_output_and_plain_keeps_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    QuietView().line("hook says")
+    PlainView(verbose=False).line("hook says \x07")
+    assert capsys.readouterr().err == "  | hook says \\x07\n"
