@@ -148,7 +148,7 @@ class LiveView:
 
     def _update(self, event: BuildEvent) -> None:
         if isinstance(event, LogLine):
-            self.tail.append(event.text)
+            self.tail.append(_as_shown(event.text))
         elif isinstance(event, PhaseStarted):
             self.phases.append(_Phase(event.phase, time.monotonic()))
         elif isinstance(event, StepStarted):
@@ -229,6 +229,12 @@ class LiveView:
             return self.spinner, phase.name, seconds(now - phase.started), step
         mark = Text("✗", style="bold red") if phase.failed else Text("✓", style="green")
         return mark, phase.name, seconds(phase.took), "(cached)" if phase.cached else ""
+
+
+def _as_shown(line: str) -> str:
+    """A line with carriage returns as a terminal leaves it: the last text written over it."""
+    parts = [part for part in line.split("\r") if part]
+    return parts[-1] if parts else ""
 
 
 def _cached(event: PhaseFinished) -> str:

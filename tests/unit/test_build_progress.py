@@ -233,7 +233,8 @@ def test_the_live_frame_has_a_row_per_phase_and_the_steps_last_lines() -> None:
         PhaseFinished("base", 0.5, False),
         PhaseStarted("packages", 2, 3),
         StepStarted(2, 3, "RUN pkg-install git"),
-        *(LogLine(f"line {i}") for i in range(10)),
+        *(LogLine(f"line {i}") for i in range(9)),
+        LogLine("Progress: 10%\rProgress: 90%\rline 9\r"),
     ):
         view.event(event)
     console = Console(file=io.StringIO(), width=60, color_system=None)
