@@ -40,7 +40,10 @@ def envman(tmp_path: Path) -> Envman:
 def name(envman: Envman) -> Iterator[str]:
     env_name = unique("itest-view")
     yield env_name
-    envman.run("rm", "--yes", env_name)
+    for _ in range(3):  # podman 4.3 lists images badly while other tests remove theirs
+        if envman.run("rm", "--yes", env_name).returncode == 0:
+            break
+        time.sleep(2)
 
 
 def on_terminal(envman: Envman, *argv: str, timeout: float = 900) -> tuple[int, bytes]:
