@@ -11,6 +11,7 @@ import typer
 from envman import __version__
 from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
+from envman.cli import doctor as doctor_cli
 from envman.cli import exports as exports_cli
 from envman.cli import generations as generations_cli
 from envman.cli import key as key_cli
@@ -220,6 +221,7 @@ def rm(
 exports_cli.register(app)
 generations_cli.register(app)
 lock_cli.register(app)
+doctor_cli.register(app)
 
 
 def run_app(argv: list[str]) -> None:
