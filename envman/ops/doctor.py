@@ -283,9 +283,9 @@ def bridge_unit(ctx: Context) -> Check:
         report = bridge.status(ctx)
     except EnvmanError as exc:
         return Check("bridge", "warn", exc.message, exc.hint or "see `envman bridge status`")
-    enabled = report.service.get("UnitFileState", "?")
-    active = report.service.get("ActiveState", "?")
-    detail = f"{unit}: {enabled}, {active}"
+    enabled = report.service.get("UnitFileState", "")
+    active = report.service.get("ActiveState", "")
+    detail = f"{unit}: {enabled}, {active}" if report.service else f"{unit}: installed"
     if report.problems:
         return Check("bridge", "warn", f"{detail}; {report.problems[0]}", "`envman bridge status`")
     if enabled != "enabled":
