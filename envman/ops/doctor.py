@@ -22,6 +22,7 @@ from envman.ops.context import Context
 INFO_TIMEOUT = 10.0  # `podman info` of a first rootless run migrates storage: not instant
 SLOW_PING = 1.0  # a service that answers this late is there, but too slow for `envman run`
 STATUSES = ("ok", "info", "warn", "fail")
+CONTAINER_HOST_FIX = "start the service behind it, or unset CONTAINER_HOST"
 SUBIDS_NEEDED = 65536  # a full 16-bit range: what distribution images and useradd assume
 
 
@@ -93,11 +94,11 @@ def podman_checks(p: Probes) -> list[Check]:
             Check("podman", "ok", f"{found} ({version})"),
             Check("podman info", "fail", why, "run `podman info` and fix what it says"),
         ]
-    return [Check("podman", "ok", *_info_lines(found, done.stdout, p.uid))]
+    return _info_checks(found, done.stdout, p.uid)
 
 
-def _info_lines(found: str, text: str, uid: int) -> tuple[str, str]:
-    """(detail, fix) from `podman info --format json`."""
+def _info_checks(found: str, text: str, uid: int) -> list[Check]:
+    """The version line and the `podman info` line from `podman info --format json`."""
     try:
         data = json.loads(text)
         host = data["host"]
@@ -106,12 +107,24 @@ def _info_lines(found: str, text: str, uid: int) -> tuple[str, str]:
         cgroups, manager = host["cgroupVersion"], host["cgroupManager"]
         rootless = bool(host["security"]["rootless"])
     except (ValueError, KeyError, TypeError):
-        return f"{found}: `podman info` printed something unexpected", "run `podman info`"
+        return [
+            Check("podman", "ok", found),
+            Check("podman info", "fail", "it printed something unexpected", "run `podman info`"),
+        ]
     mode = "rootless" if rootless else "rootful"
-    detail = f"{found} {version}, {mode}, runtime {runtime}, cgroups {cgroups} ({manager})"
-    if rootless != (uid != 0):  # e.g. a remote connection to another user's service
-        detail += f"; you are uid {uid} but podman runs {mode}"
-    return detail, ""
+    detail = f"{mode}, runtime {runtime}, cgroups {cgroups} ({manager})"
+    info = Check("podman info", "ok", detail)
+    if rootless != (uid != 0):  # e.g. CONTAINER_HOST names another user's service
+        fix = "check CONTAINER_HOST and `podman system connection list`"
+        info = Check("podman info", "warn", f"{detail}, but you are uid {uid}", fix)
+    elif rootless and cgroups == "v1":
+        info = Check(
+            "podman info",
+            "warn",
+            f"{detail}: rootless containers get no resource limits or stats on cgroups v1",
+            "boot with systemd.unified_cgroup_hierarchy=1 (cgroups v2)",
+        )
+    return [Check("podman", "ok", f"{found} {version}"), info]
 
 
 def run_path(environ: dict[str, str], p: Probes) -> Check:
@@ -163,7 +176,7 @@ def container_host(environ: dict[str, str], p: Probes) -> Check:
         "CONTAINER_HOST",
         "fail",
         f"{host} does not answer, and podman uses only that socket",
-        "start the service behind it, or unset CONTAINER_HOST",
+        CONTAINER_HOST_FIX,
     )
 
 

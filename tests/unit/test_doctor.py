@@ -63,13 +63,36 @@ def ctx(paths: Paths) -> Context:
     return Context(paths=paths, environ={"XDG_RUNTIME_DIR": str(paths.runtime.parent)})
 
 
+def _info(rootless: bool, cgroups: str) -> Completed:
+    data = json.loads(json.dumps(INFO))
+    data["host"]["security"]["rootless"] = rootless
+    data["host"]["cgroupVersion"] = cgroups
+    return Completed(("podman",), 0, json.dumps(data), "")
+
+
 def test_podman_info_is_summarised() -> None:
-    done = Completed(("podman",), 0, json.dumps(INFO), "")
-    [check] = doctor.podman_checks(runner_of(done))
-    assert (check.status, check.detail) == (
-        "ok",
-        "/usr/bin/podman 4.9.3, rootless, runtime crun, cgroups v2 (systemd)",
+    version, info = doctor.podman_checks(runner_of(_info(True, "v2")))
+    assert (version.status, version.detail) == ("ok", "/usr/bin/podman 4.9.3")
+    assert (info.status, info.detail) == ("ok", "rootless, runtime crun, cgroups v2 (systemd)")
+
+
+def test_rootless_on_cgroups_v1_warns() -> None:
+    info = doctor.podman_checks(runner_of(_info(True, "v1")))[1]
+    assert info.status == "warn"
+    assert "systemd.unified_cgroup_hierarchy=1" in info.fix
+
+
+def test_rootful_podman_for_a_user_warns() -> None:
+    info = doctor.podman_checks(runner_of(_info(False, "v2")))[1]  # runner_of: uid 1000
+    assert (info.status, info.detail) == (
+        "warn",
+        "rootful, runtime crun, cgroups v2 (systemd), but you are uid 1000",
     )
+
+
+def test_podman_info_that_is_not_json_fails() -> None:
+    done = Completed(("podman",), 0, "<html>", "")
+    assert doctor.podman_checks(runner_of(done))[1].status == "fail"
 
 
 def test_podman_missing_fails_with_the_install_line() -> None:
@@ -247,9 +270,9 @@ def test_registry_is_not_configured_yet(ctx: Context) -> None:
 
 
 def test_diagnose_runs_every_check_with_fakes(ctx: Context, tmp_path: Path) -> None:
-    probes = runner_of(Completed(("podman",), 0, json.dumps(INFO), ""))
+    probes = runner_of(_info(True, "v2"))
     names = [c.name for c in doctor.diagnose(ctx, probes)]
-    assert names[:4] == ["podman", "run path", "CONTAINER_HOST", "subuid/subgid"]
+    assert names[:5] == ["podman", "podman info", "run path", "CONTAINER_HOST", "subuid/subgid"]
     assert names[-2:] == ["bridge", "registry"]
     assert all(c.status in doctor.STATUSES for c in doctor.diagnose(ctx, probes))
 
