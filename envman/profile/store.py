@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from envman.errors import ProfileNotFound, ProfileSchemaError, ProfileSyntaxError
+from envman.errors import ProfileNotFound, ProfileSchemaError
+from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.ini_format import read_ini_profiles
 from envman.profile.merge import conflicting_scalars, merge
 from envman.profile.model import Origin, Profile
@@ -61,23 +62,17 @@ def name_of(path: Path) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ProfileSyntaxError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise ProfileNotFound(f"{path}: {exc.strerror}") from None
+def _ini_profiles(path: Path) -> list[Profile]:
+    text = read_profile_text(path)
+    with parse_failures(str(path), "a distrobox ini file"):
+        return read_ini_profiles(text, str(path))
 
 
 def refs_in_file(path: Path) -> list[ProfileRef]:
     """The profiles one file defines (an ini file may define several)."""
     fmt = format_of(path)
     if fmt == "ini":
-        return [
-            ProfileRef(p.name, path, "ini", p.name)
-            for p in read_ini_profiles(_read_text(path), str(path))
-        ]
+        return [ProfileRef(p.name, path, "ini", p.name) for p in _ini_profiles(path)]
     if fmt is None:
         return []
     return [ProfileRef(name_of(path), path, fmt)]
@@ -159,28 +154,35 @@ def _ref_for_file(path: Path, section: str | None) -> ProfileRef:
 
 def load_raw(ref: ProfileRef) -> Profile:
     """One profile as written, includes not yet applied."""
-    text = _read_text(ref.path)
-    if ref.format == "yaml":
-        profile = read_yaml_profile(text, str(ref.path), ref.name)
-        return profile
     if ref.format == "ini":
-        for profile in read_ini_profiles(text, str(ref.path)):
+        for profile in _ini_profiles(ref.path):
             if profile.name == ref.section:
                 return profile
         raise ProfileNotFound(f"{ref.path}: no section [{ref.section}]")
+    text = read_profile_text(ref.path)
+    if ref.format == "yaml":
+        return read_yaml_profile(text, str(ref.path), ref.name)
     # The Containerfile parser is sizeable: load it only for Containerfile profiles.
     from envman.profile.containerfile_format import read_containerfile_profile
 
     return read_containerfile_profile(text, str(ref.path), ref.name)
 
 
+# Limits of the include graph: its depth, its size, and what merging it may add up to
+# (a profile included along several paths adds its steps once per path).
+MAX_INCLUDE_DEPTH = 32
+MAX_INCLUDED_PROFILES = 256
+MAX_MERGED_ITEMS = 10_000
+
+
 class Resolver:
-    """Resolves includes recursively with cycle detection; files are read once."""
+    """Resolves includes with cycle detection; each profile is read and resolved once."""
 
     def __init__(self, dirs: tuple[Path, ...], cwd: Path) -> None:
         self.dirs = dirs
         self.cwd = cwd
         self._raw: dict[tuple[str, str], Profile] = {}
+        self._resolved: dict[tuple[str, str], Profile] = {}
 
     def resolve(self, ref: ProfileRef, chain: tuple[ProfileRef, ...] = ()) -> Profile:
         """The profile with all includes merged in order, then its own values on top."""
@@ -189,15 +191,26 @@ class Resolver:
             raise ProfileSchemaError(
                 f"{chain[-1]}: include cycle: {cycle}", "remove one of the includes"
             )
+        if ref.key not in self._resolved:
+            if len(chain) >= MAX_INCLUDE_DEPTH:
+                raise ProfileSchemaError(
+                    f"{chain[-1]}: includes nest more than {MAX_INCLUDE_DEPTH} deep "
+                    f"(through {chain[0].name})",
+                    "flatten the include chain",
+                )
+            self._resolved[ref.key] = self._resolve_includes(ref, chain)
+        return self._resolved[ref.key]
+
+    def _resolve_includes(self, ref: ProfileRef, chain: tuple[ProfileRef, ...]) -> Profile:
         own = self._load(ref)
         if not own.includes:
             return own
         base: Profile | None = None
         for name in own.includes:
             included = self.resolve(self._find_include(name, ref, own), (*chain, ref))
-            base = included if base is None else merge(base, included)
+            base = included if base is None else _merged(base, included, own)
         assert base is not None
-        merged = merge(base, own)
+        merged = _merged(base, own, own)
         if own.format == "ini":
             clashes = conflicting_scalars(base, own)
             if clashes:
@@ -215,6 +228,11 @@ class Resolver:
 
     def _load(self, ref: ProfileRef) -> Profile:
         if ref.key not in self._raw:
+            if len(self._raw) >= MAX_INCLUDED_PROFILES:
+                raise ProfileSchemaError(
+                    f"{ref}: more than {MAX_INCLUDED_PROFILES} profiles are included",
+                    "include fewer, larger profiles",
+                )
             self._raw[ref.key] = load_raw(ref)
         return self._raw[ref.key]
 
@@ -243,6 +261,21 @@ class Resolver:
             raise ProfileNotFound(
                 f"{own.origin}: include: no profile named '{name}'", "see `envman profile list`"
             ) from None
+
+
+def _merged(base: Profile, own: Profile, including: Profile) -> Profile:
+    """merge(), refusing a result that the include graph has multiplied beyond reason."""
+    size = sum(
+        len(p.build_steps) + len(p.hooks) + len(p.podman_args) + len(p.warnings)
+        for p in (base, own)
+    )
+    if size > MAX_MERGED_ITEMS:
+        raise ProfileSchemaError(
+            f"{including.origin}: with its includes, {including.name} adds up to more than "
+            f"{MAX_MERGED_ITEMS} build steps, hooks and podman_args",
+            "a profile included along several paths adds its steps once per path: include it once",
+        )
+    return merge(base, own)
 
 
 def resolve(arg: str, dirs: tuple[Path, ...], cwd: Path) -> tuple[ProfileRef, Profile]:
