@@ -10,6 +10,7 @@ import os
 import sys
 
 from envman.errors import ExitCode
+from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
 
 FORWARDED_ENV = (
     "DISPLAY",
@@ -79,20 +80,34 @@ def read_run_file(name: str) -> dict[str, str]:
         raise FastPathError(
             f"'{name}' is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
         )
+    path = os.path.join(state_home(), "run", name)
     try:
-        with open(os.path.join(state_home(), "run", name), encoding="utf-8") as handle:
-            text = handle.read()
+        text = read_text(path, RUN_FILE_MAX)
     except FileNotFoundError:
         raise FastPathError(
             f"no environment named '{name}'",
             f"create it with `envman up {name}`",
             ExitCode.ENV_NOT_FOUND,
         ) from None
+    except Refused as exc:
+        raise _damaged(path, exc.problem, name) from None
+    except OSError as exc:
+        raise _damaged(path, f"cannot be read ({exc.strerror})", name) from None
     values = {}
     for line in text.splitlines():
         key, _, value = line.partition("=")
         values[key] = value
+    if not values.get("id"):
+        raise _damaged(path, "has no container id (no `id=` line)", name)
     return values
+
+
+def _damaged(path: str, problem: str, name: str) -> FastPathError:
+    return FastPathError(
+        f"{path}: {problem}",
+        f"`envman up {name}` writes it again; `envman rm {name} --force-state` removes it",
+        ExitCode.STATE_CORRUPT,
+    )
 
 
 def is_running(info: dict[str, str]) -> bool:

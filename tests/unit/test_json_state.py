@@ -41,4 +41,4 @@ def test_a_damaged_history_names_its_file(paths: Paths) -> None:
     with pytest.raises(StateCorrupt) as caught:
         load_history(paths, "dev")
     assert f"{path}: unexpected content" in caught.value.message
-    assert caught.value.hint == "the generation history is damaged; fix or move it"
+    assert caught.value.hint is not None and "envman rm dev --force-state" in caught.value.hint
