@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from envman.errors import ExitCode
+from envman.errors import EnvmanError, ExitCode
 from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
 
 FORWARDED_ENV = (
@@ -57,13 +57,13 @@ USAGE = {
 }
 
 
-class FastPathError(Exception):
+class FastPathError(EnvmanError):
     """A problem reported in one line with a hint, as the rest of envman does."""
 
     def __init__(self, message: str, hint: str, code: int) -> None:
-        super().__init__(message)
-        self.hint = hint
+        super().__init__(message, hint)
         self.code = code
+        self.exit_code = code
 
 
 def state_home() -> str:

@@ -57,7 +57,7 @@ def _ignore_rules(root: Path, file: str) -> IgnoreRules:
         if path.is_symlink() and not _inside(_resolve(path, file, 0), root):
             raise ProfileSchemaError(f"{path}: a link leading outside the directory", OUTSIDE_HINT)
         if path.exists():  # read_text refuses a FIFO or a directory of that name
-            return IgnoreRules.from_text(read_text(path))
+            return IgnoreRules.from_text(read_text(path), str(path))
     return IgnoreRules()
 
 

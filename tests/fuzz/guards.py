@@ -1,0 +1,89 @@
+"""Guards for fuzzing readers: only envman's own errors, and no write outside a temp dir."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from envman.errors import EnvmanError
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+_PATH_EVENTS = (
+    "os.rename",
+    "os.remove",
+    "os.rmdir",
+    "os.mkdir",
+    "os.chmod",
+    "os.chown",
+    "os.truncate",
+    "os.utime",
+    "shutil.rmtree",
+    "shutil.copyfile",
+    "shutil.move",
+    "tempfile.mkstemp",
+    "tempfile.mkdtemp",
+)
+_allowed: list[str] = []  # the temp dirs writes may go to while a guard is on
+_outside: list[str] = []  # writes seen outside them
+
+
+def _written_paths(event: str, args: tuple[Any, ...]) -> list[Any]:
+    if event == "open":
+        path, mode, flags = args
+        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & _WRITE_FLAGS
+        )
+        return [path] if writes else []
+    if event in ("os.symlink", "os.link"):
+        return [args[1]]  # (target, new link, ...)
+    if event in _PATH_EVENTS:
+        return [arg for arg in args[:2] if isinstance(arg, str | bytes | os.PathLike)]
+    return []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if not _allowed:
+        return
+    try:
+        for path in _written_paths(event, args):
+            if isinstance(path, int):
+                continue
+            full = os.path.abspath(os.fsdecode(path))
+            if not any(full == root or full.startswith(root + os.sep) for root in _allowed):
+                _outside.append(f"{event} {full}")
+    except Exception:  # an audit hook must never break what it watches
+        _outside.append(f"{event} {args!r:.200}")
+
+
+sys.addaudithook(_audit)
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A fresh temp dir; inside the block, writing anywhere else fails the test."""
+    with tempfile.TemporaryDirectory(prefix="envman-fuzz-") as name:
+        root = os.path.realpath(name)
+        _allowed.append(root)
+        seen = len(_outside)
+        try:
+            yield Path(root)
+        finally:
+            _allowed.pop()
+            outside = _outside[seen:]
+            del _outside[seen:]
+        assert not outside, f"wrote outside the temp dir: {outside}"
+
+
+def own_errors_only(call: Callable[[], object]) -> object:
+    """Run a reader: an EnvmanError (a clear message and exit code) is a fine answer; anything
+    else propagates and fails the example."""
+    try:
+        return call()
+    except EnvmanError as exc:
+        assert exc.message, "an EnvmanError without a message"
+        return exc
