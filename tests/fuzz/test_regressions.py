@@ -156,6 +156,16 @@ def test_a_fifo_as_containerignore_is_refused(envman: Envman) -> None:
     )
 
 
+def test_a_backtracking_ignore_pattern_does_not_hang(envman: Envman) -> None:
+    name = "a" * 200  # a regex for this pattern backtracks for hours on this name
+    text = f"FROM docker.io/library/debian:bookworm\nCOPY {name} /data\n"
+    directory = containerfile_profile(envman, "globs", text)
+    (directory / name).write_text("x\n", encoding="utf-8")
+    (directory / ".containerignore").write_text("*a*a*a*a*a*a*a*a*b\n", encoding="utf-8")
+    result = run(envman, "profile", "show", str(directory / "Containerfile"))
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_non_utf8_build_containerfile_names_file_and_line(envman: Envman) -> None:
     envman.write_profile("latin", "envman: 1\nbuild: {containerfile: latin.Containerfile}\n")
     containerfile = envman.work / "profiles" / "latin.Containerfile"
