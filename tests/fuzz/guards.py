@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -79,11 +80,27 @@ def scratch() -> Iterator[Path]:
         assert not outside, f"wrote outside the temp dir: {outside}"
 
 
+HANG = 10  # seconds: a reader still busy after this is stuck (a FIFO, a runaway loop)
+
+
+class Hung(Exception):
+    """A reader blocked or looped far past the deadline; raised by the alarm."""
+
+
+def _hung(signum: int, frame: object) -> None:
+    raise Hung(f"the reader did not return within {HANG} s")
+
+
 def own_errors_only(call: Callable[[], object]) -> object:
     """Run a reader: an EnvmanError (a clear message and exit code) is a fine answer; anything
-    else propagates and fails the example."""
+    else propagates and fails the example, as does blocking (an alarm interrupts it)."""
+    previous = signal.signal(signal.SIGALRM, _hung)
+    signal.alarm(HANG)
     try:
         return call()
     except EnvmanError as exc:
         assert exc.message, "an EnvmanError without a message"
         return exc
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
