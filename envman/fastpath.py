@@ -113,11 +113,12 @@ def _damaged(path: str, problem: str, name: str) -> FastPathError:
 def is_running(info: dict[str, str]) -> bool:
     """Cheap check: the recorded container's main process is alive and is envman's entrypoint."""
     try:
-        with open(info.get("pidfile", ""), encoding="ascii") as handle:
-            pid = handle.read().strip()
+        pid = read_text(info.get("pidfile", ""), 64).strip()  # never blocks on a FIFO
+        if not pid.isdigit():
+            return False
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
             cmdline = handle.read()
-    except (OSError, ValueError):
+    except (OSError, ValueError, Refused):
         return False
     return b"envman-entrypoint" in cmdline or cmdline.startswith(b"/sbin/init")
 

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hypothesis import strategies as st
+
 from envman.errors import EnvmanError
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -78,6 +80,22 @@ def scratch() -> Iterator[Path]:
             outside = _outside[seen:]
             del _outside[seen:]
         assert not outside, f"wrote outside the temp dir: {outside}"
+
+
+def soup(
+    tokens: list[str], max_size: int = 40, nests: tuple[tuple[str, str], ...] = ()
+) -> st.SearchStrategy[str]:
+    """Text made of `tokens`, some repeated up to 2000 times (long runs), and balanced `nests`
+    (open/close pairs) up to 1500 deep.
+
+    Cut at 16 000 characters: pure-Python YAML needs ~0.3 s for that on a loaded machine.
+    """
+    repeated = st.tuples(st.sampled_from(tokens), st.integers(2, 2000))
+    piece = st.sampled_from(tokens) | repeated.map(lambda pair: (pair[0] * pair[1])[:8000])
+    if nests:
+        nested = st.tuples(st.sampled_from(nests), st.integers(1, 1500), st.sampled_from(tokens))
+        piece |= nested.map(lambda n: n[0][0] * n[1] + n[2] + n[0][1] * n[1])
+    return st.lists(piece, max_size=max_size).map(lambda pieces: "".join(pieces)[:16000])
 
 
 HANG = 10  # seconds: a reader still busy after this is stuck (a FIFO, a runaway loop)

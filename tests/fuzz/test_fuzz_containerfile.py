@@ -13,7 +13,7 @@ from envman.profile.containerfile_format import (
     read_containerfile_profile,
 )
 from envman.profile.toolbx_lint import lint_containerfile
-from tests.fuzz.guards import own_errors_only, scratch
+from tests.fuzz.guards import own_errors_only, scratch, soup
 
 TOKENS = [
     "FROM docker.io/library/debian:bookworm",
@@ -86,7 +86,44 @@ TOKENS = [
 ]
 IGNORE_TOKENS = ["*", "**", "**/", "!", "file", "dir", "/", "[", "]", "[!a-z]", "\\", "\n", "#"]
 
-soup = st.lists(st.sampled_from(TOKENS), max_size=40).map("".join)
+KEYWORDS = ["ARG", "ENV", "LABEL", "COPY", "ADD", "RUN", "WORKDIR", "FROM", "ONBUILD", "SHELL"]
+WORDS = [
+    "A=",
+    "B=",
+    "$A",
+    "${A}",
+    "${A:-",
+    "${B:+",
+    "}",
+    "x",
+    " ",
+    '"',
+    "'",
+    "\\\n",
+    "<<EOF\n",
+    "EOF\n",
+    "--mount=type=bind,source=",
+    "--from=b ",
+    "[",
+    "]",
+    '"a"',
+    ",",
+    "=",
+    "*",
+    "link",
+    "file",
+    "dir/",
+    "../",
+    "\t",
+    "\n",
+]
+# Mostly well-formed lines (a keyword, then words), so the variable and context code is reached.
+NESTS = (("${A:-", "}"), ("${B:+", "}"), ('"', '"'))
+lines = st.tuples(st.sampled_from(KEYWORDS), soup(WORDS, 12, NESTS)).map(" ".join)
+instructions = st.one_of(
+    soup(TOKENS),
+    st.lists(lines, max_size=12).map(lambda found: "\n".join([TOKENS[0], *found]) + "\n"),
+)
 
 
 def read(text: str) -> None:
@@ -100,7 +137,7 @@ def test_any_text(text: str) -> None:
         read(text)
 
 
-@given(soup)
+@given(instructions)
 def test_instruction_soup(text: str) -> None:
     with scratch():
         read(text)
@@ -110,7 +147,7 @@ def test_instruction_soup(text: str) -> None:
 
 
 @given(
-    soup,
+    instructions,
     st.lists(st.sampled_from(IGNORE_TOKENS), max_size=12).map("".join),
     st.sampled_from(["file", "fifo", "dir", "link-in", "link-out", "loop"]),
 )

@@ -210,3 +210,13 @@ def test_a_state_file_holding_a_list_is_state_corrupt(envman: Envman) -> None:
     result = run(envman, "rm", "--yes", name)
     err = assert_error(result, ExitCode.STATE_CORRUPT, f"{path}: not a JSON object")
     assert f"envman rm {name} --force-state" in err
+
+
+@pytest.mark.podman
+def test_a_fifo_as_the_recorded_pidfile_does_not_hang_run(envman: Envman) -> None:
+    name = unique("itest-pidfile")
+    fifo = envman.root / "pidfile"
+    os.mkfifo(fifo)
+    write_run_file(envman, name, f"container={name}\nid={name}-gone\npidfile={fifo}\n".encode())
+    result = run(envman, "run", name, "--", "true")
+    assert_error(result, ExitCode.CONTAINER_FAILED, f"cannot start environment '{name}'")
