@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -63,9 +64,25 @@ def name_of(path: Path) -> str:
 
 
 def _ini_profiles(path: Path) -> list[Profile]:
-    text = read_profile_text(path)
-    with parse_failures(str(path), "a distrobox ini file"):
-        return read_ini_profiles(text, str(path))
+    """The sections of an ini file, parsed once per version of the file.
+
+    Resolving includes looks sections up again and again (each include, each section):
+    parsing the whole file every time was quadratic.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        read_profile_text(path)  # raises the error that names the file
+        raise
+    return list(_parsed_ini(str(path), info.st_ino, info.st_mtime_ns, info.st_size))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_ini(path: str, inode: int, mtime_ns: int, size: int) -> tuple[Profile, ...]:
+    del inode, mtime_ns, size  # the cache key: a changed file is parsed again
+    text = read_profile_text(Path(path))
+    with parse_failures(path, "a distrobox ini file"):
+        return tuple(read_ini_profiles(text, path))
 
 
 def refs_in_file(path: Path) -> list[ProfileRef]:

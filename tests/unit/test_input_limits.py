@@ -9,6 +9,7 @@ import pytest
 
 from envman.errors import ExitCode, ProfileSchemaError, ProfileSyntaxError
 from envman.host.readfile import KIB, Refused, read_bytes, read_text
+from envman.profile import store
 from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.containerfile.ignore import IgnoreRules
 from envman.profile.containerfile_format import read_containerfile_profile
@@ -124,3 +125,22 @@ def test_ignore_patterns_match_as_before() -> None:
     assert not rules.excludes("a" * 12)
     assert rules.excludes("xaaaaaaaaab") and rules.excludes("dir/aaaaaaaaab/file") is False
     assert not rules.excludes("keepaaaaaaaab")
+
+
+def test_an_ini_file_is_parsed_once_however_many_sections_include(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sections = [f"[s{i}]\nimage=debian\nadditional_packages=p{i}\n" for i in range(40)]
+    includes = "".join(f"include=s{i}\n" for i in range(40))
+    ini = write(tmp_path / "profiles" / "team.ini", f"[top]\n{includes}\n" + "\n".join(sections))
+    parsed: list[str] = []
+    real = store.read_ini_profiles
+
+    def counting(text: str, file: str) -> object:
+        parsed.append(file)
+        return real(text, file)
+
+    monkeypatch.setattr(store, "read_ini_profiles", counting)
+    profile = resolve(f"{ini}#top", (ini.parent,), tmp_path)[1]
+    assert profile.packages[-1] == "p39"
+    assert parsed == [str(ini)]  # was once per include lookup and per section: 82 times
