@@ -64,23 +64,16 @@ def name_of(path: Path) -> str:
 
 
 def _ini_profiles(path: Path) -> list[Profile]:
-    """The sections of an ini file, parsed once per version of the file.
+    """The sections of an ini file, each text parsed once.
 
     Resolving includes looks sections up again and again (each include, each section):
-    parsing the whole file every time was quadratic.
+    parsing the whole file every time was quadratic. Reading it again is cheap.
     """
-    try:
-        info = path.stat()
-    except OSError:
-        read_profile_text(path)  # raises the error that names the file
-        raise
-    return list(_parsed_ini(str(path), info.st_ino, info.st_mtime_ns, info.st_size))
+    return list(_parsed_ini(str(path), read_profile_text(path)))
 
 
-@functools.lru_cache(maxsize=32)
-def _parsed_ini(path: str, inode: int, mtime_ns: int, size: int) -> tuple[Profile, ...]:
-    del inode, mtime_ns, size  # the cache key: a changed file is parsed again
-    text = read_profile_text(Path(path))
+@functools.lru_cache(maxsize=16)
+def _parsed_ini(path: str, text: str) -> tuple[Profile, ...]:
     with parse_failures(path, "a distrobox ini file"):
         return tuple(read_ini_profiles(text, path))
 
