@@ -79,7 +79,7 @@ class _Open:
     path: Path_
     value: dict[str, Any] | list[Any]
     anchor: str | None
-    first: int  # index into the builder's lines where this collection's own lines start
+    first: int  # where this collection's lines start in the builder's `order`
     key: str | None = None  # a mapping's key waiting for its value
     key_line: int = 0
     keys: dict[str, int] = field(default_factory=dict)
