@@ -42,12 +42,35 @@ class Located:
         return self.lines.get((), 1)
 
 
+class _TooDeep(yaml.MarkedYAMLError):
+    """Flow collections (`[[[...`) nested beyond MAX_DEPTH, found by the scanner."""
+
+
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing deep flow nesting as it scans.
+
+    PyYAML's scanner looks ahead up to 1024 characters for a possible simple key and checks
+    every flow level for each one: 1000 `[` cost a second before any event reached envman.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: type) -> None:
+        if self.flow_level >= MAX_DEPTH:
+            raise _TooDeep(problem=_DEEP, problem_mark=self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+
+_DEEP = f"lists and mappings nest more than {MAX_DEPTH} deep"
+
+
 def load_yaml(text: str, file: str) -> Located:
     """Parse one YAML document with safe types only; errors name file:line."""
     builder = _Builder(file)
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_Loader):
             builder.feed(event)
+    except _TooDeep as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise builder.fail(line, _DEEP, "flatten the data") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -218,9 +241,7 @@ class _Builder:
         if self._want_key():
             raise self.fail(line, "a mapping or list cannot be a key")
         if len(self.stack) >= MAX_DEPTH:
-            raise self.fail(
-                line, f"lists and mappings nest more than {MAX_DEPTH} deep", "flatten the data"
-            )
+            raise self.fail(line, _DEEP, "flatten the data")
         is_map = isinstance(event, yaml.MappingStartEvent)
         tag = event.tag
         if tag is not None and tag != "!" and tag not in SAFE_COLLECTION_TAGS:
