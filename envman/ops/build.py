@@ -9,7 +9,9 @@ from pathlib import Path
 from envman.errors import BuildFailed, ProfileNotFound, ProfileSchemaError
 from envman.host.certs import host_ca_certificates
 from envman.host.config import Config
+from envman.host.readfile import SCRIPT_MAX
 from envman.paths import Paths
+from envman.profile.boundary import read_input_bytes, read_profile_text
 from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
 from envman.profile.store import Include, ProfileRef, Resolver, find
 from envman.render.container import parse_podman_args
@@ -166,14 +168,17 @@ def _plan(
     host_cas: Mapping[str, bytes],
 ) -> BuildPlan:
     if profile.format == "containerfile":
-        text = _override_from(ref.path.read_text(encoding="utf-8"), config)
+        text = _override_from(read_profile_text(ref.path), config)
         return BuildPlan(text, _context(ref.path), image)
-    scripts = {name: HookScript(name, path.read_bytes()) for name, path in script_paths.items()}
+    scripts = {
+        name: HookScript(name, read_input_bytes(path, SCRIPT_MAX))
+        for name, path in script_paths.items()
+    }
     user_file = None
     files: dict[str, tuple[bytes, int]] = {}
     if profile.containerfile is not None:
         path = _inside(ref.path.parent, profile.containerfile, profile, "build.containerfile")
-        user_file = _override_from(path.read_text(encoding="utf-8"), config)
+        user_file = _override_from(read_profile_text(path), config)
         files = _context(path)
     plan = render(profile, image, scripts, user_file, host_cas)
     clash = [p for p in files if p.startswith("envman/")]
@@ -185,10 +190,11 @@ def _plan(
 
 
 def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
+    from envman.profile.containerfile.context import read_context_file
     from envman.profile.containerfile_format import context_files
 
     return {
-        rel: (path.read_bytes(), path.stat().st_mode & 0o777)
+        rel: (read_context_file(path), path.stat().st_mode & 0o777)
         for rel, path in context_files(containerfile)
     }
 
