@@ -2,6 +2,7 @@
 
 This path must cost next to nothing on top of podman itself, so it imports only os and sys
 (no json, re, typing, subprocess, typer or podman-py) and reads a flat key=value run-file.
+Where podman is follows the one rule of envman/engine/location.py, as every command does.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
-from envman.errors import ExitCode
+from envman.engine.location import locate
+from envman.errors import EngineUnavailable, ExitCode
 
 FORWARDED_ENV = (
     "DISPLAY",
@@ -189,6 +191,7 @@ def main(argv: list[str]) -> int:
     try:
         name, env, wd, command = parse(argv)
         info = read_run_file(name)
+        locate()  # the podman CLI follows CONTAINER_HOST: it must answer, as for every command
         ensure_running(info, name)
         if argv[0] == "enter":
             command = ["/bin/sh", "-c", ENTER_SHELL]
@@ -197,6 +200,9 @@ def main(argv: list[str]) -> int:
     except FastPathError as exc:
         sys.stderr.write(f"envman: error: {exc}\nhint: {exc.hint}\n")
         return exc.code
+    except EngineUnavailable as exc:
+        sys.stderr.write(f"envman: error: {exc.message}\nhint: {exc.hint}\n")
+        return exc.exit_code
     except OSError as exc:
         sys.stderr.write(
             f"envman: error: cannot run podman: {exc.strerror}\nhint: install podman\n"
