@@ -42,6 +42,7 @@ class ExitCode:
     GENERATION_NOT_FOUND: Final = 26
     LOCK_INVALID: Final = 27
     LOCK_MISMATCH: Final = 28
+    PROFILE_MOVED: Final = 30
 
 
 class EnvmanError(Exception):
@@ -215,3 +216,9 @@ class LockMismatch(EnvmanError):
     """The inputs differ from envman.lock, or something it names (a base digest) is not here."""
 
     exit_code = ExitCode.LOCK_MISMATCH
+
+
+class ProfileMoved(EnvmanError):
+    """`up NAME` finds another profile file than the one the environment was made from."""
+
+    exit_code = ExitCode.PROFILE_MOVED

@@ -107,7 +107,7 @@ def resolve_profile(
     A profile of a team source (`SOURCE/PROFILE@REF`, or found by name in a source) resolves its
     includes and hook scripts in that source's checkout only.
     """
-    ref, revision = _find(paths, arg)
+    ref, revision = find_profile(paths, arg)
     dirs = revision.profile_dirs if revision else _dirs(paths, source_pins)
     resolver = Resolver(dirs, paths.cwd)
     profile = resolver.resolve(ref)
@@ -126,7 +126,8 @@ def _dirs(paths: Paths, pins: Mapping[str, str] | None) -> tuple[Path, ...]:
     return tuple(d.path for d in lookup_dirs(paths, pins))
 
 
-def _find(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
+def find_profile(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
+    """The profile file `arg` selects (lookup order, path or source address), not yet read."""
     address = source_address(paths, arg)
     if address is not None:
         revision = revision_for_address(paths, address)

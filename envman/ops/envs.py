@@ -20,6 +20,7 @@ from envman.errors import (
     HookFailed,
     LockMismatch,
     NameClash,
+    ProfileNotFound,
     ProfileSchemaError,
 )
 from envman.generations import (
@@ -31,6 +32,7 @@ from envman.generations import (
     load_history,
     save_history,
 )
+from envman.ops.address import address_for_up, address_of, check_not_moved, env_address
 from envman.ops.build import Resolved, check_build_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
@@ -85,9 +87,19 @@ def existing_container(engine: Engine, name: str) -> ContainerInfo | None:
     return found
 
 
-def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) -> UpResult:
-    """Build when the content changed, (re)create when the spec changed, start when stopped."""
-    resolved = resolve_for_up(ctx, arg)
+def up(
+    ctx: Context,
+    arg: str,
+    *,
+    no_cache: bool = False,
+    pull: bool = False,
+    replace_profile: bool = False,
+) -> UpResult:
+    """Build when the content changed, (re)create when the spec changed, start when stopped.
+
+    `replace_profile`: remake the environment from another profile than it was made from.
+    """
+    resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
     if resolved.profile.distrobox.clone:
         raise ProfileSchemaError(
             f"{resolved.profile.origin}: clone: envman builds environments from profiles and "
@@ -96,6 +108,8 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
         )
     engine = ctx.engine()
     existing = existing_container(engine, resolved.name)
+    if not replace_profile:
+        check_not_moved(ctx.paths, resolved, arg, existing)
     history = load_history(ctx.paths, resolved.name)
     if existing is not None and history.held_against == profile_key(ctx, resolved):
         return _held(engine, resolved, existing, history)
@@ -115,7 +129,7 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
     else:
         container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
-    made = _generation_of(ctx, resolved, spec, image, _address(ctx, resolved, arg))
+    made = _generation_of(ctx, resolved, spec, image, address_of(resolved))
     record_state(ctx, made, container)
     if action not in ("up-to-date", "started") or not history.current:
         _new_generation(ctx, engine, history, made)
@@ -348,15 +362,6 @@ def _held(
     )
 
 
-def _address(ctx: Context, resolved: Resolved, arg: str) -> str:
-    """What finds this profile again: its source address, its file, or the name given."""
-    if resolved.revision is not None:
-        return resolved.revision.address(resolved.ref.name)
-    if (ctx.paths.cwd / arg).is_file():
-        return str((ctx.paths.cwd / arg).resolve())
-    return arg
-
-
 def _generation_of(
     ctx: Context, resolved: Resolved, spec: ContainerSpec, image: ImageInfo, address: str
 ) -> Generation:
@@ -418,15 +423,24 @@ class Status:
 
 
 def status(ctx: Context, name: str) -> Status:
-    """Whether the environment runs what its profile says today, and if not, why."""
-    state = load_state(ctx.paths, name)
-    arg = state.address if state is not None and state.address else name
+    """Whether the environment runs what its profile says today, and if not, why.
+
+    The profile is the one the environment was made from, wherever this runs.
+    """
+    arg = env_address(ctx.paths, name, existing_container(ctx.engine(), name))
     reasons = []
     try:
         resolved = resolve_for_up(ctx, arg)
     except LockMismatch as exc:
         resolved = resolve_profile(ctx.paths, ctx.config, arg)
         reasons.append(f"{exc.message}: up refuses to build until the lock is updated")
+    except ProfileNotFound as exc:
+        if arg == name:
+            raise
+        raise ProfileNotFound(
+            f"environment '{name}' was made from {arg}: {exc.message}",
+            f"`envman up PROFILE --replace` remakes it from another profile; `envman rm {name}`",
+        ) from None
     container = existing_container(ctx.engine(), resolved.name)
     if container is None:
         return Status(
@@ -553,11 +567,13 @@ class UpPlan:
     runtime_changes: tuple[str, ...] = ()
 
 
-def plan_up(ctx: Context, arg: str) -> UpPlan:
+def plan_up(ctx: Context, arg: str, *, replace_profile: bool = False) -> UpPlan:
     """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
-    resolved = resolve_for_up(ctx, arg)
+    resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
     engine = ctx.engine()
     existing = existing_container(engine, resolved.name)
+    if not replace_profile:
+        check_not_moved(ctx.paths, resolved, arg, existing)
     history = load_history(ctx.paths, resolved.name)
     name = resolved.name
     if existing is not None and history.held_against == profile_key(ctx, resolved):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from envman.engine.types import Engine
 from envman.errors import EnvmanError, EnvNotFound, GenerationNotFound
 from envman.generations import Generation, History, load_history, save_history
+from envman.ops.address import recorded_address
 from envman.ops.context import Context
 from envman.ops.envs import (
     existing_container,
@@ -114,20 +115,22 @@ def rollback(ctx: Context, name: str, number: int | None = None) -> RolledBack:
             f"the image of generation {number} of {name} is gone", "it was collected or removed"
         )
     existing = existing_container(engine, name)
+    # A rollback switches images, not profiles: the environment keeps its profile's address.
+    address = recorded_address(ctx.paths, name, existing) or name
     spec = replace(target.spec, image=target.image)
     container = replace_container(ctx, engine, spec, existing, target.create_steps)
-    record_state(ctx, target, container)
+    record_state(ctx, replace(target, address=address), container)
     newest = max(g.number for g in recorded.generations)
-    held = _held_key(ctx, name, recorded) if number != newest else ""
+    held = _held_key(ctx, address, recorded) if number != newest else ""
     save_history(ctx.paths, replace(recorded, current=number, held_against=held))
     return RolledBack(name, recorded.current, number, target.image_id, bool(held))
 
 
-def _held_key(ctx: Context, name: str, recorded: History) -> str:
+def _held_key(ctx: Context, address: str, recorded: History) -> str:
     """The profile as up would make it now: up keeps the rollback while this stays the same."""
     newest = max(recorded.generations, key=lambda g: g.number)
     try:
-        return profile_key(ctx, resolve_for_up(ctx, newest.address or name))
+        return profile_key(ctx, resolve_for_up(ctx, address))
     except EnvmanError:  # the profile is gone or broken: hold against the newest generation
         return f"{newest.content_hash}:{dict(newest.spec.labels).get(SPEC_LABEL, '')}"
 

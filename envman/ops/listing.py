@@ -21,10 +21,13 @@ class EnvRow:
     content_hash: str
     image: str
     created: str
+    address: str  # the profile it was made from: its file or SOURCE/PROFILE@REF
 
 
 def list_envs(ctx: Context) -> list[EnvRow]:
-    """Every container envman manages (a label query), by name."""
+    """Every container envman manages (a label query), by name, with its profile's address."""
+    from envman.ops.address import recorded_address
+
     rows = [
         EnvRow(
             c.name,
@@ -33,6 +36,7 @@ def list_envs(ctx: Context) -> list[EnvRow]:
             c.labels.get("envman.hash", "")[:12],
             c.image,
             c.created,
+            recorded_address(ctx.paths, c.name, c) or "",
         )
         for c in ctx.engine().containers(MANAGED)
         if not c.name.endswith((TEMP_SUFFIX, OLD_SUFFIX))
