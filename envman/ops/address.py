@@ -8,14 +8,16 @@ the environment's profile by that address, not by looking its name up again.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envman.engine.types import ContainerInfo
 from envman.errors import EnvNotFound, ProfileMoved, ProfileNotFound
 from envman.generations import load_history
-from envman.ops.build import Resolved, find_profile
 from envman.paths import Paths
-from envman.sources.names import parse_address
 from envman.state import load_state
+
+if TYPE_CHECKING:  # `envman ls` reads addresses only: it imports no profile or build code
+    from envman.ops.build import Resolved
 
 
 def address_of(resolved: Resolved) -> str:
@@ -28,8 +30,11 @@ def address_of(resolved: Resolved) -> str:
 
 
 def is_address(text: str) -> bool:
-    """Whether `text` finds one profile from anywhere (older envman kept bare names)."""
-    return text.startswith("/") or parse_address(text) is not None
+    """Whether a recorded `text` finds one profile from anywhere (older envman kept bare names).
+
+    Recorded addresses are absolute files or `SOURCE/PROFILE@REF`, so their shape tells.
+    """
+    return text.startswith("/") or "/" in text.partition("@")[0]
 
 
 def same_profile(one: str, other: str) -> bool:
@@ -39,6 +44,8 @@ def same_profile(one: str, other: str) -> bool:
 
 
 def _identity(address: str) -> str:
+    from envman.sources.names import parse_address
+
     source = parse_address(address)
     if source is not None:
         return f"{source.source}/{source.profile}"
@@ -62,6 +69,8 @@ def recorded_address(paths: Paths, name: str, container: ContainerInfo | None = 
 def address_for_up(paths: Paths, arg: str) -> str:
     """What `up ARG` builds: ARG when it finds a profile here, else the address of the
     environment named ARG (so `up NAME` works from any directory)."""
+    from envman.ops.build import find_profile
+
     try:
         find_profile(paths, arg)
     except ProfileNotFound:
