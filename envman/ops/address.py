@@ -77,8 +77,20 @@ def address_for_up(paths: Paths, arg: str) -> str:
         recorded = recorded_address(paths, arg) if "/" not in arg else None
         if recorded is None:
             raise
+        try:
+            find_profile(paths, recorded)
+        except ProfileNotFound as exc:
+            raise profile_gone(arg, recorded, exc) from None
         return recorded
     return arg
+
+
+def profile_gone(name: str, address: str, exc: ProfileNotFound) -> ProfileNotFound:
+    """The error for an environment whose own profile cannot be read any more."""
+    return ProfileNotFound(
+        f"environment '{name}' was made from {address}: {exc.message}",
+        f"`envman up PROFILE --replace` remakes it from another profile; `envman rm {name}`",
+    )
 
 
 def check_not_moved(

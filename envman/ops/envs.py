@@ -32,7 +32,13 @@ from envman.generations import (
     load_history,
     save_history,
 )
-from envman.ops.address import address_for_up, address_of, check_not_moved, env_address
+from envman.ops.address import (
+    address_for_up,
+    address_of,
+    check_not_moved,
+    env_address,
+    profile_gone,
+)
 from envman.ops.build import Resolved, check_build_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
@@ -437,10 +443,7 @@ def status(ctx: Context, name: str) -> Status:
     except ProfileNotFound as exc:
         if arg == name:
             raise
-        raise ProfileNotFound(
-            f"environment '{name}' was made from {arg}: {exc.message}",
-            f"`envman up PROFILE --replace` remakes it from another profile; `envman rm {name}`",
-        ) from None
+        raise profile_gone(name, arg, exc) from None
     container = existing_container(ctx.engine(), resolved.name)
     if container is None:
         return Status(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from envman.ops.address import recorded_address
 from envman.ops.context import Context
 
 MANAGED = {"envman.managed": "1"}
@@ -26,8 +27,6 @@ class EnvRow:
 
 def list_envs(ctx: Context) -> list[EnvRow]:
     """Every container envman manages (a label query), by name, with its profile's address."""
-    from envman.ops.address import recorded_address
-
     rows = [
         EnvRow(
             c.name,

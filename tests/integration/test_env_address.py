@@ -147,3 +147,25 @@ def test_status_of_an_unknown_environment(envman: Envman, elsewhere: Path) -> No
         assert f"no environment named '{name}'" in result.stderr
     envman.write_profile(name, _profile("never made"))  # a profile alone is no environment
     assert envman.run("status", name).returncode == ExitCode.ENV_NOT_FOUND
+
+
+def test_a_moved_profile_file_is_named_and_replace_follows_it(
+    envman: Envman, made: tuple[str, Path], elsewhere: Path
+) -> None:
+    name, path = made
+    moved = path.with_name("renamed.yaml")
+    moved.write_text(f"name: {name}\n" + _profile("one"), encoding="utf-8")
+    path.unlink()
+    for args in (["status", name], ["up", name]):
+        gone = envman.run(*args, cwd=elsewhere)
+        assert gone.returncode == ExitCode.PROFILE_NOT_FOUND, gone.stderr
+        assert gone.stderr.startswith(
+            f"envman: error: environment '{name}' was made from {path.resolve()}: "
+        )
+        assert "--replace" in gone.stderr and len(gone.stderr.splitlines()) == 2
+    refused = envman.run("up", "./profiles/renamed.yaml")
+    assert refused.returncode == ExitCode.PROFILE_MOVED, refused.stderr
+    followed = envman.run("up", "./profiles/renamed.yaml", "--replace")
+    assert followed.returncode == 0, followed.stderr
+    assert envman.json("status", name)["stale"] is False
+    assert envman.run("up", name, cwd=elsewhere).returncode == 0
