@@ -101,10 +101,13 @@ def check_not_moved(
     now = address_of(resolved)
     if recorded is None or same_profile(recorded, now):
         return
+    gone = recorded.startswith("/") and not Path(recorded.partition("#")[0]).is_file()
     raise ProfileMoved(
-        f"environment '{resolved.name}' was made from {recorded}, and '{arg}' is now {now}",
-        f"`envman up {recorded}` updates it from its own profile; "
-        f"`envman up {arg} --replace` remakes it from {now}",
+        f"environment '{resolved.name}' was made from {recorded}"
+        + (" (no longer there)" if gone else "")
+        + f", and '{arg}' finds {now} here",
+        ("" if gone else f"`envman up {recorded}` updates it from its own profile; ")
+        + f"`envman up {arg} --replace` remakes it from {now}",
     )
 
 

@@ -165,6 +165,8 @@ def test_a_moved_profile_file_is_named_and_replace_follows_it(
         assert "--replace" in gone.stderr and len(gone.stderr.splitlines()) == 2
     refused = envman.run("up", "./profiles/renamed.yaml")
     assert refused.returncode == ExitCode.PROFILE_MOVED, refused.stderr
+    assert f"made from {path.resolve()} (no longer there), and" in refused.stderr
+    assert str(moved.resolve()) in refused.stderr
     followed = envman.run("up", "./profiles/renamed.yaml", "--replace")
     assert followed.returncode == 0, followed.stderr
     assert envman.json("status", name)["stale"] is False
