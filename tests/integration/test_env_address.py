@@ -171,3 +171,18 @@ def test_a_moved_profile_file_is_named_and_replace_follows_it(
     assert followed.returncode == 0, followed.stderr
     assert envman.json("status", name)["stale"] is False
     assert envman.run("up", name, cwd=elsewhere).returncode == 0
+
+
+def test_an_environment_of_an_older_envman_is_found_by_its_container_label(
+    envman: Envman, made: tuple[str, Path], elsewhere: Path
+) -> None:
+    name, path = made
+    state_dir = Path(envman.env["XDG_STATE_HOME"]) / "envman"
+    for record in (state_dir / "envs" / f"{name}.json", state_dir / "generations" / f"{name}.json"):
+        text = record.read_text(encoding="utf-8")
+        record.write_text(text.replace(f'"{path.resolve()}"', f'"{name}"'), encoding="utf-8")
+        assert str(path.resolve()) not in record.read_text(encoding="utf-8")  # a bare name now
+    status = envman.run("status", name, cwd=elsewhere)
+    assert status.returncode == 0, status.stderr
+    rows = {row["name"]: row for row in envman.json("ls")}
+    assert rows[name]["address"] == str(path)
