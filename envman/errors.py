@@ -43,6 +43,7 @@ class ExitCode:
     LOCK_INVALID: Final = 27
     LOCK_MISMATCH: Final = 28
     BUSY: Final = 29
+    PROFILE_MOVED: Final = 30
     SIGNATURE_REJECTED: Final = 31
     KEY_INVALID: Final = 33  # 32: a registry refused the login (team images)
 
@@ -246,3 +247,9 @@ class WriteFailed(EnvmanError):
     """envman could not write one of its files (a full disk, a read-only directory)."""
 
     exit_code = ExitCode.STATE_CORRUPT
+
+
+class ProfileMoved(EnvmanError):
+    """`up NAME` finds another profile file than the one the environment was made from."""
+
+    exit_code = ExitCode.PROFILE_MOVED

@@ -2,6 +2,7 @@
 
 This path must cost next to nothing on top of podman itself, so it imports only os and sys
 (no json, re, typing, subprocess, typer or podman-py) and reads a flat key=value run-file.
+Where podman is follows the one rule of envman/engine/location.py, as every command does.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
-from envman.errors import EnvmanError, ExitCode
+from envman.engine.location import locate
+from envman.errors import EngineUnavailable, EnvmanError, ExitCode
 from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
 from envman.names import is_name
 
@@ -244,6 +246,7 @@ def main(argv: list[str]) -> int:
     try:
         name, env, wd, command = parse(argv)
         info = read_run_file(name)
+        locate()  # the podman CLI follows CONTAINER_HOST: it must answer, as for every command
         ensure_running(info, name)
         if argv[0] == "enter":
             command = ["/bin/sh", "-c", ENTER_SHELL]
@@ -257,6 +260,11 @@ def main(argv: list[str]) -> int:
 
         error(str(exc), exc.hint)
         return exc.code
+    except EngineUnavailable as exc:
+        from envman.cli.output import error
+
+        error(exc.message, exc.hint)
+        return exc.exit_code
     except OSError as exc:
         sys.stderr.write(
             f"envman: error: cannot run podman: {exc.strerror}\nhint: install podman\n"

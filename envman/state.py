@@ -35,7 +35,7 @@ class EnvState:
     forward_env: tuple[str, ...] = ()
     pid_file: str = ""
     podman: str = "podman"
-    address: str = ""  # what `up` was given, so status and rollback find the same profile
+    address: str = ""  # the profile's absolute file or SOURCE/PROFILE@REF (envman/ops/address.py)
     state_version: int = field(default=STATE_VERSION)
 
 

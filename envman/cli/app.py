@@ -38,6 +38,13 @@ app.add_typer(source_cli.app, name="source")
 app.add_typer(key_cli.app, name="key")
 
 NAME = Annotated[str, typer.Argument(help="Environment (profile) name, or a profile file path.")]
+REPLACE = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Remake the environment from this profile, not the one it was made from.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -58,10 +65,12 @@ def root(
 @app.command()
 def up(
     name: NAME,
+    *,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what up would do (layers, settings); do nothing.")
     ] = False,
+    replace: REPLACE = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
 ) -> None:
@@ -69,9 +78,9 @@ def up(
     from envman.ops.envs import up as do_up
 
     if dry_run:
-        _dry_run(name, json_out)
+        _dry_run(name, json_out, replace)
         return
-    result = do_up(context(wait=wait), name, pull=pull)
+    result = do_up(context(wait=wait), name, pull=pull, replace_profile=replace)
     for warning in result.warnings:
         note(f"warning: {warning}")
     if json_out:
@@ -84,10 +93,10 @@ def up(
         say(f"  unexported {key}")
 
 
-def _dry_run(name: str, json_out: bool) -> None:
+def _dry_run(name: str, json_out: bool, replace: bool) -> None:
     from envman.ops.envs import plan_up
 
-    plan = plan_up(context(), name)
+    plan = plan_up(context(), name, replace_profile=replace)
     if json_out:
         emit_json(plan)
         return
@@ -110,13 +119,14 @@ def _dry_run(name: str, json_out: bool) -> None:
 def rebuild(
     name: NAME,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
+    replace: REPLACE = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
 ) -> None:
     """Rebuild the image without the layer cache, then recreate the container."""
     from envman.ops.envs import up as do_up
 
-    result = do_up(context(wait=wait), name, no_cache=True, pull=pull)
+    result = do_up(context(wait=wait), name, no_cache=True, pull=pull, replace_profile=replace)
     if json_out:
         emit_json(result)
         return
@@ -154,8 +164,10 @@ def list_envs(json_out: JSON_OPTION = False) -> None:
     if json_out:
         emit_json(rows)
         return
-    body = [(r.name, r.state, r.version or "-", r.content_hash, r.image) for r in rows]
-    sys.stdout.write(table(body, ("NAME", "STATE", "VERSION", "HASH", "IMAGE")))
+    body = [
+        (r.name, r.state, r.version or "-", r.content_hash, r.image, r.address or "-") for r in rows
+    ]
+    sys.stdout.write(table(body, ("NAME", "STATE", "VERSION", "HASH", "IMAGE", "PROFILE")))
 
 
 @app.command()

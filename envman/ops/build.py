@@ -123,7 +123,7 @@ def resolve_profile(
     A profile of a team source (`SOURCE/PROFILE@REF`, or found by name in a source) resolves its
     includes and hook scripts in that source's checkout only.
     """
-    ref, revision = _find(paths, arg)
+    ref, revision = find_profile(paths, arg)
     looked = () if revision else lookup_dirs(paths, source_pins)
     dirs = revision.profile_dirs if revision else tuple(d.path for d in looked)
     resolver = Resolver(dirs, paths.cwd)
@@ -149,7 +149,8 @@ def resolve_profile(
     )
 
 
-def _find(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
+def find_profile(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
+    """The profile file `arg` selects (lookup order, path or source address), not yet read."""
     address = source_address(paths, arg)
     if address is not None:
         revision = revision_for_address(paths, address)
