@@ -43,6 +43,7 @@ class ExitCode:
     LOCK_INVALID: Final = 27
     LOCK_MISMATCH: Final = 28
     BUSY: Final = 29
+    REGISTRY_AUTH_FAILED: Final = 32
 
 
 class EnvmanError(Exception):
@@ -84,6 +85,18 @@ class RegistryUnreachable(EnvmanError):
     """A base image had to be pulled and its registry did not answer."""
 
     exit_code = ExitCode.REGISTRY_UNREACHABLE
+
+
+class RegistryAuthFailed(EnvmanError):
+    """A registry wants a login envman does not have, or refused the one `podman login` stored."""
+
+    exit_code = ExitCode.REGISTRY_AUTH_FAILED
+
+
+class RegistryError(EnvmanError):
+    """A registry answered, but not with what envman can use (no such manifest, a wrong digest)."""
+
+    exit_code = ExitCode.FAILURE
 
 
 class BuildFailed(EnvmanError):
