@@ -60,7 +60,7 @@ class Transport:
             try:
                 conn.request(method, target, body=body, headers=dict(headers))
                 reply = conn.getresponse()
-                return self._finish(reply, method, max_body)
+                return self._finish(reply, max_body)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 self.close()
                 if attempt == 2:
@@ -108,11 +108,13 @@ class Transport:
         self._conn = conn
         return conn
 
-    def _finish(self, reply: http.client.HTTPResponse, method: str, max_body: int) -> Response:
+    def _finish(self, reply: http.client.HTTPResponse, max_body: int) -> Response:
         """Read the body (up to `max_body`; an error body only in part) and keep the connection."""
         ok = 200 <= reply.status < 300
         limit = max_body if ok else DRAIN_BYTES
-        body = b"" if method == "HEAD" else reply.read(limit + 1)
+        body = reply.read(limit + 1)  # also for HEAD: the connection is reusable only after a read
+        if not reply.isclosed():
+            self.close()  # a body left unread (chunked past the limit): start afresh next time
         if len(body) > limit:
             self.close()
             if ok:

@@ -1,0 +1,191 @@
+"""The registry adapter against a real docker-registry with TLS from a test CA and htpasswd."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from envman.errors import ExitCode, RegistryAuthFailed, RegistryError, RegistryUnreachable
+from envman.registry.client import RegistryClient, sha256_digest
+from tests.registry.conftest import write_auth_file
+from tests.registry.testbed import TestRegistry
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+def image_manifest(config: bytes, layer: bytes) -> bytes:
+    """A minimal OCI image manifest for one config and one layer."""
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": sha256_digest(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.oci.image.layer.v1.tar",
+                    "digest": sha256_digest(layer),
+                    "size": len(layer),
+                }
+            ],
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def push_image(client: RegistryClient, repo: str, tag: str, salt: str) -> tuple[bytes, str]:
+    """Push a config, a layer and a manifest; the manifest and its digest."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "salt": salt}).encode()
+    layer = f"layer {salt}".encode()
+    client.put_blob(repo, config)
+    client.put_blob(repo, layer)
+    manifest = image_manifest(config, layer)
+    return manifest, client.put_manifest(repo, tag, manifest, OCI_MANIFEST)
+
+
+@pytest.fixture
+def client(htpasswd_registry: TestRegistry, tmp_path: Path, clean_env: Path) -> RegistryClient:
+    """A client with a stored login for the test registry."""
+    auth = write_auth_file(tmp_path / "auth.json", htpasswd_registry.host)
+    made = RegistryClient(htpasswd_registry.host, auth_files=[auth])
+    yield made
+    made.close()
+
+
+def test_push_then_read_back_by_tag_and_digest(client: RegistryClient) -> None:
+    manifest, digest = push_image(client, "team/app", "v1", "read-back")
+
+    by_tag = client.get_manifest("team/app", "v1")
+    by_digest = client.get_manifest("team/app", digest)
+
+    assert by_tag.data == manifest == by_digest.data
+    assert by_tag.digest == digest == by_digest.digest == sha256_digest(manifest)
+    assert by_tag.media_type == OCI_MANIFEST
+    config_digest = json.loads(manifest)["config"]["digest"]
+    assert json.loads(client.get_blob("team/app", config_digest))["salt"] == "read-back"
+    assert "v1" in client.tags("team/app")
+
+
+def test_lookup_is_one_head_request(
+    client: RegistryClient, htpasswd_registry: TestRegistry
+) -> None:
+    _, digest = push_image(client, "team/lookup", "v1", "lookup")
+    fresh = RegistryClient(client.host, auth_files=client._auth_files)
+
+    assert fresh.manifest_digest("team/lookup", "v1") == digest
+    assert fresh.requests == 1
+    assert len(htpasswd_registry.access_lines('"HEAD /v2/team/lookup/manifests/v1')) == 1
+    assert fresh.manifest_digest("team/lookup", "v2") is None
+    assert fresh.requests == 2
+
+
+def test_existing_blob_is_not_uploaded_again(
+    client: RegistryClient, htpasswd_registry: TestRegistry
+) -> None:
+    client.put_blob("team/dedup", b"same bytes")
+    client.put_blob("team/dedup", b"same bytes")
+
+    assert len(htpasswd_registry.access_lines('"POST /v2/team/dedup/blobs/uploads/')) == 1
+    assert len(htpasswd_registry.access_lines('"HEAD /v2/team/dedup/blobs/sha256:')) == 2
+
+
+def _stored_blob(registry: TestRegistry, digest: str) -> Path:
+    """Where the filesystem driver keeps a blob's bytes."""
+    hexpart = digest.removeprefix("sha256:")
+    return registry.data / f"docker/registry/v2/blobs/sha256/{hexpart[:2]}/{hexpart}/data"
+
+
+def test_tampered_manifest_and_blob_are_refused(
+    client: RegistryClient, htpasswd_registry: TestRegistry
+) -> None:
+    manifest, digest = push_image(client, "team/tamper", "v1", "tamper")
+    config_digest = json.loads(manifest)["config"]["digest"]
+    _stored_blob(htpasswd_registry, digest).write_bytes(manifest.replace(b"amd64", b"arm64") + b" ")
+    _stored_blob(htpasswd_registry, config_digest).write_bytes(b'{"tampered": true}')
+
+    for ref in ("v1", digest):
+        with pytest.raises(RegistryError, match="hashes to"):
+            client.get_manifest("team/tamper", ref)
+    with pytest.raises(RegistryError, match="other content"):
+        client.get_blob("team/tamper", config_digest)
+
+
+def test_missing_login_names_registry_and_podman_login(
+    htpasswd_registry: TestRegistry, tmp_path: Path, clean_env: Path
+) -> None:
+    empty = RegistryClient(htpasswd_registry.host, auth_files=[tmp_path / "none.json"])
+
+    with pytest.raises(RegistryAuthFailed) as caught:
+        empty.manifest_digest("team/app", "v1")
+
+    assert caught.value.exit_code == ExitCode.REGISTRY_AUTH_FAILED == 32
+    assert htpasswd_registry.host in caught.value.message
+    assert "none.json" in caught.value.message
+    assert caught.value.hint == f"run `podman login {htpasswd_registry.host}`"
+
+
+def test_wrong_login_is_refused_clearly(
+    htpasswd_registry: TestRegistry, tmp_path: Path, clean_env: Path
+) -> None:
+    auth = write_auth_file(tmp_path / "auth.json", htpasswd_registry.host, password="wrong")
+    wrong = RegistryClient(htpasswd_registry.host, auth_files=[auth])
+
+    with pytest.raises(RegistryAuthFailed) as caught:
+        wrong.put_blob("team/app", b"x")
+
+    assert "refused the login of 'envman'" in caught.value.message
+    assert str(auth) in caught.value.message
+    assert f"podman login {htpasswd_registry.host}" in (caught.value.hint or "")
+
+
+def test_untrusted_certificate_points_at_certs_d(
+    htpasswd_registry: TestRegistry, tmp_path: Path, clean_env: Path
+) -> None:
+    untrusting = RegistryClient(htpasswd_registry.host, auth_files=[], certs_dirs=(tmp_path,))
+
+    with pytest.raises(RegistryUnreachable) as caught:
+        untrusting.manifest_digest("team/app", "v1")
+
+    assert "not trusted" in caught.value.message
+    assert f"/etc/containers/certs.d/{htpasswd_registry.host}/" in (caught.value.hint or "")
+
+
+def test_refused_port_is_unreachable(clean_env: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, never listening: connections are refused
+        offline = RegistryClient(f"127.0.0.1:{port}", auth_files=[], certs_dirs=())
+        with pytest.raises(RegistryUnreachable) as caught:
+            offline.manifest_digest("team/app", "v1")
+
+    assert caught.value.exit_code == ExitCode.REGISTRY_UNREACHABLE == 7
+    assert f"127.0.0.1:{port} did not answer" in caught.value.message
+
+
+def test_silent_registry_times_out_instead_of_hanging(clean_env: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # accepts TCP, never speaks TLS: the handshake must time out
+        port = listener.getsockname()[1]
+        silent = RegistryClient(f"127.0.0.1:{port}", auth_files=[], connect_timeout=0.5)
+        outcome: list[BaseException] = []
+
+        def lookup() -> None:
+            try:
+                silent.manifest_digest("team/app", "v1")
+            except BaseException as exc:
+                outcome.append(exc)
+
+        worker = threading.Thread(target=lookup, daemon=True)
+        worker.start()
+        worker.join(60)  # a hang shows as a thread still running, not as a slow test
+
+    assert not worker.is_alive()
+    assert isinstance(outcome[0], RegistryUnreachable)
