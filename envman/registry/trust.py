@@ -33,11 +33,8 @@ def _load_system_cas(context: ssl.SSLContext) -> None:
     has OpenSSL's hash links, so only the one CA a server needs is read.
     """
     paths = ssl.get_default_verify_paths()
-    capath = paths.capath
-    overridden = os.environ.get(paths.openssl_cafile_env) or os.environ.get(
-        paths.openssl_capath_env
-    )
-    if not overridden and capath and _has_hash_links(capath):
+    capath = os.environ.get(paths.openssl_capath_env) or paths.capath
+    if not os.environ.get(paths.openssl_cafile_env) and capath and _has_hash_links(capath):
         context.load_verify_locations(capath=capath)
     else:
         context.load_default_certs()

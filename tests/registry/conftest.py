@@ -56,11 +56,13 @@ def write_auth_file(path: Path, host: str, user: str = USER, password: str = PAS
 
 @pytest.fixture
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """HOME, XDG_RUNTIME_DIR and DOCKER_CONFIG pointing at empty folders; no REGISTRY_AUTH_FILE."""
+    """HOME, XDG_RUNTIME_DIR at empty folders; no REGISTRY_AUTH_FILE, DOCKER_CONFIG, SSL_CERT_*."""
     for name in ("home", "runtime"):
         (tmp_path / name).mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "runtime"))
     monkeypatch.delenv("DOCKER_CONFIG", raising=False)
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # system CAs as on a desktop: by hash
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     return tmp_path

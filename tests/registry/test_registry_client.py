@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import subprocess
 import threading
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 
 from envman.errors import ExitCode, RegistryAuthFailed, RegistryError, RegistryUnreachable
 from envman.registry.client import RegistryClient, sha256_digest
+from envman.registry.trust import ssl_context
 from tests.registry.conftest import write_auth_file
 from tests.registry.testbed import TestRegistry
 
@@ -189,3 +192,23 @@ def test_silent_registry_times_out_instead_of_hanging(clean_env: Path) -> None:
 
     assert not worker.is_alive()
     assert isinstance(outcome[0], RegistryUnreachable)
+
+
+def test_system_cas_are_read_by_hash_on_demand(
+    htpasswd_registry: TestRegistry,
+    tmp_path: Path,
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hashed = tmp_path / "system-cas"
+    hashed.mkdir()
+    shutil.copy(htpasswd_registry.tls / "ca.crt", hashed / "test-ca.pem")
+    subprocess.run(["openssl", "rehash", str(hashed)], check=True)
+    monkeypatch.setenv("SSL_CERT_DIR", str(hashed))
+    auth = write_auth_file(tmp_path / "auth.json", htpasswd_registry.host)
+
+    context = ssl_context(htpasswd_registry.host, (tmp_path / "no-certs-d",))
+    client = RegistryClient(htpasswd_registry.host, auth_files=[auth], certs_dirs=())
+
+    assert context.get_ca_certs() == []  # nothing parsed up front
+    assert client.manifest_digest("team/none", "v1") is None  # the CA was found by its hash
