@@ -223,11 +223,15 @@ class RegistryClient:
 
     def _authorization(self, repo: str, scope: str) -> dict[str, str]:
         """The Authorization header to send: a cached token, else Basic when there is a login."""
+        scheme = _SCHEMES.get(self.host)
         token = _TOKENS.get((self.host, scope))
+        if (token is None or token[1] <= time.monotonic()) and scheme and scheme.scheme == "bearer":
+            # The host's token service is known: ask it now rather than spend a 401 round trip.
+            self._fetch_token(repo, scope, Challenge("bearer", {**scheme.params, "scope": scope}))
+            token = _TOKENS.get((self.host, scope))
         if token is not None and token[1] > time.monotonic():
             return {"Authorization": f"Bearer {token[0]}"}
         login = self._credentials(repo)
-        scheme = _SCHEMES.get(self.host)
         # Basic up front when a login is stored: a Basic registry then answers in one request.
         if login is not None and (scheme is None or scheme.scheme == "basic"):
             return {"Authorization": "Basic " + _basic(login)}

@@ -34,6 +34,9 @@ def test_bearer_flow_pushes_and_reads_with_the_stored_login(
     assert reader.manifest_digest("team/bearer", "v1") == digest
     # the pull token is cached for the process: the next lookup is one HEAD, no token request
     assert (reader.requests, len(token_registry.token_server.requests)) == (3, tokens_before + 1)
+    # another repository: the token service is known, so one token request and one HEAD
+    assert reader.manifest_digest("team/other", "v1") is None
+    assert (reader.requests, len(token_registry.token_server.requests)) == (4, tokens_before + 2)
     asked = token_registry.token_server.requests
     assert any("scope=repository%3Ateam%2Fbearer%3Apull%2Cpush" in path for path in asked)
     assert any("service=envman-test-registry" in path for path in asked)
