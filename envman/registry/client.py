@@ -27,6 +27,7 @@ MANIFEST_TYPES = (
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # containers/image's limit too
 MAX_BLOB_BYTES = 16 * 1024 * 1024  # configs and signature payloads, not layers
 MAX_TOKEN_BYTES = 1024 * 1024
+MAX_TAG_PAGES = 100
 TOKEN_SLACK_SECONDS = 10.0
 
 # Per process: the scheme each host asked for, and Bearer tokens by (host, scope).
@@ -170,11 +171,13 @@ class RegistryClient:
             )
         return digest
 
-    def tags(self, repo: str) -> list[str]:
+    def tags(self, repo: str, page_size: int = 1000) -> list[str]:
         """All tags of a repository (following pagination); empty when it does not exist."""
         found: list[str] = []
-        target: str | None = f"/v2/{address.check_path(repo)}/tags/list?n=1000"
-        while target:
+        target: str | None = f"/v2/{address.check_path(repo)}/tags/list?n={page_size:d}"
+        for _page in range(MAX_TAG_PAGES):  # a registry that links pages in a circle ends here
+            if target is None:
+                break
             reply = self._send(
                 "GET", target, repo, {"Accept": "application/json"}, max_body=MAX_MANIFEST_BYTES
             )
@@ -252,18 +255,17 @@ class RegistryClient:
                 f"registry {self.host} sent a token realm envman will not use: {realm!r}",
                 "the realm must be an https:// URL",
             )
-        query = {"scope": challenge.params.get("scope") or scope}
+        # Ask for what this call needs and what the registry named (it may name less, or the
+        # same actions in another order): a HEAD before a push must not cache a pull-only token.
+        asked = challenge.params.get("scope")
+        query = [("scope", scope)] + ([("scope", asked)] if asked and asked != scope else [])
         if challenge.params.get("service"):
-            query["service"] = challenge.params["service"]
+            query.append(("service", challenge.params["service"]))
         login = self._credentials(repo)
         headers = {"Accept": "application/json"}
         if login is not None:
             headers["Authorization"] = "Basic " + _basic(login)
-        target = (
-            (parts.path or "/")
-            + "?"
-            + "&".join(filter(None, (parts.query, urlencode(sorted(query.items())))))
-        )
+        target = (parts.path or "/") + "?" + "&".join(filter(None, (parts.query, urlencode(query))))
         realm_host = parts.netloc
         transport = (
             self._transport

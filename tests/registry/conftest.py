@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from envman.registry import client as client_module
 from tests.registry.testbed import PASSWORD, USER, TestRegistry, free_port
 
 
@@ -52,6 +53,13 @@ def write_auth_file(path: Path, host: str, user: str = USER, password: str = PAS
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     path.write_text(json.dumps({"auths": {host: {"auth": token}}}))
     return path
+
+
+@pytest.fixture(autouse=True)
+def fresh_auth_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts like a new process (a later registry may reuse an earlier one's port)."""
+    monkeypatch.setattr(client_module, "_SCHEMES", {})
+    monkeypatch.setattr(client_module, "_TOKENS", {})
 
 
 @pytest.fixture

@@ -212,3 +212,12 @@ def test_system_cas_are_read_by_hash_on_demand(
 
     assert context.get_ca_certs() == []  # nothing parsed up front
     assert client.manifest_digest("team/none", "v1") is None  # the CA was found by its hash
+
+
+def test_tags_of_a_repository(client: RegistryClient) -> None:
+    # docker-registry 2.8 ignores `n` on tags/list (pagination came in distribution 3)
+    for tag in ("a1", "b2", "c3"):
+        push_image(client, "team/pages", tag, "pages")
+
+    assert sorted(client.tags("team/pages", page_size=2)) == ["a1", "b2", "c3"]
+    assert client.tags("team/never-pushed") == []
