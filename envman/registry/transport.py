@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import ssl
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -15,6 +17,39 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 2.0  # offline must fail fast, never hang
 READ_TIMEOUT = 30.0
 DRAIN_BYTES = 64 * 1024
+
+
+def resolve(name: str, port: int, timeout: float) -> tuple[str, int]:
+    """The first address of `name`, within `timeout` (glibc's resolver can block for 10 s and more).
+
+    The lookup runs in a daemon thread; one that never returns is left behind, not waited for.
+    """
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        pass
+    else:
+        return name, port
+    import threading
+
+    found: list[tuple[str, int]] = []
+    failed: list[OSError] = []
+
+    def lookup() -> None:
+        try:
+            info = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+            found.append((str(info[0][4][0]), port))
+        except OSError as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=lookup, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if found:
+        return found[0]
+    if failed:
+        raise failed[0]
+    raise TimeoutError(f"looking up {name} took longer than {timeout:g} s (offline?)")
 
 
 class Response(NamedTuple):
@@ -93,7 +128,9 @@ class Transport:
             name, port, timeout=self._connect_timeout, context=self._context
         )
         try:
-            conn.connect()
+            address = resolve(name, port, self._connect_timeout)
+            raw = socket.create_connection(address, timeout=self._connect_timeout)
+            conn.sock = self._context.wrap_socket(raw, server_hostname=name)
         except ssl.SSLCertVerificationError as exc:
             conn.close()
             raise RegistryUnreachable(

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -178,20 +179,9 @@ def test_silent_registry_times_out_instead_of_hanging(clean_env: Path) -> None:
         listener.listen(8)  # accepts TCP, never speaks TLS: the handshake must time out
         port = listener.getsockname()[1]
         silent = RegistryClient(f"127.0.0.1:{port}", auth_files=[], connect_timeout=0.5)
-        outcome: list[BaseException] = []
+        error = _outcome_within(lambda: silent.manifest_digest("team/app", "v1"), 60)
 
-        def lookup() -> None:
-            try:
-                silent.manifest_digest("team/app", "v1")
-            except BaseException as exc:
-                outcome.append(exc)
-
-        worker = threading.Thread(target=lookup, daemon=True)
-        worker.start()
-        worker.join(60)  # a hang shows as a thread still running, not as a slow test
-
-    assert not worker.is_alive()
-    assert isinstance(outcome[0], RegistryUnreachable)
+    assert isinstance(error, RegistryUnreachable)
 
 
 def test_system_cas_are_read_by_hash_on_demand(
@@ -221,3 +211,49 @@ def test_tags_of_a_repository(client: RegistryClient) -> None:
 
     assert sorted(client.tags("team/pages", page_size=2)) == ["a1", "b2", "c3"]
     assert client.tags("team/never-pushed") == []
+
+
+def _outcome_within(call: Callable[[], object], seconds: float) -> BaseException | None:
+    """Run `call` in a thread; its exception, or a test failure if it still runs after `seconds`."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "the registry call hung"
+    return outcome[0] if outcome else None
+
+
+def test_a_dns_lookup_that_never_returns_is_not_waited_for(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def stuck_resolver(*args: object, **kwargs: object) -> object:
+        release.wait(120)  # a resolver whose servers do not answer (offline, captive portal)
+        raise socket.gaierror("released")
+
+    monkeypatch.setattr(socket, "getaddrinfo", stuck_resolver)
+    offline = RegistryClient("registry.example.com", auth_files=[], connect_timeout=0.3)
+    try:
+        error = _outcome_within(lambda: offline.manifest_digest("team/app", "v1"), 60)
+    finally:
+        release.set()
+
+    assert isinstance(error, RegistryUnreachable)
+    assert "looking up registry.example.com took longer than 0.3 s" in error.message
+
+
+def test_an_unknown_host_name_is_unreachable(clean_env: Path) -> None:
+    offline = RegistryClient("envman-test.invalid", auth_files=[])
+
+    error = _outcome_within(lambda: offline.manifest_digest("team/app", "v1"), 60)
+
+    assert isinstance(error, RegistryUnreachable)
+    assert error.exit_code == 7
