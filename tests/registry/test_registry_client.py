@@ -257,3 +257,12 @@ def test_an_unknown_host_name_is_unreachable(clean_env: Path) -> None:
 
     assert isinstance(error, RegistryUnreachable)
     assert error.exit_code == 7
+
+
+def test_requests_are_not_held_back_by_nagle(client: RegistryClient) -> None:
+    # Nagle + the server's delayed ACK cost ~40 ms on every new connection's first request.
+    client.manifest_digest("team/none", "v1")
+
+    conn = client._transport._conn
+    assert conn is not None and conn.sock is not None
+    assert conn.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
