@@ -96,7 +96,13 @@ class Transport:
                 conn.request(method, target, body=body, headers=dict(headers))
                 reply = conn.getresponse()
                 return self._finish(reply, max_body)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except (
+                http.client.RemoteDisconnected,
+                BrokenPipeError,
+                ConnectionResetError,
+                ssl.SSLEOFError,
+                ssl.SSLZeroReturnError,
+            ):
                 self.close()
                 if attempt == 2:
                     raise self._unreachable("the connection was dropped") from None
