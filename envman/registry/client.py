@@ -414,3 +414,12 @@ def _next_link(header: str | None) -> str | None:
     if not parts.path.startswith("/v2/"):
         return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def open_repository(
+    text: str, *, auth_files: list[Path] | None = None, certs_dirs: tuple[Path, ...] | None = None
+) -> tuple[RegistryClient, str]:
+    """A client for `HOST[:PORT]/NAMESPACE/REPO` and the repository path to pass to it."""
+    repository = address.parse_repository(text)
+    client = RegistryClient(repository.host, auth_files=auth_files, certs_dirs=certs_dirs)
+    return client, repository.path

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ExitCode, RegistryAuthFailed, RegistryError, RegistryUnreachable
-from envman.registry.client import RegistryClient, sha256_digest
+from envman.registry.client import RegistryClient, open_repository, sha256_digest
 from envman.registry.trust import ssl_context
 from tests.registry.conftest import write_auth_file
 from tests.registry.testbed import TestRegistry
@@ -63,7 +63,12 @@ def client(htpasswd_registry: TestRegistry, tmp_path: Path, clean_env: Path) -> 
     made.close()
 
 
-def test_push_then_read_back_by_tag_and_digest(client: RegistryClient) -> None:
+def test_push_then_read_back_by_tag_and_digest(
+    htpasswd_registry: TestRegistry, tmp_path: Path, clean_env: Path
+) -> None:
+    auth = write_auth_file(tmp_path / "auth.json", htpasswd_registry.host)
+    client, repo = open_repository(f"{htpasswd_registry.host}/team/app", auth_files=[auth])
+    assert (client.host, repo) == (htpasswd_registry.host, "team/app")
     manifest, digest = push_image(client, "team/app", "v1", "read-back")
 
     by_tag = client.get_manifest("team/app", "v1")
