@@ -105,7 +105,9 @@ def test_lock_pins_base_and_source_until_update(envman: Envman, name: str) -> No
     envman.run("source", "sync", "team", check=True)
     assert "up-to-date" in envman.run("up", name, check=True).stdout
     assert marker(envman, name, "team") == "team-1"
-    rows = json.loads(envman.run("outdated", "--json", check=True).stdout)
+    outdated = envman.run("outdated", "--json")
+    assert outdated.returncode == 1, "outdated exits 1 when something is outdated"
+    rows = json.loads(outdated.stdout)
     assert any(r["input"].startswith("source team@") and r["note"] == "moved" for r in rows)
 
     envman.run("update", name, check=True)
