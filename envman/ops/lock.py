@@ -207,7 +207,11 @@ def _input_files(resolved: Resolved) -> list[Path]:
 
 
 def _file_key(ctx: Context, resolved: Resolved, path: Path) -> str:
-    """How the lock names a file: relative to the profiles directory, or SOURCE:path."""
+    """How the lock names a file, the same on every machine.
+
+    Relative to the profiles directory; SOURCE:path in a team source; envman:path for the files
+    envman ships (hooks/host-exec.sh); config:path in the user's envman configuration.
+    """
     real = path.resolve()
     found = _source_of(ctx, path)
     if found is not None:
@@ -215,6 +219,9 @@ def _file_key(ctx: Context, resolved: Resolved, path: Path) -> str:
     root = resolved.ref.path.parent.resolve()
     if real.is_relative_to(root.parent):
         return os.path.relpath(real, root)
+    for prefix, directory in (("envman", ctx.paths.shipped), ("config", ctx.paths.config)):
+        if real.is_relative_to(directory.resolve()):
+            return f"{prefix}:{real.relative_to(directory.resolve())}"
     return str(real)
 
 

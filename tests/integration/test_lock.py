@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ExitCode
-from tests.integration.envman_cli import PROFILE_IMAGE, Envman, make_envman, podman, unique
+from tests.integration.envman_cli import (
+    PROFILE_IMAGE,
+    REPO,
+    Envman,
+    make_envman,
+    podman,
+    unique,
+)
 
 pytestmark = pytest.mark.podman
 
@@ -156,3 +164,27 @@ def test_a_lock_naming_a_missing_digest_is_refused(envman: Envman) -> None:
     assert result.returncode == ExitCode.LOCK_MISMATCH
     assert f"the locked base image localhost/debian@sha256:{'0' * 64} is not here" in result.stderr
     assert envman.run("ls", "--json", check=True).stdout.count(app) == 0
+
+
+def test_shipped_hooks_are_locked_by_a_name_every_install_shares(
+    envman: Envman, tmp_path: Path
+) -> None:
+    app = unique("lockhook")
+    envman.write_profile(
+        app, f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\nhooks:\n  - script: host-exec.sh\n"
+    )
+    envman.run("lock", app, check=True)
+    text = (envman.work / "profiles" / "envman.lock").read_text()
+    assert "envman:hooks/host-exec.sh:" in text and str(REPO) not in text
+
+    elsewhere = tmp_path / "another-install"
+    shutil.copytree(REPO / "hooks", elsewhere / "hooks")
+    shutil.copytree(REPO / "profiles", elsewhere / "profiles")
+    other = envman.run("outdated", app, extra_env={"ENVMAN_SHIPPED_DIR": str(elsewhere)})
+    assert other.returncode == 0, other.stdout + other.stderr
+    assert other.stdout.strip() == "everything is as locked"
+
+    (elsewhere / "hooks" / "host-exec.sh").write_text("#!/bin/sh\necho changed\n")
+    changed = envman.run("outdated", app, extra_env={"ENVMAN_SHIPPED_DIR": str(elsewhere)})
+    assert changed.returncode == 1 and "envman:hooks/host-exec.sh" in changed.stdout
+    assert "file changed" in changed.stdout
