@@ -15,13 +15,17 @@ from envman.lockfile import (
     LockedProfile,
     LockedSource,
     LockFile,
+    override_mismatch,
     parse_lock,
     render_lock,
+    runtime_changes,
+    runtime_digests,
 )
 from envman.ops.build import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.profile.model import DEFAULT_IMAGE
 from envman.profile.store import list_profiles
+from envman.render.containerfile import BuildPlan
 from envman.sources.lookup import lookup_dirs
 from envman.sources.updates import ref_now
 
@@ -96,6 +100,13 @@ def _locked(
             f"{path}: {name}: the profile's image is {image}, the lock has {entry.base_image}",
             f"review the change, then `envman update {name}` moves the lock",
         )
+    mismatch = override_mismatch(entry, ctx.config.image_overrides.get(image, ""))
+    if mismatch is not None:
+        raise LockMismatch(
+            f"{path}: {name}: {mismatch}",
+            f"set the same override (envman config image-override {image} IMAGE), "
+            f"or `envman update {name}` to lock the image this machine uses",
+        )
     base_ref = entry.base_ref(repository_of(resolved.base_image))
     if ctx.engine().image(base_ref) is None:
         raise LockMismatch(
@@ -104,14 +115,53 @@ def _locked(
         )
     pins = {s.source: s.commit for s in entry.sources}
     locked = _resolve_pinned(ctx, arg, image, base_ref, pins)
-    if locked.plan.content_hash != entry.content_hash:
+    runtime = runtime_changes(entry, runtime_digests(locked.profile))
+    if locked.plan.content_hash != entry.content_hash or runtime:
         changed = [key for key, now, then in _file_changes(ctx, locked, entry) if now != then]
-        what = ", ".join(changed) if changed else "its build content"
+        what = ", ".join(changed) or ("its runtime settings" if runtime else "its build content")
+        detail = f" (runtime settings: {', '.join(runtime)})" if runtime else ""
         raise LockMismatch(
-            f"{path}: {name}: {what} changed since the lock was written",
+            f"{path}: {name}: {what} changed since the lock was written{detail}",
             f"review the change, then `envman update {name}` moves the lock",
         )
-    return locked
+    return _hashed_as_tag(ctx, locked, resolved.base_image, entry.base_digest)
+
+
+@dataclass(frozen=True)
+class TagHashedPlan(BuildPlan):
+    """A build FROM repository@digest that hashes as the same build FROM the tag naming it."""
+
+    tag: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        """The content hash of this plan with the tag in the FROM lines that pin the digest."""
+        text = _from_tag(self.containerfile, self.base_image, self.tag)
+        return BuildPlan(text, self.files, self.tag).content_hash
+
+
+def _hashed_as_tag(ctx: Context, locked: Resolved, tag: str, digest: str) -> Resolved:
+    """While `tag` still names the locked digest here, the locked build hashes as the unlocked one.
+
+    So writing a lock of the base image that is here leaves environments built before it up to
+    date (hash, labels and container alike); once the tag moves on, the build FROM the digest has
+    a hash of its own.
+    """
+    here = ctx.engine().image(tag)
+    if here is None or here.digest != digest:
+        return locked
+    plan = locked.plan
+    hashed = TagHashedPlan(plan.containerfile, plan.files, plan.base_image, tag)
+    return replace(locked, base_image=tag, plan=hashed)
+
+
+def _from_tag(containerfile: str, pinned: str, tag: str) -> str:
+    lines = []
+    for line in containerfile.splitlines(keepends=True):
+        words = line.split()
+        pins = len(words) >= 2 and words[0].upper() == "FROM" and words[1] == pinned
+        lines.append(line.replace(pinned, tag, 1) if pins else line)
+    return "".join(lines)
 
 
 def _resolve_pinned(
@@ -136,6 +186,8 @@ def lock(ctx: Context, names: list[str]) -> list[Locked]:
         write_atomic(path, render_lock(read_lock(path).with_profile(entry)))
         sources = tuple(f"{s.source}@{s.ref} {s.commit[:12]}" for s in entry.sources)
         base = f"{entry.base_image} {entry.base_digest}"
+        if entry.base_override:
+            base += f" (from the local override {entry.base_override})"
         results.append(Locked(entry.name, str(path), entry.content_hash, base, sources))
     return results
 
@@ -173,7 +225,14 @@ def _entry(ctx: Context, resolved: Resolved, arg: str) -> LockedProfile:
     pinned = _resolve_pinned(ctx, arg, image, base_ref, pins)
     files = tuple((key, now) for key, now, _ in _file_changes(ctx, pinned, None))
     return LockedProfile(
-        resolved.name, pinned.plan.content_hash, image, base.digest, files, tuple(sources)
+        resolved.name,
+        pinned.plan.content_hash,
+        image,
+        base.digest,
+        files,
+        tuple(sources),
+        ctx.config.image_overrides.get(image, ""),
+        runtime_digests(pinned.profile),
     )
 
 
@@ -271,6 +330,12 @@ def outdated(ctx: Context, names: list[str]) -> list[OutdatedRow]:
 
 
 def _base_rows(ctx: Context, resolved: Resolved, entry: LockedProfile) -> list[OutdatedRow]:
+    here = ctx.config.image_overrides.get(entry.base_image, "")
+    if override_mismatch(entry, here) is not None:
+        note = "the lock was written with another image override"
+        return [
+            OutdatedRow(entry.name, "base override", entry.base_override or "-", here or "-", note)
+        ]
     engine = ctx.engine()
     rows = []
     local = engine.image(resolved.base_image)

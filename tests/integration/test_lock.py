@@ -13,6 +13,7 @@ import pytest
 
 from envman.errors import ExitCode
 from tests.integration.envman_cli import (
+    BASE_IMAGE,
     PROFILE_IMAGE,
     REPO,
     Envman,
@@ -107,7 +108,7 @@ def test_lock_pins_base_and_source_until_update(envman: Envman, name: str) -> No
     envman.run("up", name, check=True)
     assert marker(envman, name, "team") == "team-1"
     base = podman("inspect", name, "--format", '{{index .Config.Labels "envman.base"}}').stdout
-    assert re.match(r"localhost/debian@sha256:[0-9a-f]{64}", base.strip())
+    assert base.strip() == BASE_IMAGE, "the tag still names the locked digest: built as unlocked"
 
     team.publish("team-2")
     envman.run("source", "sync", "team", check=True)
@@ -135,11 +136,15 @@ def test_lock_pins_base_and_source_until_update(envman: Envman, name: str) -> No
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("envman-lock: 1\nprofiles: [\n", "envman.lock:3: expected the node content"),
-        ("envman-lock: 1\nprofiles: {}\nextra: 1\n", "envman.lock:3: extra: unknown key"),
-        ("envman-lock: 2\nprofiles: {}\n", "envman-lock: must be 1"),
+        ("envman-lock: 2\nprofiles: [\n", "envman.lock:3: expected the node content"),
+        ("envman-lock: 2\nprofiles: {}\nextra: 1\n", "envman.lock:3: extra: unknown key"),
+        ("envman-lock: 1\nprofiles: {}\n", "envman-lock: must be 2"),
         (
-            "envman-lock: 1\nprofiles:\n  x:\n    content_hash: nothex\n",
+            "envman-lock: 2\nprofiles:\n  x:\n    runtime:\n      env: nothex\n",
+            "envman.lock:5: profiles.x.runtime.env: 'nothex' is not a sha256",
+        ),
+        (
+            "envman-lock: 2\nprofiles:\n  x:\n    content_hash: nothex\n",
             "envman.lock:4: profiles.x.content_hash: 'nothex' is not a sha256",
         ),
     ],
@@ -188,3 +193,65 @@ def test_shipped_hooks_are_locked_by_a_name_every_install_shares(
     changed = envman.run("outdated", app, extra_env={"ENVMAN_SHIPPED_DIR": str(elsewhere)})
     assert changed.returncode == 1 and "envman:hooks/host-exec.sh" in changed.stdout
     assert "file changed" in changed.stdout
+
+
+def test_a_lock_of_an_image_override_records_it_and_needs_it(envman: Envman) -> None:
+    app = unique("lockoverride")
+    envman.write_profile(app, f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\n")
+    envman.run("lock", app, check=True)
+    text = (envman.work / "profiles" / "envman.lock").read_text()
+    assert f"image: {PROFILE_IMAGE}" in text and f"override: {BASE_IMAGE}" in text
+
+    envman.run("config", "image-override", PROFILE_IMAGE, "--unset", check=True)
+    refused = envman.run("up", app)
+    assert refused.returncode == ExitCode.LOCK_MISMATCH, refused.stderr
+    assert (
+        f"the lock was written from {BASE_IMAGE} (a local override of {PROFILE_IMAGE}), "
+        "which this machine does not have" in refused.stderr
+    )
+    assert "envman config image-override" in refused.stderr and "Traceback" not in refused.stderr
+    outdated = envman.run("outdated", app)
+    assert outdated.returncode == 1 and "base override" in outdated.stdout
+    assert envman.run("ls", "--json", check=True).stdout.count(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "key"),
+    [
+        ("env:\n  EDITOR: vim\n", "env"),
+        ("volumes: [/srv/data:/data]\n", "volumes"),
+        ("podman_args: [--cap-add=SYS_PTRACE]\n", "podman_args"),
+    ],
+)
+def test_runtime_only_edits_are_refused_like_build_edits(
+    envman: Envman, edit: str, key: str
+) -> None:
+    app = unique("lockruntime")
+    profile = f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\n"
+    envman.write_profile(app, profile)
+    envman.run("lock", app, check=True)
+    envman.write_profile(app, profile + "# a comment is no setting\n")
+    reasons = envman.json("status", app)["reasons"]
+    assert not any("lock" in reason for reason in reasons), reasons
+
+    envman.write_profile(app, profile + edit)
+    refused = envman.run("up", app)
+    assert refused.returncode == ExitCode.LOCK_MISMATCH, refused.stderr
+    assert (
+        f"{app}.yaml changed since the lock was written (runtime settings: {key})" in refused.stderr
+    )
+    assert "Traceback" not in refused.stderr
+    assert envman.run("ls", "--json", check=True).stdout.count(app) == 0
+
+
+def test_writing_a_lock_keeps_environments_up_to_date(envman: Envman, name: str) -> None:
+    envman.write_profile(name, f"envman: 1\nname: {name}\nimage: {PROFILE_IMAGE}\n")
+    first = envman.json("up", name)
+    envman.run("lock", name, check=True)
+    assert envman.json("status", name)["stale"] is False
+    again = envman.json("up", name)
+    assert again["action"] == "up-to-date" and not again["built"]
+    assert again["content_hash"] == first["content_hash"]
+
+    envman.run("update", name, check=True)
+    assert envman.json("up", name)["action"] == "up-to-date"
