@@ -222,6 +222,7 @@ def test_a_lock_of_an_image_override_records_it_and_needs_it(envman: Envman) -> 
         ("volumes: [/srv/data:/data]\n", "volumes"),
         ("podman_args: [--cap-add=SYS_PTRACE]\n", "podman_args"),
     ],
+    ids=["env", "volumes", "podman_args"],
 )
 def test_runtime_only_edits_are_refused_like_build_edits(
     envman: Envman, edit: str, key: str
