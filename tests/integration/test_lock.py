@@ -195,8 +195,8 @@ def test_shipped_hooks_are_locked_by_a_name_every_install_shares(
     assert "file changed" in changed.stdout
 
 
-def test_a_lock_of_an_image_override_records_it_and_needs_it(envman: Envman) -> None:
-    app = unique("lockoverride")
+def test_a_lock_of_an_image_override_records_it_and_needs_it(envman: Envman, name: str) -> None:
+    app = name
     envman.write_profile(app, f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\n")
     envman.run("lock", app, check=True)
     text = (envman.work / "profiles" / "envman.lock").read_text()
@@ -225,9 +225,9 @@ def test_a_lock_of_an_image_override_records_it_and_needs_it(envman: Envman) -> 
     ids=["env", "volumes", "podman_args"],
 )
 def test_runtime_only_edits_are_refused_like_build_edits(
-    envman: Envman, edit: str, key: str
+    envman: Envman, name: str, edit: str, key: str
 ) -> None:
-    app = unique("lockruntime")
+    app = name
     profile = f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\n"
     envman.write_profile(app, profile)
     envman.run("lock", app, check=True)
