@@ -17,6 +17,7 @@ from tests.integration.envman_cli import (
     PROFILE_IMAGE,
     REPO,
     Envman,
+    labelled,
     make_envman,
     podman,
     unique,
@@ -84,6 +85,8 @@ def name(envman: Envman) -> Iterator[str]:
     env_name = unique("locked")
     yield env_name
     envman.run("rm", "--yes", env_name)
+    for image in labelled("images", f"envman.profile={env_name}"):
+        podman("rmi", "--force", image)
 
 
 def marker(envman: Envman, name: str, which: str) -> str:
@@ -256,3 +259,39 @@ def test_writing_a_lock_keeps_environments_up_to_date(envman: Envman, name: str)
 
     envman.run("update", name, check=True)
     assert envman.json("up", name)["action"] == "up-to-date"
+
+
+@pytest.fixture
+def moving_base(envman: Envman, tmp_path: Path) -> Iterator[str]:
+    """A base image repository of this test's own: REPO:1 and REPO:old name the shared base."""
+    repo = f"localhost/{unique('lockbase')}"
+    for tag in ("old", "1"):
+        assert podman("tag", BASE_IMAGE, f"{repo}:{tag}").returncode == 0
+    envman.run("config", "image-override", PROFILE_IMAGE, f"{repo}:1", check=True)
+    yield repo
+    podman("untag", BASE_IMAGE, f"{repo}:old")
+    podman("untag", BASE_IMAGE, f"{repo}:1")
+    podman("rmi", f"{repo}:1")
+
+
+def test_a_locked_build_stays_on_its_digest_when_the_tag_moves(
+    envman: Envman, name: str, moving_base: str, tmp_path: Path
+) -> None:
+    digest = podman("image", "inspect", BASE_IMAGE, "--format", "{{.Digest}}").stdout.strip()
+    envman.write_profile(name, f"envman: 1\nname: {name}\nimage: {PROFILE_IMAGE}\n")
+    envman.run("lock", name, check=True)
+
+    context = tmp_path / "moved"
+    context.mkdir()
+    (context / "Containerfile").write_text(f"FROM {BASE_IMAGE}\nLABEL envman-test-moved=1\n")
+    moved = podman("build", "--quiet", "-t", f"{moving_base}:1", str(context))
+    assert moved.returncode == 0, moved.stderr
+    as_tag = envman.json("profile", "show", name)["content_hash"]
+
+    made = envman.json("up", name)
+    assert made["built"] and made["content_hash"] != as_tag
+    label = '{{index .Config.Labels "envman.base"}}'
+    base = podman("inspect", name, "--format", label).stdout.strip()
+    assert base == f"{moving_base}@{digest}"
+    outdated = envman.run("outdated", name)
+    assert outdated.returncode == 1 and "the local image moved" in outdated.stdout
