@@ -144,15 +144,23 @@ def _hashed_as_tag(ctx: Context, locked: Resolved, tag: str, digest: str) -> Res
     """While `tag` still names the locked digest here, the locked build hashes as the unlocked one.
 
     So writing a lock of the base image that is here leaves environments built before it up to
-    date (hash, labels and container alike); once the tag moves on, the build FROM the digest has
-    a hash of its own.
+    date (hash, labels and container alike). The build FROM the digest keeps a hash of its own
+    once the tag moves on, and while an image of the tag's hash holds another base.
     """
-    here = ctx.engine().image(tag)
+    engine = ctx.engine()
+    here = engine.image(tag)
     if here is None or here.digest != digest:
         return locked
     plan = locked.plan
-    hashed = TagHashedPlan(plan.containerfile, plan.files, plan.base_image, tag)
-    return replace(locked, base_image=tag, plan=hashed)
+    hashed = replace(
+        locked,
+        base_image=tag,
+        plan=TagHashedPlan(plan.containerfile, plan.files, plan.base_image, tag),
+    )
+    built = engine.image(hashed.tag)
+    if built is not None and built.layers[: len(here.layers)] != here.layers:
+        return locked  # that hash was built before the tag moved here: not on the locked base
+    return hashed
 
 
 def _from_tag(containerfile: str, pinned: str, tag: str) -> str:

@@ -261,37 +261,72 @@ def test_writing_a_lock_keeps_environments_up_to_date(envman: Envman, name: str)
     assert envman.json("up", name)["action"] == "up-to-date"
 
 
-@pytest.fixture
-def moving_base(envman: Envman, tmp_path: Path) -> Iterator[str]:
+class MovingBase:
     """A base image repository of this test's own: REPO:1 and REPO:old name the shared base."""
-    repo = f"localhost/{unique('lockbase')}"
+
+    def __init__(self, envman: Envman, root: Path) -> None:
+        self.repo = f"localhost/{unique('lockbase')}"
+        self.root = root
+        self.moved_to = ""
+        for tag in ("old", "1"):
+            assert podman("tag", BASE_IMAGE, f"{self.repo}:{tag}").returncode == 0
+        envman.run("config", "image-override", PROFILE_IMAGE, f"{self.repo}:1", check=True)
+
+    def move(self) -> str:
+        """Point REPO:1 at a new image with a layer of its own; its digest."""
+        context = self.root / "moved"
+        context.mkdir()
+        (context / "Containerfile").write_text(f"FROM {BASE_IMAGE}\nRUN touch /moved\n")
+        built = podman("build", "--quiet", "-t", f"{self.repo}:1", str(context))
+        assert built.returncode == 0, built.stderr
+        self.moved_to = built.stdout.strip().splitlines()[-1]
+        return podman("image", "inspect", self.moved_to, "--format", "{{.Digest}}").stdout.strip()
+
+
+@pytest.fixture
+def moving_base(envman: Envman, name: str, tmp_path: Path) -> Iterator[MovingBase]:
+    base = MovingBase(envman, tmp_path)
+    yield base
+    envman.run("rm", "--yes", name)  # the environment and its images first: they use the base
+    for image in labelled("images", f"envman.profile={name}"):
+        podman("rmi", "--force", image)
     for tag in ("old", "1"):
-        assert podman("tag", BASE_IMAGE, f"{repo}:{tag}").returncode == 0
-    envman.run("config", "image-override", PROFILE_IMAGE, f"{repo}:1", check=True)
-    yield repo
-    podman("untag", BASE_IMAGE, f"{repo}:old")
-    podman("untag", BASE_IMAGE, f"{repo}:1")
-    podman("rmi", f"{repo}:1")
+        podman("untag", BASE_IMAGE, f"{base.repo}:{tag}")
+    if base.moved_to:
+        podman("rmi", base.moved_to)
+
+
+def base_label(name: str) -> str:
+    label = '{{index .Config.Labels "envman.base"}}'
+    return podman("inspect", name, "--format", label).stdout.strip()
 
 
 def test_a_locked_build_stays_on_its_digest_when_the_tag_moves(
-    envman: Envman, name: str, moving_base: str, tmp_path: Path
+    envman: Envman, name: str, moving_base: MovingBase
 ) -> None:
     digest = podman("image", "inspect", BASE_IMAGE, "--format", "{{.Digest}}").stdout.strip()
     envman.write_profile(name, f"envman: 1\nname: {name}\nimage: {PROFILE_IMAGE}\n")
     envman.run("lock", name, check=True)
-
-    context = tmp_path / "moved"
-    context.mkdir()
-    (context / "Containerfile").write_text(f"FROM {BASE_IMAGE}\nLABEL envman-test-moved=1\n")
-    moved = podman("build", "--quiet", "-t", f"{moving_base}:1", str(context))
-    assert moved.returncode == 0, moved.stderr
+    moving_base.move()
     as_tag = envman.json("profile", "show", name)["content_hash"]
 
     made = envman.json("up", name)
     assert made["built"] and made["content_hash"] != as_tag
-    label = '{{index .Config.Labels "envman.base"}}'
-    base = podman("inspect", name, "--format", label).stdout.strip()
-    assert base == f"{moving_base}@{digest}"
+    assert base_label(name) == f"{moving_base.repo}@{digest}"
     outdated = envman.run("outdated", name)
     assert outdated.returncode == 1 and "the local image moved" in outdated.stdout
+
+
+def test_a_lock_of_a_moved_tag_does_not_reuse_the_image_built_before(
+    envman: Envman, name: str, moving_base: MovingBase
+) -> None:
+    envman.write_profile(name, f"envman: 1\nname: {name}\nimage: {PROFILE_IMAGE}\n")
+    before = envman.json("up", name)
+    moved = moving_base.move()
+    envman.run("lock", name, check=True)
+    assert f"digest: {moved}" in (envman.work / "profiles" / "envman.lock").read_text()
+
+    made = envman.json("up", name)
+    assert made["built"] and made["content_hash"] != before["content_hash"]
+    assert base_label(name) == f"{moving_base.repo}@{moved}"
+    assert envman.run("run", name, "--", "test", "-e", "/moved").returncode == 0
