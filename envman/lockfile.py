@@ -38,6 +38,10 @@ RUNTIME_KEYS = (
 )
 
 
+class OldLock(LockInvalid):
+    """A lock of an older format: refused for builds, replaced by `envman lock`."""
+
+
 @dataclass(frozen=True)
 class LockedSource:
     """A team source's ref and the commit it resolved to when the lock was written."""
@@ -94,11 +98,12 @@ def parse_lock(text: str, file: str) -> LockFile:
 def _parse(r: Reader) -> LockFile:
     r.mapping((), ("envman-lock", "profiles"))
     version = r.expect(("envman-lock",), int)
+    if version is not None and version < LOCK_VERSION:
+        problem = r.fail(("envman-lock",), f"must be {LOCK_VERSION}")
+        raise OldLock(f"{problem}: an older envman wrote it", "write it again with `envman lock`")
     if version != LOCK_VERSION:
         raise r.fail(
-            ("envman-lock",),
-            f"must be {LOCK_VERSION}",
-            "an older envman wrote it: regenerate it with `envman lock`",
+            ("envman-lock",), f"must be {LOCK_VERSION}", "a newer envman wrote it: upgrade envman"
         )
     return LockFile(tuple(_profile(r, name) for name in sorted(r.mapping(("profiles",)))))
 

@@ -15,6 +15,7 @@ from envman.lockfile import (
     LockedProfile,
     LockedSource,
     LockFile,
+    OldLock,
     override_mismatch,
     parse_lock,
     render_lock,
@@ -191,13 +192,21 @@ def lock(ctx: Context, names: list[str]) -> list[Locked]:
         _check_lockable(ctx, resolved)
         entry = _entry(ctx, resolved, arg)
         path = lock_file_of(resolved)
-        write_atomic(path, render_lock(read_lock(path).with_profile(entry)))
+        write_atomic(path, render_lock(_current(path).with_profile(entry)))
         sources = tuple(f"{s.source}@{s.ref} {s.commit[:12]}" for s in entry.sources)
         base = f"{entry.base_image} {entry.base_digest}"
         if entry.base_override:
             base += f" (from the local override {entry.base_override})"
         results.append(Locked(entry.name, str(path), entry.content_hash, base, sources))
     return results
+
+
+def _current(path: Path) -> LockFile:
+    """The lock to add an entry to: an older format's is written again from scratch."""
+    try:
+        return read_lock(path)
+    except OldLock:
+        return LockFile()
 
 
 def _local_names(ctx: Context) -> list[str]:

@@ -330,3 +330,16 @@ def test_a_lock_of_a_moved_tag_does_not_reuse_the_image_built_before(
     assert made["built"] and made["content_hash"] != before["content_hash"]
     assert base_label(name) == f"{moving_base.repo}@{moved}"
     assert envman.run("run", name, "--", "test", "-e", "/moved").returncode == 0
+
+
+def test_a_lock_of_the_older_format_is_refused_then_written_again(envman: Envman) -> None:
+    app = "lockold"
+    envman.write_profile(app, f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\n")
+    lock_path = envman.work / "profiles" / "envman.lock"
+    lock_path.write_text(f"envman-lock: 1\nprofiles:\n  {app}:\n    content_hash: {'0' * 64}\n")
+    refused = envman.run("up", app)
+    assert refused.returncode == ExitCode.LOCK_INVALID
+    assert "envman-lock: must be 2: an older envman wrote it" in refused.stderr
+    assert "envman lock" in refused.stderr and "Traceback" not in refused.stderr
+    envman.run("lock", check=True)
+    assert "envman-lock: 2\n" in lock_path.read_text()
