@@ -24,9 +24,9 @@ from envman.lockfile import (
 )
 from envman.ops.build import Resolved, resolve_profile
 from envman.ops.context import Context
+from envman.ops.lock_hash import hashed_as_tag
 from envman.profile.model import DEFAULT_IMAGE
 from envman.profile.store import list_profiles
-from envman.render.containerfile import BuildPlan
 from envman.sources.lookup import lookup_dirs
 from envman.sources.updates import ref_now
 
@@ -103,10 +103,11 @@ def _locked(
         )
     mismatch = override_mismatch(entry, ctx.config.image_overrides.get(image, ""))
     if mismatch is not None:
+        same = entry.base_override or "--unset"
         raise LockMismatch(
             f"{path}: {name}: {mismatch}",
-            f"set the same override (envman config image-override {image} IMAGE), "
-            f"or `envman update {name}` to lock the image this machine uses",
+            f"`envman config image-override {image} {same}` makes it the same, or "
+            f"`envman update {name}` locks what this machine builds from",
         )
     base_ref = entry.base_ref(repository_of(resolved.base_image))
     if ctx.engine().image(base_ref) is None:
@@ -125,52 +126,7 @@ def _locked(
             f"{path}: {name}: {what} changed since the lock was written{detail}",
             f"review the change, then `envman update {name}` moves the lock",
         )
-    return _hashed_as_tag(ctx, locked, resolved.base_image, entry.base_digest)
-
-
-@dataclass(frozen=True)
-class TagHashedPlan(BuildPlan):
-    """A build FROM repository@digest that hashes as the same build FROM the tag naming it."""
-
-    tag: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        """The content hash of this plan with the tag in the FROM lines that pin the digest."""
-        text = _from_tag(self.containerfile, self.base_image, self.tag)
-        return BuildPlan(text, self.files, self.tag).content_hash
-
-
-def _hashed_as_tag(ctx: Context, locked: Resolved, tag: str, digest: str) -> Resolved:
-    """While `tag` still names the locked digest here, the locked build hashes as the unlocked one.
-
-    So writing a lock of the base image that is here leaves environments built before it up to
-    date (hash, labels and container alike). The build FROM the digest keeps a hash of its own
-    once the tag moves on, and while an image of the tag's hash holds another base.
-    """
-    engine = ctx.engine()
-    here = engine.image(tag)
-    if here is None or here.digest != digest:
-        return locked
-    plan = locked.plan
-    hashed = replace(
-        locked,
-        base_image=tag,
-        plan=TagHashedPlan(plan.containerfile, plan.files, plan.base_image, tag),
-    )
-    built = engine.image(hashed.tag)
-    if built is not None and built.layers[: len(here.layers)] != here.layers:
-        return locked  # that hash was built before the tag moved here: not on the locked base
-    return hashed
-
-
-def _from_tag(containerfile: str, pinned: str, tag: str) -> str:
-    lines = []
-    for line in containerfile.splitlines(keepends=True):
-        words = line.split()
-        pins = len(words) >= 2 and words[0].upper() == "FROM" and words[1] == pinned
-        lines.append(line.replace(pinned, tag, 1) if pins else line)
-    return "".join(lines)
+    return hashed_as_tag(ctx.engine(), locked, resolved.base_image, entry.base_digest)
 
 
 def _resolve_pinned(

@@ -14,7 +14,7 @@ from envman.lockfile import (
     runtime_changes,
     runtime_digests,
 )
-from envman.ops.lock import TagHashedPlan
+from envman.ops.lock_hash import TagHashedPlan
 from envman.profile.model import Hook, Origin, Profile
 from envman.render.containerfile import BuildPlan
 from tests.helpers import assert_golden
