@@ -178,12 +178,15 @@ def test_shipped_hooks_are_locked_by_a_name_every_install_shares(
     envman: Envman, tmp_path: Path
 ) -> None:
     app = unique("lockhook")
-    envman.write_profile(
-        app, f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\nhooks:\n  - script: host-exec.sh\n"
-    )
+    mine = envman.root / "config" / "envman" / "hooks" / "mine.sh"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("#!/bin/sh\ntrue\n")
+    hooks = "hooks:\n  - script: host-exec.sh\n  - script: mine.sh\n"
+    envman.write_profile(app, f"envman: 1\nname: {app}\nimage: {PROFILE_IMAGE}\n{hooks}")
     envman.run("lock", app, check=True)
     text = (envman.work / "profiles" / "envman.lock").read_text()
-    assert "envman:hooks/host-exec.sh:" in text and str(REPO) not in text
+    assert "envman:hooks/host-exec.sh:" in text and "config:hooks/mine.sh:" in text
+    assert str(REPO) not in text and str(envman.root) not in text
 
     elsewhere = tmp_path / "another-install"
     shutil.copytree(REPO / "hooks", elsewhere / "hooks")
