@@ -25,7 +25,8 @@ _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 PROFILE_KEYS = ("content_hash", "base", "files", "runtime", "sources")
-# The profile's settings that shape the container but not the image (start hooks are baked in).
+# The profile's settings that shape the container, not the image; `hooks` are the create and host
+# hooks (build and start hooks are in the image, so in its content hash).
 RUNTIME_KEYS = (
     "distrobox",
     "env",
@@ -185,7 +186,7 @@ def _profile_data(p: LockedProfile) -> dict[str, Any]:
 def runtime_digests(profile: Profile) -> tuple[tuple[str, str], ...]:
     """sha256 of each runtime setting of a resolved profile, machine-independent (no origins)."""
     values: dict[str, Any] = {key: getattr(profile, key) for key in RUNTIME_KEYS if key != "hooks"}
-    values["hooks"] = [h for h in profile.hooks if h.when == "create"]
+    values["hooks"] = [h for h in profile.hooks if h.when in ("create", "host")]
     return tuple(
         (key, hashlib.sha256(json.dumps(_plain(values[key]), sort_keys=True).encode()).hexdigest())
         for key in RUNTIME_KEYS

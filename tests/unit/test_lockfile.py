@@ -63,6 +63,8 @@ def test_each_runtime_setting_is_named_when_it_changes() -> None:
     assert runtime_changes(locked, runtime_digests(edited)) == ["env", "podman_args"]
     create = Hook(when="create", run=("true",))
     assert runtime_changes(locked, runtime_digests(profile(hooks=(create,)))) == ["hooks"]
+    host = Hook(when="host", run=("true",))
+    assert runtime_changes(locked, runtime_digests(profile(hooks=(host,)))) == ["hooks"]
     start = Hook(when="start", run=("true",))  # baked into the image: the content hash has it
     assert runtime_changes(locked, runtime_digests(profile(hooks=(start,)))) == []
     assert runtime_changes(entry(runtime=()), runtime_digests(profile()))  # none locked: all
