@@ -280,7 +280,8 @@ class MovingBase:
         context = self.root / "moved"
         context.mkdir()
         (context / "Containerfile").write_text(f"FROM {BASE_IMAGE}\nRUN touch /moved\n")
-        built = podman("build", "--quiet", "-t", f"{self.repo}:1", str(context))
+        # No layer cache: its lookup reads every image, and other tests remove theirs meanwhile.
+        built = podman("build", "--quiet", "--layers=false", "-t", f"{self.repo}:1", str(context))
         assert built.returncode == 0, built.stderr
         self.moved_to = built.stdout.strip().splitlines()[-1]
         return podman("image", "inspect", self.moved_to, "--format", "{{.Digest}}").stdout.strip()
