@@ -43,8 +43,11 @@ class ExitCode:
     LOCK_INVALID: Final = 27
     LOCK_MISMATCH: Final = 28
     BUSY: Final = 29
+    PROFILE_MOVED: Final = 30
     SIGNATURE_REJECTED: Final = 31
-    KEY_INVALID: Final = 33  # 32: a registry refused the login (team images)
+    REGISTRY_AUTH_FAILED: Final = 32
+    KEY_INVALID: Final = 33
+    REGISTRY_ERROR: Final = 34
 
 
 class EnvmanError(Exception):
@@ -86,6 +89,18 @@ class RegistryUnreachable(EnvmanError):
     """A base image had to be pulled and its registry did not answer."""
 
     exit_code = ExitCode.REGISTRY_UNREACHABLE
+
+
+class RegistryAuthFailed(EnvmanError):
+    """A registry wants a login envman does not have, or refused the one `podman login` stored."""
+
+    exit_code = ExitCode.REGISTRY_AUTH_FAILED
+
+
+class RegistryError(EnvmanError):
+    """A registry answered, but not with what envman can use (no such manifest, a wrong digest)."""
+
+    exit_code = ExitCode.REGISTRY_ERROR
 
 
 class BuildFailed(EnvmanError):
@@ -246,3 +261,9 @@ class WriteFailed(EnvmanError):
     """envman could not write one of its files (a full disk, a read-only directory)."""
 
     exit_code = ExitCode.STATE_CORRUPT
+
+
+class ProfileMoved(EnvmanError):
+    """`up NAME` finds another profile file than the one the environment was made from."""
+
+    exit_code = ExitCode.PROFILE_MOVED

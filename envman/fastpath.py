@@ -2,6 +2,7 @@
 
 This path must cost next to nothing on top of podman itself, so it imports only os and sys
 (no json, re, typing, subprocess, typer or podman-py) and reads a flat key=value run-file.
+Where podman is follows the one rule of envman/engine/location.py, as every command does.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import os
 import sys
 
-from envman.errors import ExitCode
+from envman.engine.location import locate
+from envman.errors import EngineUnavailable, EnvmanError, ExitCode
+from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
 from envman.names import is_name
 
 FORWARDED_ENV = (
@@ -57,13 +60,13 @@ USAGE = {
 }
 
 
-class FastPathError(Exception):
+class FastPathError(EnvmanError):
     """A problem reported in one line with a hint, as the rest of envman does."""
 
     def __init__(self, message: str, hint: str, code: int) -> None:
-        super().__init__(message)
-        self.hint = hint
+        super().__init__(message, hint)
         self.code = code
+        self.exit_code = code
 
 
 def state_home() -> str:
@@ -80,30 +83,45 @@ def read_run_file(name: str) -> dict[str, str]:
         raise FastPathError(
             f"{name!r} is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
         )
+    path = os.path.join(state_home(), "run", name)
     try:
-        with open(os.path.join(state_home(), "run", name), encoding="utf-8") as handle:
-            text = handle.read()
+        text = read_text(path, RUN_FILE_MAX)
     except FileNotFoundError:
         raise FastPathError(
             f"no environment named '{name}'",
             f"create it with `envman up {name}`",
             ExitCode.ENV_NOT_FOUND,
         ) from None
+    except Refused as exc:
+        raise _damaged(path, exc.problem, name) from None
+    except OSError as exc:
+        raise _damaged(path, f"cannot be read ({exc.strerror})", name) from None
     values = {}
     for line in text.splitlines():
         key, _, value = line.partition("=")
         values[key] = value
+    if not values.get("id"):
+        raise _damaged(path, "has no container id (no `id=` line)", name)
     return values
+
+
+def _damaged(path: str, problem: str, name: str) -> FastPathError:
+    return FastPathError(
+        f"{path}: {problem}",
+        f"`envman up {name}` writes it again; `envman rm {name} --force-state` removes it",
+        ExitCode.STATE_CORRUPT,
+    )
 
 
 def is_running(info: dict[str, str]) -> bool:
     """Cheap check: the recorded container's main process is alive and is envman's entrypoint."""
     try:
-        with open(info.get("pidfile", ""), encoding="ascii") as handle:
-            pid = handle.read().strip()
+        pid = read_text(info.get("pidfile", ""), 64).strip()  # never blocks on a FIFO
+        if not pid.isdigit():
+            return False
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
             cmdline = handle.read()
-    except (OSError, ValueError):
+    except (OSError, ValueError, Refused):
         return False
     return b"envman-entrypoint" in cmdline or cmdline.startswith(b"/sbin/init")
 
@@ -228,6 +246,7 @@ def main(argv: list[str]) -> int:
     try:
         name, env, wd, command = parse(argv)
         info = read_run_file(name)
+        locate()  # the podman CLI follows CONTAINER_HOST: it must answer, as for every command
         ensure_running(info, name)
         if argv[0] == "enter":
             command = ["/bin/sh", "-c", ENTER_SHELL]
@@ -241,6 +260,11 @@ def main(argv: list[str]) -> int:
 
         error(str(exc), exc.hint)
         return exc.code
+    except EngineUnavailable as exc:
+        from envman.cli.output import error
+
+        error(exc.message, exc.hint)
+        return exc.exit_code
     except OSError as exc:
         sys.stderr.write(
             f"envman: error: cannot run podman: {exc.strerror}\nhint: install podman\n"

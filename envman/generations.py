@@ -9,7 +9,7 @@ from typing import Any
 
 from envman.engine.types import ContainerSpec, Mount
 from envman.host.files import remove_file
-from envman.host.json_state import read_record, write_record
+from envman.host.json_state import force_state_hint, read_record, write_record
 from envman.names import env_name
 from envman.paths import Paths
 
@@ -77,7 +77,9 @@ def history_file(paths: Paths, env: str) -> Path:
 def load_history(paths: Paths, env: str) -> History:
     """The generations of an environment (none yet when there is no file)."""
     path = history_file(paths, env)
-    found = read_record(path, HISTORY_VERSION, "the generation history", _history(env))
+    found = read_record(
+        path, HISTORY_VERSION, "the generation history", _history(env), force_state_hint(env)
+    )
     return found if found is not None else History(env)
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Any
 
 import yaml
 
 from envman.errors import EnvmanError, LockInvalid
 from envman.profile.located import load_yaml
+from envman.profile.model import Profile
 from envman.profile.reader import Reader
 
 LOCK_NAME = "envman.lock"
-LOCK_VERSION = 1
+LOCK_VERSION = 2
 HEADER = (
     "# envman.lock: the exact inputs of the profiles beside it. Written by `envman lock` and\n"
     "# `envman update`; review it in merge requests like the profiles themselves.\n"
@@ -21,7 +24,23 @@ HEADER = (
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-PROFILE_KEYS = ("content_hash", "base", "files", "sources")
+PROFILE_KEYS = ("content_hash", "base", "files", "runtime", "sources")
+# The profile's settings that shape the container, not the image; `hooks` are the create and host
+# hooks (build and start hooks are in the image, so in its content hash).
+RUNTIME_KEYS = (
+    "distrobox",
+    "env",
+    "exports",
+    "hooks",
+    "hostname",
+    "integration",
+    "podman_args",
+    "volumes",
+)
+
+
+class OldLock(LockInvalid):
+    """A lock of an older format: refused for builds, replaced by `envman lock`."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,8 @@ class LockedProfile:
     base_digest: str
     files: tuple[tuple[str, str], ...] = ()
     sources: tuple[LockedSource, ...] = ()
+    base_override: str = ""  # the local image-override the digest is of, on the locking machine
+    runtime: tuple[tuple[str, str], ...] = ()  # RUNTIME_KEYS -> sha256 of their settings
 
     def base_ref(self, repository: str) -> str:
         """What FROM names when the lock applies: REPOSITORY@sha256:..."""
@@ -78,18 +99,26 @@ def parse_lock(text: str, file: str) -> LockFile:
 def _parse(r: Reader) -> LockFile:
     r.mapping((), ("envman-lock", "profiles"))
     version = r.expect(("envman-lock",), int)
+    if version is not None and version < LOCK_VERSION:
+        problem = r.fail(("envman-lock",), f"must be {LOCK_VERSION}")
+        raise OldLock(f"{problem}: an older envman wrote it", "write it again with `envman lock`")
     if version != LOCK_VERSION:
-        raise r.fail(("envman-lock",), f"must be {LOCK_VERSION}", "regenerate it: envman lock")
+        raise r.fail(
+            ("envman-lock",), f"must be {LOCK_VERSION}", "a newer envman wrote it: upgrade envman"
+        )
     return LockFile(tuple(_profile(r, name) for name in sorted(r.mapping(("profiles",)))))
 
 
 def _profile(r: Reader, name: str) -> LockedProfile:
     at = ("profiles", name)
     r.mapping(at, PROFILE_KEYS)
-    r.mapping((*at, "base"), ("image", "digest"))
+    r.mapping((*at, "base"), ("image", "digest", "override"))
     files = []
     for path in r.mapping((*at, "files")):
         files.append((path, _checked(r, (*at, "files", path), _SHA256_RE, "a sha256 hex digest")))
+    runtime = []
+    for key in r.mapping((*at, "runtime"), RUNTIME_KEYS):
+        runtime.append((key, _checked(r, (*at, "runtime", key), _SHA256_RE, "a sha256 hex digest")))
     sources = []
     for index in range(len(r.expect((*at, "sources"), list) or [])):
         item = (*at, "sources", index)
@@ -108,6 +137,8 @@ def _profile(r: Reader, name: str) -> LockedProfile:
         _checked(r, (*at, "base", "digest"), _DIGEST_RE, "sha256:<64 hex digits>"),
         tuple(files),
         tuple(sources),
+        r.string((*at, "base", "override")) or "",
+        tuple(runtime),
     )
 
 
@@ -135,10 +166,14 @@ def render_lock(lock: LockFile) -> str:
 
 
 def _profile_data(p: LockedProfile) -> dict[str, Any]:
+    base = {"image": p.base_image, "digest": p.base_digest}
+    if p.base_override:
+        base["override"] = p.base_override
     data: dict[str, Any] = {
         "content_hash": p.content_hash,
-        "base": {"image": p.base_image, "digest": p.base_digest},
+        "base": base,
         "files": dict(sorted(p.files)),
+        "runtime": dict(sorted(p.runtime)),
     }
     if p.sources:
         data["sources"] = [
@@ -146,3 +181,50 @@ def _profile_data(p: LockedProfile) -> dict[str, Any]:
             for s in sorted(p.sources, key=lambda s: s.source)
         ]
     return data
+
+
+def runtime_digests(profile: Profile) -> tuple[tuple[str, str], ...]:
+    """sha256 of each runtime setting of a resolved profile, machine-independent (no origins)."""
+    values: dict[str, Any] = {key: getattr(profile, key) for key in RUNTIME_KEYS if key != "hooks"}
+    values["hooks"] = [h for h in profile.hooks if h.when in ("create", "host")]
+    return tuple(
+        (key, hashlib.sha256(json.dumps(_plain(values[key]), sort_keys=True).encode()).hexdigest())
+        for key in RUNTIME_KEYS
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data: dataclasses by their compared fields (origins are not settings)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if f.compare}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def runtime_changes(entry: LockedProfile, now: tuple[tuple[str, str], ...]) -> list[str]:
+    """The runtime settings whose digest differs from the lock's (all of them if it has none)."""
+    locked = dict(entry.runtime)
+    return [key for key, digest in now if locked.get(key) != digest]
+
+
+def override_mismatch(entry: LockedProfile, here: str) -> str | None:
+    """Why the lock's base does not apply on this machine's image override `here`, if it does not.
+
+    A digest locked from a local override is the override's: without the same override another
+    machine would look for it under the profile's image and find a different one, or none.
+    """
+    if here == entry.base_override:
+        return None
+    image = entry.base_image
+    if not here:
+        return (
+            f"the lock was written from {entry.base_override} (a local override of {image}), "
+            "which this machine does not have"
+        )
+    if not entry.base_override:
+        return f"the lock is of {image} itself, which this machine overrides with {here}"
+    return (
+        f"the lock was written from {entry.base_override} (a local override of {image}); "
+        f"here {image} is overridden with {here}"
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from envman.errors import StateCorrupt
 from envman.host.files import remove_file, write_atomic
+from envman.host.json_state import force_state_hint, read_json
 from envman.names import env_name
 from envman.paths import Paths
 
@@ -34,7 +35,7 @@ class EnvState:
     forward_env: tuple[str, ...] = ()
     pid_file: str = ""
     podman: str = "podman"
-    address: str = ""  # what `up` was given, so status and rollback find the same profile
+    address: str = ""  # the profile's absolute file or SOURCE/PROFILE@REF (envman/ops/address.py)
     state_version: int = field(default=STATE_VERSION)
 
 
@@ -51,31 +52,47 @@ def run_file(paths: Paths, name: str) -> Path:
 def load_state(paths: Paths, name: str) -> EnvState | None:
     """The record of an environment, or None when there is none."""
     path = state_file(paths, name)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    hint = force_state_hint(name)
+    data = read_json(path, hint)
+    if data is None:
         return None
-    except (OSError, ValueError) as exc:
-        raise StateCorrupt(
-            f"{path}: {exc}", f"remove it and run `envman up {name}` again"
-        ) from None
-    if data.get("state_version", 0) > STATE_VERSION:
+    version = data.get("state_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise StateCorrupt(f"{path}: state_version is not a number", hint)
+    if version > STATE_VERSION:
         raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
     try:
         return state_from_data(data)
+    except ValueError as exc:
+        raise StateCorrupt(f"{path}: {exc}", hint) from None
     except TypeError as exc:
-        raise StateCorrupt(
-            f"{path}: {exc}", f"remove it and run `envman up {name}` again"
-        ) from None
+        raise StateCorrupt(f"{path}: {exc}", hint) from None
+
+
+def _fits(value: object, annotation: object) -> bool:
+    """Whether a decoded JSON value has the type an EnvState field is annotated with."""
+    if annotation == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation == "tuple[str, ...]":
+        return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+    return isinstance(value, str)
 
 
 def state_from_data(data: dict[str, Any]) -> EnvState:
-    """An EnvState back from its JSON form (unknown keys ignored, lists become tuples)."""
-    known = {f.name for f in fields(EnvState)}
-    values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known
-    }
-    return EnvState(**values)
+    """An EnvState back from its JSON form (unknown keys ignored); ValueError when damaged."""
+    values: dict[str, Any] = {}
+    for f in fields(EnvState):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        value = tuple(value) if isinstance(value, list) else value
+        if not _fits(value, f.type):
+            raise ValueError(f"'{f.name}' holds {type(value).__name__}")
+        values[f.name] = value
+    try:
+        return EnvState(**values)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def save_state(paths: Paths, state: EnvState) -> None:

@@ -11,6 +11,7 @@ import typer
 from envman import __version__
 from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
+from envman.cli import doctor as doctor_cli
 from envman.cli import exports as exports_cli
 from envman.cli import generations as generations_cli
 from envman.cli import key as key_cli
@@ -40,6 +41,13 @@ app.add_typer(source_cli.app, name="source")
 app.add_typer(key_cli.app, name="key")
 
 NAME = Annotated[str, typer.Argument(help="Environment (profile) name, or a profile file path.")]
+REPLACE = Annotated[
+    bool,
+    typer.Option(
+        "--replace",
+        help="Remake the environment from this profile, not the one it was made from.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -65,6 +73,7 @@ def up(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what up would do (layers, settings); do nothing.")
     ] = False,
+    replace: REPLACE = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
     quiet: QUIET_OPTION = False,
@@ -72,9 +81,11 @@ def up(
 ) -> None:
     """Build if the profile changed, create or recreate the container if needed, start it."""
     if dry_run:
-        _dry_run(name, json_out)
+        _dry_run(name, json_out, replace)
         return
-    result = _up(name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=False)
+    result = _up(
+        name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=False, replace=replace
+    )
     for warning in result.warnings:
         note(f"warning: {warning}")
     if json_out:
@@ -88,7 +99,7 @@ def up(
 
 
 def _up(
-    name: str, *, wait: bool, quiet: bool, verbose: bool, pull: bool, no_cache: bool
+    name: str, *, wait: bool, quiet: bool, verbose: bool, pull: bool, no_cache: bool, replace: bool
 ) -> UpResult:
     """`up` with the build shown as asked: live on a terminal, the full log, or quiet."""
     from envman.cli.progress import build_view
@@ -96,15 +107,16 @@ def _up(
 
     view = build_view(quiet=quiet, verbose=verbose)
     try:
-        return do_up(context(wait=wait, view=view), name, no_cache=no_cache, pull=pull)
+        ctx = context(wait=wait, view=view)
+        return do_up(ctx, name, no_cache=no_cache, pull=pull, replace_profile=replace)
     finally:
         view.close()
 
 
-def _dry_run(name: str, json_out: bool) -> None:
+def _dry_run(name: str, json_out: bool, replace: bool) -> None:
     from envman.ops.envs import plan_up
 
-    plan = plan_up(context(), name)
+    plan = plan_up(context(), name, replace_profile=replace)
     if json_out:
         emit_json(plan)
         return
@@ -128,13 +140,16 @@ def rebuild(
     name: NAME,
     *,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
+    replace: REPLACE = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
     quiet: QUIET_OPTION = False,
     verbose: VERBOSE_OPTION = False,
 ) -> None:
     """Rebuild the image without the layer cache, then recreate the container."""
-    result = _up(name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=True)
+    result = _up(
+        name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=True, replace=replace
+    )
     if json_out:
         emit_json(result)
         return
@@ -172,8 +187,10 @@ def list_envs(json_out: JSON_OPTION = False) -> None:
     if json_out:
         emit_json(rows)
         return
-    body = [(r.name, r.state, r.version or "-", r.content_hash, r.image) for r in rows]
-    sys.stdout.write(table(body, ("NAME", "STATE", "VERSION", "HASH", "IMAGE")))
+    body = [
+        (r.name, r.state, r.version or "-", r.content_hash, r.image, r.address or "-") for r in rows
+    ]
+    sys.stdout.write(table(body, ("NAME", "STATE", "VERSION", "HASH", "IMAGE", "PROFILE")))
 
 
 @app.command()
@@ -239,6 +256,7 @@ def rm(
 exports_cli.register(app)
 generations_cli.register(app)
 lock_cli.register(app)
+doctor_cli.register(app)
 
 
 def run_app(argv: list[str]) -> None:

@@ -31,18 +31,23 @@ def lock(names: NAMES = None, json_out: JSON_OPTION = False) -> None:
 
 
 def outdated(names: NAMES = None, json_out: JSON_OPTION = False) -> None:
-    """Show locked inputs that have newer versions: base digests, source commits and tags."""
+    """Show locked inputs that have newer versions: base digests, source commits and tags.
+
+    Exits 0 when everything is as locked and 1 when something is outdated (like `git diff
+    --exit-code`), with or without --json.
+    """
     from envman.ops.lock import outdated as do_outdated
 
     rows = do_outdated(context(), list(names or ()))
     if json_out:
         emit_json(rows)
-        return
-    if not rows:
+    elif not rows:
         say("everything is as locked")
-        return
-    body = [(r.profile, r.input, r.locked, r.now, r.note) for r in rows]
-    sys.stdout.write(table(body, ("PROFILE", "INPUT", "LOCKED", "NOW", "NOTE")))
+    else:
+        body = [(r.profile, r.input, r.locked, r.now, r.note) for r in rows]
+        sys.stdout.write(table(body, ("PROFILE", "INPUT", "LOCKED", "NOW", "NOTE")))
+    if rows:
+        raise typer.Exit(1)
 
 
 def update(names: NAMES = None, json_out: JSON_OPTION = False) -> None:

@@ -71,6 +71,7 @@ def _image_info(attrs: Mapping[str, Any]) -> ImageInfo:
         entrypoint=tuple(entrypoint) if isinstance(entrypoint, list) else None,
         user=str(config.get("User") or ""),
         digest=_digest(attrs),
+        layers=tuple((attrs.get("RootFS") or {}).get("Layers") or ()),
     )
 
 

@@ -1,4 +1,4 @@
-"""Finding a podman API socket that answers, or starting a private `podman system service`."""
+"""The podman API socket: CONTAINER_HOST's, else the user's, else a private podman service."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envman import runner
+from envman.engine.location import locate, unreachable
 from envman.errors import EngineUnavailable
 from envman.paths import Paths
 
@@ -39,10 +40,7 @@ def answers(path: str, timeout: float = 2.0) -> bool:
 
 
 def user_socket(environ: dict[str, str]) -> str | None:
-    """The socket podman's own socket unit or CONTAINER_HOST points at."""
-    host = environ.get("CONTAINER_HOST", "")
-    if host.startswith("unix://"):
-        return host.removeprefix("unix://")
+    """The socket podman's own socket unit listens on, for local podman."""
     if os.getuid() == 0:
         return "/run/podman/podman.sock"
     runtime = environ.get("XDG_RUNTIME_DIR")
@@ -55,8 +53,14 @@ def private_socket(paths: Paths) -> Path:
 
 
 def connect(paths: Paths, environ: dict[str, str] | None = None) -> Endpoint:
-    """A socket that answers: the user's, then envman's private one, else start the private one."""
+    """CONTAINER_HOST's socket (it must answer), else for local podman the user's socket, then
+    envman's private one, else start the private one (location.py has the rule)."""
     env = dict(os.environ) if environ is None else environ
+    remote = locate(env)
+    if remote is not None:
+        if not answers(remote):
+            raise unreachable(remote, "it accepts connections but does not answer GET /_ping")
+        return Endpoint(remote, started=False)
     own = user_socket(env)
     if own and answers(own):
         return Endpoint(own, started=False)
@@ -93,7 +97,7 @@ def _start_private(sock: Path, environ: dict[str, str]) -> str:
     if sock.exists():
         sock.unlink()
     log = sock.parent / "podman-service.log"
-    # CONTAINER_HOST would turn this podman into a remote client of the socket that failed.
+    # Only local podman is started (locate() said so); an empty CONTAINER_HOST stays out of it.
     env = {k: v for k, v in environ.items() if k not in ("CONTAINER_HOST", "CONTAINER_CONNECTION")}
     argv = [podman, "system", "service", f"--time={IDLE_SECONDS}", f"unix://{sock}"]
     pid = runner.spawn_detached(argv, log_path=str(log), env=env)

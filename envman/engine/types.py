@@ -90,6 +90,7 @@ class ImageInfo:
     entrypoint: tuple[str, ...] | None = None
     user: str = ""
     digest: str = ""  # the manifest digest (sha256:...), when podman knows it
+    layers: tuple[str, ...] = ()  # its layers' diff ids, bottom first (a base's come first)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ from pathlib import Path
 from envman.errors import BuildFailed, ProfileNotFound, ProfileSchemaError
 from envman.host.certs import host_ca_certificates
 from envman.host.config import Config
+from envman.host.readfile import SCRIPT_MAX
 from envman.paths import Paths
+from envman.profile.boundary import read_input_bytes, read_profile_text
 from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
 from envman.profile.store import Include, ProfileRef, Resolver, find
 from envman.render.container import parse_podman_args
@@ -121,7 +123,7 @@ def resolve_profile(
     A profile of a team source (`SOURCE/PROFILE@REF`, or found by name in a source) resolves its
     includes and hook scripts in that source's checkout only.
     """
-    ref, revision = _find(paths, arg)
+    ref, revision = find_profile(paths, arg)
     looked = () if revision else lookup_dirs(paths, source_pins)
     dirs = revision.profile_dirs if revision else tuple(d.path for d in looked)
     resolver = Resolver(dirs, paths.cwd)
@@ -147,7 +149,8 @@ def resolve_profile(
     )
 
 
-def _find(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
+def find_profile(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
+    """The profile file `arg` selects (lookup order, path or source address), not yet read."""
     address = source_address(paths, arg)
     if address is not None:
         revision = revision_for_address(paths, address)
@@ -166,14 +169,17 @@ def _plan(
     host_cas: Mapping[str, bytes],
 ) -> BuildPlan:
     if profile.format == "containerfile":
-        text = _override_from(ref.path.read_text(encoding="utf-8"), config)
+        text = _override_from(read_profile_text(ref.path), config)
         return BuildPlan(text, _context(ref.path), image)
-    scripts = {name: HookScript(name, path.read_bytes()) for name, path in script_paths.items()}
+    scripts = {
+        name: HookScript(name, read_input_bytes(path, SCRIPT_MAX))
+        for name, path in script_paths.items()
+    }
     user_file = None
     files: dict[str, tuple[bytes, int]] = {}
     if profile.containerfile is not None:
         path = _inside(ref.path.parent, profile.containerfile, profile, "build.containerfile")
-        user_file = _override_from(path.read_text(encoding="utf-8"), config)
+        user_file = _override_from(read_profile_text(path), config)
         files = _context(path)
     plan = render(profile, image, scripts, user_file, host_cas)
     clash = [p for p in files if p.startswith("envman/")]
@@ -185,10 +191,11 @@ def _plan(
 
 
 def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
+    from envman.profile.containerfile.context import read_context_file
     from envman.profile.containerfile_format import context_files
 
     return {
-        rel: (path.read_bytes(), path.stat().st_mode & 0o777)
+        rel: (read_context_file(path), path.stat().st_mode & 0o777)
         for rel, path in context_files(containerfile)
     }
 

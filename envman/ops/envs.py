@@ -21,6 +21,7 @@ from envman.errors import (
     HookFailed,
     LockMismatch,
     NameClash,
+    ProfileNotFound,
     StateCorrupt,
 )
 from envman.generations import (
@@ -34,6 +35,13 @@ from envman.generations import (
 )
 from envman.host.locks import env_lock, hold
 from envman.journal import Commit, clear_journal, journal_file
+from envman.ops.address import (
+    address_for_up,
+    address_of,
+    check_not_moved,
+    env_address,
+    profile_gone,
+)
 from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.buildlog import build_reported
 from envman.ops.context import Context
@@ -101,17 +109,37 @@ def changing(ctx: Context, name: str) -> Iterator[None]:
         yield
 
 
-def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) -> UpResult:
-    """Build when the content changed, (re)create when the spec changed, start when stopped."""
-    resolved = resolve_for_up(ctx, arg)  # refuses what cannot be built (check_usable)
+def up(
+    ctx: Context,
+    arg: str,
+    *,
+    no_cache: bool = False,
+    pull: bool = False,
+    replace_profile: bool = False,
+) -> UpResult:
+    """Build when the content changed, (re)create when the spec changed, start when stopped.
+
+    `replace_profile`: remake the environment from another profile than it was made from.
+    """
+    # resolving refuses what cannot be built (check_usable)
+    resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
     with changing(ctx, resolved.name):
-        return _up_locked(ctx, ctx.engine(), resolved, arg, no_cache=no_cache, pull=pull)
+        engine = ctx.engine()
+        existing = existing_container(ctx, engine, resolved.name)
+        if not replace_profile:
+            check_not_moved(ctx.paths, resolved, arg, existing)
+        return _up_locked(ctx, engine, resolved, existing, no_cache=no_cache, pull=pull)
 
 
 def _up_locked(
-    ctx: Context, engine: Engine, resolved: Resolved, arg: str, *, no_cache: bool, pull: bool
+    ctx: Context,
+    engine: Engine,
+    resolved: Resolved,
+    existing: ContainerInfo | None,
+    *,
+    no_cache: bool,
+    pull: bool,
 ) -> UpResult:
-    existing = existing_container(ctx, engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)
     if existing is not None and history.held_against == profile_key(ctx, resolved):
         return _held(engine, resolved, existing, history)
@@ -131,7 +159,7 @@ def _up_locked(
     else:
         container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
-    made = _generation_of(ctx, resolved, spec, image, _address(ctx, resolved, arg))
+    made = _generation_of(ctx, resolved, spec, image, address_of(resolved))
     if action not in ("up-to-date", "started") or not history.current:
         history, tag = with_generation(history, made)
     else:
@@ -270,15 +298,6 @@ def _held(
     )
 
 
-def _address(ctx: Context, resolved: Resolved, arg: str) -> str:
-    """What finds this profile again: its source address, its file, or the name given."""
-    if resolved.revision is not None:
-        return resolved.revision.address(resolved.ref.name)
-    if (ctx.paths.cwd / arg).is_file():
-        return str((ctx.paths.cwd / arg).resolve())
-    return arg
-
-
 def _generation_of(
     ctx: Context, resolved: Resolved, spec: ContainerSpec, image: ImageInfo, address: str
 ) -> Generation:
@@ -339,17 +358,23 @@ class Status:
 
 
 def status(ctx: Context, name: str) -> Status:
-    """Whether the environment runs what its profile says today, and if not, why."""
+    """Whether the environment runs what its profile says today, and if not, why.
+
+    The profile is the one the environment was made from, wherever this runs.
+    """
     for repaired in repair_pending(ctx):
         ctx.notify(repaired)
-    state = load_state(ctx.paths, name)
-    arg = state.address if state is not None and state.address else name
+    arg = env_address(ctx.paths, name, existing_container(ctx, ctx.engine(), name))
     reasons = []
     try:
         resolved = resolve_for_up(ctx, arg)
     except LockMismatch as exc:
         resolved = resolve_profile(ctx.paths, ctx.config, arg)
         reasons.append(f"{exc.message}: up refuses to build until the lock is updated")
+    except ProfileNotFound as exc:
+        if arg == name:
+            raise
+        raise profile_gone(name, arg, exc) from None
     container = existing_container(ctx, ctx.engine(), resolved.name)
     if container is None:
         return Status(
@@ -519,12 +544,14 @@ class UpPlan:
     runtime_changes: tuple[str, ...] = ()
 
 
-def plan_up(ctx: Context, arg: str) -> UpPlan:
+def plan_up(ctx: Context, arg: str, *, replace_profile: bool = False) -> UpPlan:
     """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
-    resolved = resolve_for_up(ctx, arg)
+    resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
     refuse_unverified_host_hooks(resolved)  # as `up` would, before building
     engine = ctx.engine()
     existing = existing_container(ctx, engine, resolved.name)
+    if not replace_profile:
+        check_not_moved(ctx.paths, resolved, arg, existing)
     history = load_history(ctx.paths, resolved.name)
     name = resolved.name
     if existing is not None and history.held_against == profile_key(ctx, resolved):

@@ -415,10 +415,23 @@ def _current(record: ExportRecord, image_id: str, bins_dir: Path) -> bool:
 
 
 def gc(ctx: Context) -> list[Unexported]:
-    """Remove the exports of environments whose container no longer exists."""
+    """Remove the exports of environments whose container no longer exists.
+
+    Under the environment's lock, so that a swap under way (the old container renamed aside, the
+    new one not yet created) does not look like a removed environment.
+    """
+    from envman.errors import Busy
+    from envman.host.locks import env_lock, hold
+    from envman.journal import journal_file
+
     engine = ctx.engine()
     results = []
     for env in ledger_envs(ctx.paths):
-        if engine.container(env) is None:
-            results.append(remove_all(ctx, env))
+        try:
+            with hold(env_lock(ctx.paths, env), env, wait=ctx.wait):
+                gone = engine.container(env) is None and not journal_file(ctx.paths, env).exists()
+                if gone:
+                    results.append(remove_all(ctx, env))
+        except Busy as exc:
+            ctx.notify(f"skipped the exports of {env}: {exc.message}")
     return results

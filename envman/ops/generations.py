@@ -8,6 +8,7 @@ from envman.engine.types import Engine
 from envman.errors import Busy, EnvmanError, EnvNotFound, GenerationNotFound
 from envman.generations import Generation, History, history_file, load_history, save_history
 from envman.journal import Commit
+from envman.ops.address import recorded_address
 from envman.ops.context import Context
 from envman.ops.envs import changing, existing_container, profile_key, state_of
 from envman.ops.images import release
@@ -116,21 +117,24 @@ def _rollback_locked(ctx: Context, engine: Engine, name: str, number: int | None
             f"the image of generation {number} of {name} is gone", "it was collected or removed"
         )
     existing = existing_container(ctx, engine, name)
+    # A rollback switches images, not profiles: the environment keeps its profile's address.
+    address = recorded_address(ctx.paths, name, existing) or name
     labels = (*[kv for kv in target.spec.labels if kv[0] != OWNER_LABEL], (OWNER_LABEL, name))
     spec = replace(target.spec, image=target.image, labels=labels)
     newest = max(g.number for g in recorded.generations)
-    held = _held_key(ctx, name, recorded) if number != newest else ""
+    held = _held_key(ctx, address, recorded) if number != newest else ""
     container = replace_container(ctx, engine, spec, existing, target.create_steps)
     moved = replace(recorded, current=number, held_against=held)
-    commit(ctx, engine, name, Commit(state_of(ctx, target, container), moved))
+    made = replace(target, address=address)
+    commit(ctx, engine, name, Commit(state_of(ctx, made, container), moved))
     return RolledBack(name, recorded.current, number, target.image_id, bool(held))
 
 
-def _held_key(ctx: Context, name: str, recorded: History) -> str:
+def _held_key(ctx: Context, address: str, recorded: History) -> str:
     """The profile as up would make it now: up keeps the rollback while this stays the same."""
     newest = max(recorded.generations, key=lambda g: g.number)
     try:
-        return profile_key(ctx, resolve_for_up(ctx, newest.address or name))
+        return profile_key(ctx, resolve_for_up(ctx, address))
     except EnvmanError:  # the profile is gone or broken: hold against the newest generation
         return f"{newest.content_hash}:{dict(newest.spec.labels).get(SPEC_LABEL, '')}"
 

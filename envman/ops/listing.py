@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from envman.engine.types import ContainerInfo
+from envman.ops.address import recorded_address
 from envman.ops.context import Context
 
 MANAGED = {"envman.managed": "1"}
@@ -28,6 +29,7 @@ class EnvRow:
     content_hash: str
     image: str
     created: str
+    address: str  # the profile it was made from: its file or SOURCE/PROFILE@REF
 
 
 def base_name(container_name: str) -> str:
@@ -72,7 +74,8 @@ def repair_pending(ctx: Context) -> list[str]:
 
 
 def list_envs(ctx: Context) -> list[EnvRow]:
-    """Every environment envman manages, by name; a swap under way shows its old container."""
+    """Every environment envman created, by name, with the address of its profile; a swap
+    under way shows its old container."""
     for repaired in repair_pending(ctx):
         ctx.notify(repaired)
     by_env: dict[str, ContainerInfo] = {}
@@ -88,6 +91,7 @@ def list_envs(ctx: Context) -> list[EnvRow]:
             c.labels.get("envman.hash", "")[:12],
             c.image,
             c.created,
+            recorded_address(ctx.paths, env, c) or "",
         )
         for env, c in by_env.items()
     ]

@@ -15,11 +15,16 @@ from envman.lockfile import (
     LockedProfile,
     LockedSource,
     LockFile,
+    OldLock,
+    override_mismatch,
     parse_lock,
     render_lock,
+    runtime_changes,
+    runtime_digests,
 )
 from envman.ops.build import Resolved, resolve_profile
 from envman.ops.context import Context
+from envman.ops.lock_hash import hashed_as_tag
 from envman.profile.model import DEFAULT_IMAGE
 from envman.profile.store import list_profiles
 from envman.sources.lookup import lookup_dirs
@@ -96,6 +101,14 @@ def _locked(
             f"{path}: {name}: the profile's image is {image}, the lock has {entry.base_image}",
             f"review the change, then `envman update {name}` moves the lock",
         )
+    mismatch = override_mismatch(entry, ctx.config.image_overrides.get(image, ""))
+    if mismatch is not None:
+        same = entry.base_override or "--unset"
+        raise LockMismatch(
+            f"{path}: {name}: {mismatch}",
+            f"`envman config image-override {image} {same}` makes it the same, or "
+            f"`envman update {name}` locks what this machine builds from",
+        )
     base_ref = entry.base_ref(repository_of(resolved.base_image))
     if ctx.engine().image(base_ref) is None:
         raise LockMismatch(
@@ -104,14 +117,16 @@ def _locked(
         )
     pins = {s.source: s.commit for s in entry.sources}
     locked = _resolve_pinned(ctx, arg, image, base_ref, pins)
-    if locked.plan.content_hash != entry.content_hash:
+    runtime = runtime_changes(entry, runtime_digests(locked.profile))
+    if locked.plan.content_hash != entry.content_hash or runtime:
         changed = [key for key, now, then in _file_changes(ctx, locked, entry) if now != then]
-        what = ", ".join(changed) if changed else "its build content"
+        what = ", ".join(changed) or ("its runtime settings" if runtime else "its build content")
+        detail = f" (runtime settings: {', '.join(runtime)})" if runtime else ""
         raise LockMismatch(
-            f"{path}: {name}: {what} changed since the lock was written",
+            f"{path}: {name}: {what} changed since the lock was written{detail}",
             f"review the change, then `envman update {name}` moves the lock",
         )
-    return locked
+    return hashed_as_tag(ctx.engine(), locked, resolved.base_image, entry.base_digest)
 
 
 def _resolve_pinned(
@@ -133,11 +148,21 @@ def lock(ctx: Context, names: list[str]) -> list[Locked]:
         _check_lockable(ctx, resolved)
         entry = _entry(ctx, resolved, arg)
         path = lock_file_of(resolved)
-        write_atomic(path, render_lock(read_lock(path).with_profile(entry)))
+        write_atomic(path, render_lock(_current(path).with_profile(entry)))
         sources = tuple(f"{s.source}@{s.ref} {s.commit[:12]}" for s in entry.sources)
         base = f"{entry.base_image} {entry.base_digest}"
+        if entry.base_override:
+            base += f" (from the local override {entry.base_override})"
         results.append(Locked(entry.name, str(path), entry.content_hash, base, sources))
     return results
+
+
+def _current(path: Path) -> LockFile:
+    """The lock to add an entry to: an older format's is written again from scratch."""
+    try:
+        return read_lock(path)
+    except OldLock:
+        return LockFile()
 
 
 def _local_names(ctx: Context) -> list[str]:
@@ -173,7 +198,14 @@ def _entry(ctx: Context, resolved: Resolved, arg: str) -> LockedProfile:
     pinned = _resolve_pinned(ctx, arg, image, base_ref, pins)
     files = tuple((key, now) for key, now, _ in _file_changes(ctx, pinned, None))
     return LockedProfile(
-        resolved.name, pinned.plan.content_hash, image, base.digest, files, tuple(sources)
+        resolved.name,
+        pinned.plan.content_hash,
+        image,
+        base.digest,
+        files,
+        tuple(sources),
+        ctx.config.image_overrides.get(image, ""),
+        runtime_digests(pinned.profile),
     )
 
 
@@ -207,7 +239,11 @@ def _input_files(resolved: Resolved) -> list[Path]:
 
 
 def _file_key(ctx: Context, resolved: Resolved, path: Path) -> str:
-    """How the lock names a file: relative to the profiles directory, or SOURCE:path."""
+    """How the lock names a file, the same on every machine.
+
+    Relative to the profiles directory; SOURCE:path in a team source; envman:path for the files
+    envman ships (hooks/host-exec.sh); config:path in the user's envman configuration.
+    """
     real = path.resolve()
     found = _source_of(ctx, path)
     if found is not None:
@@ -215,6 +251,9 @@ def _file_key(ctx: Context, resolved: Resolved, path: Path) -> str:
     root = resolved.ref.path.parent.resolve()
     if real.is_relative_to(root.parent):
         return os.path.relpath(real, root)
+    for prefix, directory in (("envman", ctx.paths.shipped), ("config", ctx.paths.config)):
+        if real.is_relative_to(directory.resolve()):
+            return f"{prefix}:{real.relative_to(directory.resolve())}"
     return str(real)
 
 
@@ -264,6 +303,12 @@ def outdated(ctx: Context, names: list[str]) -> list[OutdatedRow]:
 
 
 def _base_rows(ctx: Context, resolved: Resolved, entry: LockedProfile) -> list[OutdatedRow]:
+    here = ctx.config.image_overrides.get(entry.base_image, "")
+    if override_mismatch(entry, here) is not None:
+        note = "the lock was written with another image override"
+        return [
+            OutdatedRow(entry.name, "base override", entry.base_override or "-", here or "-", note)
+        ]
     engine = ctx.engine()
     rows = []
     local = engine.image(resolved.base_image)

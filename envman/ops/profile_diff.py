@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 from envman.errors import RefNotFound, UsageError
+from envman.host.readfile import PROFILE_MAX
 from envman.ops.build import Resolved, resolve_profile
 from envman.ops.context import Context
+from envman.profile.boundary import read_input_bytes
 from envman.profile.diff import Change, context_changes, diff_data
 from envman.profile.store import format_of
 from envman.profile.yaml_format import profile_to_data
@@ -67,7 +69,7 @@ def _build_files(resolved: Resolved) -> dict[str, tuple[bytes, int]]:
     name = resolved.profile.containerfile
     if name is not None:
         path = resolved.ref.path.parent / name
-        files.setdefault(name, (path.read_bytes(), 0o644))  # its mode never reaches the image
+        files.setdefault(name, (read_input_bytes(path, PROFILE_MAX), 0o644))  # mode: not used
     return files
 
 

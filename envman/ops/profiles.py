@@ -11,6 +11,7 @@ from envman.errors import Aborted, EnvmanError, ExitCode, ProfileSchemaError, Us
 from envman.host.files import write_atomic
 from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
+from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.locations import flatten, value_text
 from envman.profile.model import DEFAULT_IMAGE, Origin, Profile
@@ -242,10 +243,11 @@ def import_profiles(
     """distrobox ini sections or a Containerfile -> envman YAML profiles in `out_dir`."""
     fmt = format_of(source)
     if fmt == "ini":
-        profiles = read_ini_profiles(
-            source.read_text(encoding="utf-8"), str(source), hooks_when=hooks_as
-        )
+        text = read_profile_text(source)
+        with parse_failures(str(source), "a distrobox ini file"):
+            profiles = read_ini_profiles(text, str(source), hooks_when=hooks_as)
     elif fmt == "containerfile":
+        read_profile_text(source)  # a missing or unreadable file is refused here, not later
         profiles = [_containerfile_as_yaml(source, out_dir)]
     elif fmt == "yaml":
         profiles = [load_raw(refs_in_file(source)[0])]

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
-from envman.errors import ProfileNotFound, ProfileSchemaError, ProfileSyntaxError
+from envman.errors import ProfileNotFound, ProfileSchemaError
 from envman.names import is_name
+from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.ini_format import read_ini_profiles
 from envman.profile.merge import conflicting_scalars, merge
 from envman.profile.model import Origin, Profile
 from envman.profile.yaml_format import read_yaml_profile
 
 FORMAT_PRECEDENCE = ("yaml", "ini", "containerfile")
-# An include graph is bounded: this many levels deep, and this many profiles merged into one
-# (a profile reached twice counts twice: that is what the merge copies).
+# An include graph is bounded: this many levels deep, this many distinct profiles read, and this
+# many build steps, hooks and podman_args in what the merge adds up to (a profile reached along
+# several paths adds its steps once per path: that is what grows, not the work, which is memoized).
 MAX_INCLUDE_DEPTH = 32
-MAX_INCLUDED = 256
+MAX_INCLUDED_PROFILES = 256
+MAX_MERGED_ITEMS = 10_000
 
 
 @dataclass(frozen=True)
@@ -76,29 +79,26 @@ def name_of(path: Path) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ProfileSyntaxError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise ProfileNotFound(f"{path}: {exc.strerror}") from None
+def _ini_profiles(path: Path) -> list[Profile]:
+    """The sections of an ini file, each text parsed once.
+
+    Resolving includes looks sections up again and again (each include, each section):
+    parsing the whole file every time was quadratic. Reading it again is cheap.
+    """
+    return list(_parsed_ini(str(path), read_profile_text(path)))
 
 
-@lru_cache(maxsize=8)
-def _ini_profiles(text: str, file: str) -> tuple[Profile, ...]:
-    """An ini file is parsed once however many of its sections are looked up or included."""
-    return tuple(read_ini_profiles(text, file))
+@functools.lru_cache(maxsize=16)
+def _parsed_ini(path: str, text: str) -> tuple[Profile, ...]:
+    with parse_failures(path, "a distrobox ini file"):
+        return tuple(read_ini_profiles(text, path))
 
 
 def refs_in_file(path: Path) -> list[ProfileRef]:
     """The profiles one file defines (an ini file may define several)."""
     fmt = format_of(path)
     if fmt == "ini":
-        return [
-            ProfileRef(p.name, path, "ini", p.name)
-            for p in _ini_profiles(_read_text(path), str(path))
-        ]
+        return [ProfileRef(p.name, path, "ini", p.name) for p in _ini_profiles(path)]
     if fmt is None:
         return []
     return [ProfileRef(name_of(path), path, fmt)]
@@ -180,15 +180,14 @@ def _ref_for_file(path: Path, section: str | None) -> ProfileRef:
 
 def load_raw(ref: ProfileRef) -> Profile:
     """One profile as written, includes not yet applied."""
-    text = _read_text(ref.path)
-    if ref.format == "yaml":
-        profile = read_yaml_profile(text, str(ref.path), ref.name)
-        return profile
     if ref.format == "ini":
-        for profile in _ini_profiles(text, str(ref.path)):
+        for profile in _ini_profiles(ref.path):
             if profile.name == ref.section:
                 return profile
         raise ProfileNotFound(f"{ref.path}: no section [{ref.section}]")
+    text = read_profile_text(ref.path)
+    if ref.format == "yaml":
+        return read_yaml_profile(text, str(ref.path), ref.name)
     # The Containerfile parser is sizeable: load it only for Containerfile profiles.
     from envman.profile.containerfile_format import read_containerfile_profile
 
@@ -223,8 +222,8 @@ class Resolver:
             return self._resolved[ref.key]
         if len(chain) >= MAX_INCLUDE_DEPTH:
             raise ProfileSchemaError(
-                f"{via}: include: more than {MAX_INCLUDE_DEPTH} levels of includes "
-                f"({chain[0].name} -> ... -> {ref.name})",
+                f"{via}: include: more than {MAX_INCLUDE_DEPTH} levels of includes (includes "
+                f"nest more than {MAX_INCLUDE_DEPTH} deep: {chain[0].name} -> ... -> {ref.name})",
                 "flatten the chain: include the shared profiles side by side",
             )
         own = self._load(ref)
@@ -243,15 +242,9 @@ class Resolver:
             self.includes.append(Include(name, target, via, len(chain) + 1))
             included, size = self._resolve(target, (*chain, ref), via)
             count += size
-            if count > MAX_INCLUDED:
-                raise ProfileSchemaError(
-                    f"{via}: include: [{own.name}] would merge more than {MAX_INCLUDED} "
-                    "profiles (a profile included twice counts twice)",
-                    "include fewer profiles, or flatten the shared ones",
-                )
-            base = included if base is None else merge(base, included)
+            base = included if base is None else _bounded_merge(base, included, own)
         assert base is not None
-        merged = merge(base, own)
+        merged = _bounded_merge(base, own, own)
         if own.format == "ini":
             clashes = conflicting_scalars(base, own)
             if clashes:
@@ -269,6 +262,11 @@ class Resolver:
 
     def _load(self, ref: ProfileRef) -> Profile:
         if ref.key not in self._raw:
+            if len(self._raw) >= MAX_INCLUDED_PROFILES:
+                raise ProfileSchemaError(
+                    f"{ref}: more than {MAX_INCLUDED_PROFILES} profiles are included",
+                    "include fewer, larger profiles",
+                )
             self._raw[ref.key] = load_raw(ref)
         return self._raw[ref.key]
 
@@ -300,6 +298,21 @@ class Resolver:
             raise ProfileNotFound(
                 f"{own.origin}: include: no profile named '{name}'", "see `envman profile list`"
             ) from None
+
+
+def _bounded_merge(base: Profile, own: Profile, including: Profile) -> Profile:
+    """merge(), refusing a result that the include graph has multiplied beyond reason."""
+    size = sum(
+        len(p.build_steps) + len(p.hooks) + len(p.podman_args) + len(p.warnings)
+        for p in (base, own)
+    )
+    if size > MAX_MERGED_ITEMS:
+        raise ProfileSchemaError(
+            f"{including.origin}: with its includes, {including.name} adds up to more than "
+            f"{MAX_MERGED_ITEMS} build steps, hooks and podman_args",
+            "a profile included along several paths adds its steps once per path: include it once",
+        )
+    return merge(base, own)
 
 
 def resolve(arg: str, dirs: tuple[Path, ...], cwd: Path) -> tuple[ProfileRef, Profile]:

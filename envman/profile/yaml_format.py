@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from envman.profile import validate as v
+from envman.profile.boundary import parse_failures
 from envman.profile.located import Located, load_yaml
 from envman.profile.locations import flatten
 from envman.profile.model import (
@@ -61,6 +62,11 @@ INTEGRATION_KEYS = ("home", *INTEGRATION_SWITCHES, "unshare")
 
 def read_yaml_profile(text: str, file: str, default_name: str) -> Profile:
     """Parse an envman YAML profile; every problem names file:line and the key."""
+    with parse_failures(file, "an envman YAML profile"):
+        return _read(text, file, default_name)
+
+
+def _read(text: str, file: str, default_name: str) -> Profile:
     r = Reader(load_yaml(text, file))
     if not isinstance(r.doc.value, dict):
         raise r.fail((), "a profile must be a mapping of keys", "start with `envman: 1`")

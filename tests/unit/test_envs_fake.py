@@ -226,3 +226,22 @@ def test_remove_image_without_force_never_takes_containers(engine: FakeEngine) -
     with pytest.raises(ContainerFailed):
         engine.remove_image("localhost/envman/x:1")
     assert engine.names() == ["mine"]
+
+
+def test_exports_gc_spares_an_environment_in_the_middle_of_a_swap(
+    ctx: Context, tmp_path: Path
+) -> None:
+    from envman.exports.ledger import ExportRecord, FileRecord, Ledger, checksum, save_ledger
+    from envman.journal import Journal, save_journal
+    from envman.ops import exports
+
+    wrapper = tmp_path / "bin-wrapper"
+    wrapper.write_text("#!/bin/sh\n")
+    record = ExportRecord(
+        "bin", "/usr/bin/x", "cli", "0" * 64, (FileRecord(str(wrapper), checksum(b"#!/bin/sh\n")),)
+    )
+    save_ledger(ctx.paths, Ledger("box", (record,)))
+    save_journal(ctx.paths, Journal("box", "swap", old_id="gone"))  # old renamed aside
+    assert exports.gc(ctx) == [] and wrapper.exists()
+    (ctx.paths.state / "journal" / "box.json").unlink()
+    assert [r.env for r in exports.gc(ctx)] == ["box"] and not wrapper.exists()

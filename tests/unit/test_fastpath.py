@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,3 +128,30 @@ def test_hot_path_imports_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_dead_container_host_is_engine_unavailable_without_heavy_imports(
+    paths: Paths, tmp_path: Path
+) -> None:
+    save_state(paths, STATE)
+    dead = tmp_path / "dead.sock"
+    code = (
+        "import sys; from envman.fastpath import main; code = main(['run', 'dev', '--', 'true']); "
+        "heavy = {'json', 're', 'typing', 'subprocess', 'enum', 'socket', 'pathlib'}; "
+        "print(sorted(heavy & set(sys.modules))); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "CONTAINER_HOST": f"unix://{dead}"},
+    )
+    assert result.returncode == ExitCode.ENGINE_UNAVAILABLE, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert result.stderr.splitlines() == [
+        f"envman: error: podman at CONTAINER_HOST=unix://{dead} does not answer: "
+        "No such file or directory",
+        "hint: start its service (systemctl --user start podman.socket, or podman system "
+        f"service unix://{dead}), or unset CONTAINER_HOST to use local podman",
+    ]

@@ -8,6 +8,7 @@ from envman.errors import ExitCode, StateCorrupt
 from envman.exports.ledger import load_ledger
 from envman.generations import load_history
 from envman.paths import Paths
+from envman.state import load_state, state_file
 
 
 @pytest.mark.parametrize(
@@ -41,4 +42,25 @@ def test_a_damaged_history_names_its_file(paths: Paths) -> None:
     with pytest.raises(StateCorrupt) as caught:
         load_history(paths, "dev")
     assert f"{path}: unexpected content" in caught.value.message
-    assert caught.value.hint == "the generation history is damaged; fix or move it"
+    assert caught.value.hint is not None and "envman rm dev --force-state" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[]", "not a JSON object"),
+        ('{"name": 5}', "'name' holds int"),
+        ('{"visible_paths": [1]}', "'visible_paths' holds tuple"),
+        ('{"state_version": "1"}', "state_version is not a number"),
+        ('{"name": "\\ud800"}', "surrogates not allowed"),
+        ("[" * 100_000 + "]" * 100_000, "maximum recursion depth"),
+    ],
+)
+def test_a_damaged_state_file_names_rm_force_state(paths: Paths, text: str, message: str) -> None:
+    path = state_file(paths, "dev")
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    with pytest.raises(StateCorrupt) as caught:
+        load_state(paths, "dev")
+    assert caught.value.message.startswith(str(path)) and message in caught.value.message
+    assert caught.value.hint is not None and "`envman rm dev --force-state`" in caught.value.hint

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from pathlib import Path, PurePosixPath
 
-from envman.errors import ProfileNotFound, ProfileSchemaError, ProfileSyntaxError
+from envman.errors import ProfileSchemaError, ProfileSyntaxError
+from envman.host.readfile import CONTEXT_FILE_MAX
+from envman.profile.boundary import parse_failures, read_input_bytes, read_profile_text
 from envman.profile.containerfile.ignore import IGNORE_FILES, IgnoreRules
 from envman.profile.containerfile.instructions import Instruction
 from envman.profile.containerfile.lexer import show
@@ -30,20 +33,21 @@ def context_files(containerfile: Path) -> list[tuple[str, Path]]:
     cf = parse_containerfile(read_text(containerfile), file)
     root = containerfile.parent.resolve()
     collector = _Collector(root, _ignore_rules(root, file), file)
-    for _, ins, scope in walk(cf):
-        for source in _sources(ins, scope, file):
-            collector.add_source(source, ins)
+    with parse_failures(file, "a Containerfile"):
+        for _, ins, scope in walk(cf):
+            for source in _sources(ins, scope, file):
+                collector.add_source(source, ins)
     return sorted(collector.picked.items())
 
 
 def read_text(path: Path) -> str:
     """A UTF-8 file's text; a file that cannot be read is an EnvmanError naming it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ProfileSyntaxError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise ProfileNotFound(f"{path}: {exc.strerror}") from None
+    return read_profile_text(path)
+
+
+def read_context_file(path: Path) -> bytes:
+    """A build context file's bytes (a regular file of bounded size, never a FIFO)."""
+    return read_input_bytes(path, CONTEXT_FILE_MAX)
 
 
 def _ignore_rules(root: Path, file: str) -> IgnoreRules:
@@ -52,8 +56,8 @@ def _ignore_rules(root: Path, file: str) -> IgnoreRules:
         path = root / name
         if path.is_symlink() and not _inside(_resolve(path, file, 0), root):
             raise ProfileSchemaError(f"{path}: a link leading outside the directory", OUTSIDE_HINT)
-        if path.is_file():
-            return IgnoreRules.from_text(read_text(path))
+        if path.exists():  # read_text refuses a FIFO or a directory of that name
+            return IgnoreRules.from_text(read_text(path), str(path))
     return IgnoreRules()
 
 
@@ -146,7 +150,7 @@ class _Collector:
         if real.is_dir():
             self._add_tree(real, ins)
         elif real.exists():
-            self._add(real)
+            self._add(real, ins)
 
     def _resolved_inside(self, path: Path, ins: Instruction) -> Path:
         real = _resolve(path, self.file, ins.line)
@@ -157,12 +161,20 @@ class _Collector:
 
     def _add_link(self, link: Path, ins: Instruction) -> None:
         self._resolved_inside(link, ins)
-        self._add(link)
+        self._add(link, ins)
 
-    def _add(self, path: Path) -> None:
+    def _add(self, path: Path, ins: Instruction) -> None:
         rel = path.relative_to(self.root).as_posix()
-        if not self.ignore.excludes(rel):
-            self.picked[rel] = path
+        if self.ignore.excludes(rel):
+            return
+        mode = path.lstat().st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            raise ProfileSchemaError(
+                f"{self.file}:{ins.line}: {ins.keyword} would copy {show(rel)}, "
+                "which is not a regular file (a FIFO, socket or device)",
+                "remove it, or list it in .containerignore",
+            )
+        self.picked[rel] = path
 
     def _add_tree(self, top: Path, ins: Instruction) -> None:
         for dirpath, dirnames, filenames in os.walk(top, followlinks=False):
@@ -180,7 +192,7 @@ class _Collector:
                 if path.is_symlink():
                     self._add_link(path, ins)
                 else:
-                    self._add(path)
+                    self._add(path, ins)
 
 
 def _resolve(path: Path, file: str, line: int) -> Path:

@@ -10,6 +10,10 @@ Lookup = Callable[[str], "str | None"]
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _BRACED = r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-+?])(.*))?$"
 
+# Expansion limits: `ARG B=$A$A$A...` doubling line after line must end in an error, not 1 GB.
+MAX_EXPANDED = 1024 * 1024  # characters variables may add to one word
+MAX_NESTING = 16  # ${A:-${B:-...}} levels
+
 
 class LexError(Exception):
     """A quoting problem inside one instruction; the caller adds file:line."""
@@ -25,6 +29,10 @@ def expand_word(text: str, lookup: Lookup, escape: str, missing: list[str]) -> s
     return "".join(_Lexer(text, lookup, escape, missing).words(split=False))
 
 
+def _nested(text: str, lookup: Lookup, escape: str, missing: list[str], depth: int) -> str:
+    return "".join(_Lexer(text, lookup, escape, missing, depth).words(split=False))
+
+
 def split_words(text: str, lookup: Lookup, escape: str) -> list[str]:
     """Shell-like words of `text`: quotes removed, variables expanded (unset ones to '')."""
     return _Lexer(text, lookup, escape, []).words(split=True)
@@ -33,12 +41,27 @@ def split_words(text: str, lookup: Lookup, escape: str) -> list[str]:
 class _Lexer:
     """Walks one instruction's text, producing words."""
 
-    def __init__(self, text: str, lookup: Lookup, escape: str, missing: list[str]) -> None:
+    def __init__(
+        self, text: str, lookup: Lookup, escape: str, missing: list[str], depth: int = 0
+    ) -> None:
+        if depth > MAX_NESTING:
+            raise LexError(f"variables are nested more than {MAX_NESTING} deep")
         self.text = text
         self.pos = 0
         self.lookup = lookup
         self.escape = escape
         self.missing = missing
+        self.depth = depth
+        self.expanded = 0
+
+    def _grown(self, value: str) -> str:
+        """`value`, counted against the expansion limit of this word."""
+        self.expanded += len(value)
+        if self.expanded > MAX_EXPANDED:
+            raise LexError(
+                f"variables expand to more than {MAX_EXPANDED // (1024 * 1024)} MiB in one word"
+            )
+        return value
 
     def words(self, split: bool) -> list[str]:
         found: list[str] = []
@@ -110,7 +133,7 @@ class _Lexer:
         if value is None:
             self.missing.append(name)
             return ""
-        return value
+        return self._grown(value)
 
     def _braced(self) -> str:
         end = _closing_brace(self.text, self.pos + 2)
@@ -134,14 +157,14 @@ class _Lexer:
         if op == "+":
             return self._sub(word) if is_set else ""
         if is_set and value is not None:
-            return value
+            return self._grown(value)
         if op == "-":
             return self._sub(word)
         self.missing.append(name)
         return ""
 
     def _sub(self, word: str) -> str:
-        return expand_word(word, self.lookup, self.escape, self.missing)
+        return self._grown(_nested(word, self.lookup, self.escape, self.missing, self.depth + 1))
 
 
 def _closing_brace(text: str, pos: int) -> int:

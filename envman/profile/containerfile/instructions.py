@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from envman.errors import ProfileSyntaxError
+from envman.profile.boundary import parse_failures
 from envman.profile.containerfile.lexer import Heredoc, Lines, show
 
 INSTRUCTIONS = frozenset(
@@ -69,11 +70,12 @@ class Instruction:
 
 def parse_instructions(text: str, file: str) -> list[Instruction]:
     """The instructions of a Containerfile, in order (syntax only: no stage checks)."""
-    lines = Lines(text, file)
-    found: list[Instruction] = []
-    while (logical := lines.next_logical()) is not None:
-        found.append(_instruction(lines, *logical))
-    return found
+    with parse_failures(file, "a Containerfile"):
+        lines = Lines(text, file)
+        found: list[Instruction] = []
+        while (logical := lines.next_logical()) is not None:
+            found.append(_instruction(lines, *logical))
+        return found
 
 
 def _instruction(lines: Lines, logical: str, line: int, last: int) -> Instruction:
@@ -121,10 +123,11 @@ def head(text: str) -> tuple[str, str]:
 def _split_flags(rest: str) -> tuple[tuple[str, ...], str]:
     flags: list[str] = []
     pattern = re.compile(_FLAG)
-    while match := pattern.match(rest):
+    pos = 0
+    while match := pattern.match(rest, pos):
         flags.append(match.group(1))
-        rest = rest[match.end() :]
-    return tuple(flags), rest
+        pos = match.end()
+    return tuple(flags), rest[pos:]
 
 
 def _exec_form(keyword: str, rest: str, line: int, file: str) -> tuple[bool, tuple[str, ...]]:

@@ -9,7 +9,7 @@ from envman.errors import ProfileSyntaxError
 
 # Patterns are compiled on first use (re caches them): Containerfile profiles import this
 # module on the `envman up` path.
-_DIRECTIVE = r"^#\s*([A-Za-z][A-Za-z0-9]*)\s*=\s*(.+?)\s*$"
+_DIRECTIVE_KEY = r"[A-Za-z][A-Za-z0-9]*"
 _HEREDOC = r"""<<(-?)(?:(["'])([^"'\s]+)\2|([A-Za-z_][A-Za-z0-9_.-]*))(?=$|[\s;&|>])"""
 
 
@@ -51,10 +51,10 @@ class Lines:
         """Parser directives: `# key=value` lines before anything else (a blank line ends them)."""
         seen: set[str] = set()
         while self.pos < len(self.lines):
-            match = re.match(_DIRECTIVE, self.lines[self.pos].strip())
-            if not match:
+            directive = _directive(self.lines[self.pos])
+            if directive is None:
                 return
-            key, value = match.group(1).lower(), match.group(2)
+            key, value = directive
             if key in seen:
                 raise self.fail(self.pos + 1, f"the '{key}' parser directive is given twice")
             seen.add(key)
@@ -122,6 +122,18 @@ class Lines:
             if text == name:
                 return Heredoc(name, "".join(body), expand, strip_tabs)
             body.append(text + "\n")
+
+
+def _directive(line: str) -> tuple[str, str] | None:
+    """`# key=value` as (lowercased key, value), or None. No regex: a long line stays linear."""
+    text = line.strip()
+    if not text.startswith("#"):
+        return None
+    key, eq, value = text[1:].partition("=")
+    key, value = key.strip(), value.strip()
+    if not eq or not value or not re.fullmatch(_DIRECTIVE_KEY, key):
+        return None
+    return key.lower(), value
 
 
 def physical_lines(text: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from envman.profile import validate as v
+from envman.profile.boundary import parse_failures
 from envman.profile.containerfile.scope import key_values
 from envman.profile.containerfile.stages import Containerfile, end_scope, parse_containerfile, walk
 from envman.profile.model import Origin, Profile
@@ -17,6 +18,11 @@ TOOLBOX_LABELS = ("com.github.containers.toolbox", "com.github.debarshiray.toolb
 def read_containerfile_profile(text: str, file: str, default_name: str) -> Profile:
     """A Containerfile as a Profile that builds the file as written."""
     cf = parse_containerfile(text, file)
+    with parse_failures(file, "a Containerfile"):
+        return _profile(cf, file, default_name)
+
+
+def _profile(cf: Containerfile, file: str, default_name: str) -> Profile:
     origin = Origin(file, 1)
     labels = end_scope(cf).labels
     basename = PurePosixPath(file).name or "Containerfile"

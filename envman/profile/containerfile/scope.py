@@ -10,6 +10,25 @@ from envman.profile.containerfile.expansion import LexError, expand_word, is_nam
 from envman.profile.containerfile.instructions import Instruction, head
 from envman.profile.containerfile.lexer import show
 
+MAX_ASSIGNED = 4 * 1024 * 1024  # characters ARG, ENV and LABEL may assign along one walk
+
+
+@dataclass
+class Budget:
+    """What ARG, ENV and LABEL may still assign; shared by the scopes of one walk of a file."""
+
+    left: int = MAX_ASSIGNED
+
+    def charge(self, ins: Instruction, file: str, values: list[str]) -> None:
+        """Count `values` against the budget; a file that exceeds it is a syntax error."""
+        self.left -= sum(len(value) for value in values)
+        if self.left < 0:
+            raise ProfileSyntaxError(
+                f"{file}:{ins.line}: ARG, ENV and LABEL values add up to more than "
+                f"{MAX_ASSIGNED // (1024 * 1024)} MiB",
+                "a variable that repeats itself grows with every line: build such values once",
+            )
+
 
 @dataclass
 class Scope:
@@ -19,6 +38,7 @@ class Scope:
     env: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     workdir: str = "/"
+    budget: Budget = field(default_factory=Budget)
 
     def lookup(self, name: str) -> str | None:
         """A variable's value (ENV wins over ARG, as in the builders), None when unset."""
@@ -32,9 +52,9 @@ def apply(ins: Instruction, scope: Scope, global_args: dict[str, str | None], fi
     if ins.keyword == "ARG":
         apply_arg(ins, scope, global_args, file)
     elif ins.keyword == "ENV":
-        scope.env.update(key_values(ins, scope, file))
+        scope.env.update(_charged(ins, scope, file))
     elif ins.keyword == "LABEL":
-        scope.labels.update(key_values(ins, scope, file))
+        scope.labels.update(_charged(ins, scope, file))
     elif ins.keyword == "WORKDIR":
         scope.workdir = container_path(expand(ins, ins.args, scope, file), scope.workdir)
 
@@ -47,7 +67,14 @@ def apply_arg(
         name, eq, default = word.partition("=")
         if not is_name(name):
             raise ProfileSyntaxError(f"{file}:{ins.line}: {show(name)} is not a valid ARG name")
+        scope.budget.charge(ins, file, [default])
         scope.args[name] = default if eq else global_args.get(name)
+
+
+def _charged(ins: Instruction, scope: Scope, file: str) -> list[tuple[str, str]]:
+    pairs = key_values(ins, scope, file)
+    scope.budget.charge(ins, file, [text for pair in pairs for text in pair])
+    return pairs
 
 
 def key_values(ins: Instruction, scope: Scope, file: str) -> list[tuple[str, str]]:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from envman.errors import ProfileSyntaxError
 from envman.profile import validate as v
+from envman.profile.boundary import parse_failures
 from envman.profile.containerfile.expansion import LexError, expand_word
 from envman.profile.containerfile.instructions import Instruction, parse_instructions
 from envman.profile.containerfile.lexer import show
-from envman.profile.containerfile.scope import Scope, apply, apply_arg
+from envman.profile.containerfile.scope import Budget, Scope, apply, apply_arg
 from envman.profile.model import Origin
 
 _STAGE_NAME = r"^[a-z][a-z0-9._-]{0,127}$"
@@ -60,7 +61,9 @@ class Containerfile:
 
 def parse_containerfile(text: str, file: str) -> Containerfile:
     """Parse and split into stages; every problem names file:line."""
-    return containerfile_from(parse_instructions(text, file), file)
+    instructions = parse_instructions(text, file)
+    with parse_failures(file, "a Containerfile"):
+        return containerfile_from(instructions, file)
 
 
 def containerfile_from(instructions: Sequence[Instruction], file: str) -> Containerfile:
@@ -168,11 +171,12 @@ def walk(cf: Containerfile) -> Iterator[tuple[Stage, Instruction, Scope]]:
     """
     ends: list[Scope] = []
     global_args = dict(cf.global_args)
+    budget = Budget()
     for stage in cf.stages:
-        scope = Scope()
+        scope = Scope(budget=budget)
         if stage.parent is not None:
             before = ends[stage.parent]
-            scope = Scope({}, dict(before.env), dict(before.labels), before.workdir)
+            scope = Scope({}, dict(before.env), dict(before.labels), before.workdir, budget)
         for ins in stage.instructions:
             yield stage, ins, scope
             apply(ins, scope, global_args, cf.file)

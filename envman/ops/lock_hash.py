@@ -1,0 +1,54 @@
+"""A locked build FROM repository@digest hashes as the build FROM the tag that names the digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+from envman.engine.types import Engine
+from envman.ops.build import Resolved
+from envman.render.containerfile import BuildPlan
+
+
+@dataclass(frozen=True)
+class TagHashedPlan(BuildPlan):
+    """A build FROM repository@digest that hashes as the same build FROM the tag naming it."""
+
+    tag: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        """The content hash of this plan with the tag in the FROM lines that pin the digest."""
+        text = _from_tag(self.containerfile, self.base_image, self.tag)
+        plain = {f.name: getattr(self, f.name) for f in fields(BuildPlan)}
+        return BuildPlan(**{**plain, "containerfile": text, "base_image": self.tag}).content_hash
+
+
+def hashed_as_tag(engine: Engine, locked: Resolved, tag: str, digest: str) -> Resolved:
+    """While `tag` still names the locked digest here, the locked build hashes as the unlocked one.
+
+    So writing a lock of the base image that is here leaves environments built before it up to
+    date (hash, labels and container alike). The build FROM the digest keeps a hash of its own
+    once the tag moves on, and while an image of the tag's hash holds another base.
+    """
+    here = engine.image(tag)
+    if here is None or here.digest != digest:
+        return locked
+    plan = locked.plan
+    hashed = replace(
+        locked,
+        base_image=tag,
+        plan=TagHashedPlan(**{f.name: getattr(plan, f.name) for f in fields(plan)}, tag=tag),
+    )
+    built = engine.image(hashed.tag)
+    if built is not None and built.layers[: len(here.layers)] != here.layers:
+        return locked  # that hash was built before the tag moved here: not on the locked base
+    return hashed
+
+
+def _from_tag(containerfile: str, pinned: str, tag: str) -> str:
+    lines = []
+    for line in containerfile.splitlines(keepends=True):
+        words = line.split()
+        pins = len(words) >= 2 and words[0].upper() == "FROM" and words[1] == pinned
+        lines.append(line.replace(pinned, tag, 1) if pins else line)
+    return "".join(lines)
