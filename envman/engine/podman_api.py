@@ -28,6 +28,9 @@ from envman.engine.types import (
 from envman.errors import BuildFailed, ContainerFailed, EngineUnavailable, RegistryUnreachable
 
 CONTAINERFILE_NAME = ".envman.Containerfile"
+# podman 4.3's build endpoint commits OCI images but, without this parameter, looks for cached
+# steps of another format: no step ever comes from the cache. The CLI always sends it.
+OCI_FORMAT = "application/vnd.oci.image.manifest.v1+json"
 REGISTRY_FAILURE = re.compile(
     r"(pinging container registry|no such host|dial tcp|connection refused|network is unreachable"
     r"|initializing source|i/o timeout|name resolution)",
@@ -211,7 +214,7 @@ class PodmanEngine:
         params: dict[str, Any] = {
             "dockerfile": CONTAINERFILE_NAME,
             "t": request.tag,
-            "labels": json.dumps(dict(request.labels)),
+            "outputformat": OCI_FORMAT,
             "networkmode": "host",
             "layers": True,
             "rm": True,

@@ -12,7 +12,13 @@ from envman.host.config import Config
 from envman.paths import Paths
 from envman.profile.model import DEFAULT_IMAGE, Hook, Profile
 from envman.profile.store import ProfileRef, Resolver, find
-from envman.render.containerfile import BuildPlan, HookScript, render
+from envman.render.containerfile import (
+    BuildPlan,
+    HookScript,
+    image_labels,
+    render,
+    seal,
+)
 from envman.sources.lookup import (
     Revision,
     lookup_dirs,
@@ -21,7 +27,6 @@ from envman.sources.lookup import (
     source_address,
 )
 
-TOOLBX_LABEL = "com.github.containers.toolbox"
 RUNTIME_ONLY = (
     "$HOME",
     "${HOME}",
@@ -71,18 +76,14 @@ class Resolved:
         return f"localhost/envman/{self.name}:{self.plan.content_hash[:12]}"
 
     @property
+    def image_labels(self) -> dict[str, str]:
+        """The labels the image's last build step sets: the same on every machine."""
+        return {**self.plan.labels, "envman.hash": self.plan.content_hash}
+
+    @property
     def labels(self) -> dict[str, str]:
-        """Labels on the image (and, inherited, on the container)."""
-        return {
-            "envman.managed": "1",
-            "envman.profile": self.name,
-            "envman.version": self.profile.version or "",
-            "envman.hash": self.plan.content_hash,
-            "envman.source": str(self.ref),
-            "envman.base": self.base_image,
-            TOOLBX_LABEL: "true",
-            **self._source_labels(),
-        }
+        """The container's labels: the image's, and where the profile came from on this host."""
+        return {**self.image_labels, "envman.source": str(self.ref), **self._source_labels()}
 
     def _source_labels(self) -> dict[str, str]:
         if self.revision is None:
@@ -146,7 +147,7 @@ def _plan(
 ) -> BuildPlan:
     if profile.format == "containerfile":
         text = _override_from(ref.path.read_text(encoding="utf-8"), config)
-        return BuildPlan(text, _context(ref.path), image)
+        return seal(text, _context(ref.path), image, image_labels(profile, image))
     scripts = {name: HookScript(name, path.read_bytes()) for name, path in script_paths.items()}
     user_file = None
     files: dict[str, tuple[bytes, int]] = {}
@@ -154,20 +155,20 @@ def _plan(
         path = _inside(ref.path.parent, profile.containerfile, profile, "build.containerfile")
         user_file = _override_from(path.read_text(encoding="utf-8"), config)
         files = _context(path)
-    plan = render(profile, image, scripts, user_file, host_cas)
     clash = [p for p in files if p.startswith("envman/")]
     if clash:
         raise ProfileSchemaError(
             f"{profile.origin}: build context file '{clash[0]}' clashes with envman's own"
         )
-    return BuildPlan(plan.containerfile, {**files, **plan.files}, image)
+    return render(profile, image, scripts, user_file, host_cas, user_context=files)
 
 
 def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
+    """The files a Containerfile copies, with modes as git keeps them (the same on any host)."""
     from envman.profile.containerfile_format import context_files
 
     return {
-        rel: (path.read_bytes(), path.stat().st_mode & 0o777)
+        rel: (path.read_bytes(), 0o755 if path.stat().st_mode & 0o111 else 0o644)
         for rel, path in context_files(containerfile)
     }
 

@@ -144,7 +144,6 @@ def _build(
         containerfile=resolved.plan.containerfile,
         files={p: ContextFile(d, m) for p, (d, m) in resolved.plan.files.items()},
         tag=resolved.tag,
-        labels=resolved.labels,
         pull=pull,
         no_cache=no_cache,
     )
