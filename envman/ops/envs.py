@@ -32,6 +32,7 @@ from envman.generations import (
     save_history,
 )
 from envman.ops.build import Resolved, check_build_hooks, resolve_profile
+from envman.ops.cache import build_plan, cache_reuse, layers_of, plan_layers
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
@@ -39,8 +40,8 @@ from envman.ops.listing import MANAGED, OLD_SUFFIX, TEMP_SUFFIX
 from envman.ops.lock import resolve_for_up
 from envman.profile.model import Hook, Integration
 from envman.render.container import SPEC_LABEL, container_spec
-from envman.render.containerfile import data_file, hook_argv
-from envman.render.layers import changed_layers, layer_keys
+from envman.render.containerfile import BuildPlan, data_file, hook_argv
+from envman.render.layers import Layer
 from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, save_state
 
@@ -101,9 +102,12 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
         return _held(engine, resolved, existing, history)
     image = None if no_cache else engine.image(resolved.tag)
     built = image is None
+    plan = resolved.plan
     if image is None:
         wants_pull = pull or bool(resolved.profile.distrobox.pull)
-        image = _build(ctx, engine, resolved, no_cache=no_cache, pull=wants_pull)
+        plan = build_plan(engine, history, resolved.plan, no_cache=no_cache)
+        image = _build(ctx, engine, resolved, plan, no_cache=no_cache, pull=wants_pull)
+    layers = layers_of(history, image.id) if not built else None
     spec = _spec(ctx, resolved, image.id)
     spec_hash = dict(spec.labels)[SPEC_LABEL]
     container: ContainerInfo
@@ -115,7 +119,8 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
     else:
         container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
-    made = _generation_of(ctx, resolved, spec, image, _address(ctx, resolved, arg))
+    layers = layers or plan_layers(engine, plan)
+    made = _generation_of(ctx, resolved, spec, image, _address(ctx, resolved, arg), layers=layers)
     record_state(ctx, made, container)
     if action not in ("up-to-date", "started") or not history.current:
         _new_generation(ctx, engine, history, made)
@@ -135,14 +140,14 @@ def up(ctx: Context, arg: str, *, no_cache: bool = False, pull: bool = False) ->
 
 
 def _build(
-    ctx: Context, engine: Engine, resolved: Resolved, *, no_cache: bool, pull: bool
+    ctx: Context, engine: Engine, resolved: Resolved, plan: BuildPlan, *, no_cache: bool, pull: bool
 ) -> ImageInfo:
     check_build_hooks(resolved.profile.hooks)
     run_host_hooks(ctx, resolved)
     ctx.notify(f"building {resolved.tag} from {resolved.ref} (base {resolved.base_image})")
     request = BuildRequest(
-        containerfile=resolved.plan.containerfile,
-        files={p: ContextFile(d, m) for p, (d, m) in resolved.plan.files.items()},
+        containerfile=plan.containerfile,
+        files={p: ContextFile(d, m) for p, (d, m) in plan.files.items()},
         tag=resolved.tag,
         pull=pull,
         no_cache=no_cache,
@@ -357,7 +362,13 @@ def _address(ctx: Context, resolved: Resolved, arg: str) -> str:
 
 
 def _generation_of(
-    ctx: Context, resolved: Resolved, spec: ContainerSpec, image: ImageInfo, address: str
+    ctx: Context,
+    resolved: Resolved,
+    spec: ContainerSpec,
+    image: ImageInfo,
+    address: str,
+    *,
+    layers: tuple[Layer, ...],
 ) -> Generation:
     """What `up` made, as a generation (numbered when it is kept)."""
     return Generation(
@@ -372,7 +383,7 @@ def _generation_of(
         spec=spec,
         create_steps=create_steps(ctx, resolved),
         forward_env=forwarded_env(resolved.profile.integration),
-        layers=tuple(layer_keys(resolved.plan.containerfile, resolved.plan.files)),
+        layers=layers,
         address=address,
     )
 
@@ -568,8 +579,8 @@ def plan_up(ctx: Context, arg: str) -> UpPlan:
     reused, rebuilt = 0, list[str]()
     if image is None:
         reasons.append(f"no image {resolved.tag} yet: the profile's build content changed")
-        new_layers = layer_keys(resolved.plan.containerfile, resolved.plan.files)
-        reused, rebuilt = changed_layers(current.layers if current else (), new_layers)
+        plan = build_plan(engine, history, resolved.plan, no_cache=False)
+        reused, rebuilt = cache_reuse(engine, history, plan_layers(engine, plan))
     spec = _spec(ctx, resolved, image.id if image else "(new image)")
     changes = _spec_changes(current.spec if current else None, spec)
     if existing is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import PurePath
@@ -13,6 +13,9 @@ from pathlib import PurePath
 from envman.profile.model import Hook, Profile
 
 LIB = "/usr/lib/envman"
+PKG_INSTALL = f"{LIB}/pkg-install"
+PKG_CACHE = "/var/cache/envman-pkg"
+MAX_PACKAGE_LAYERS = 4
 RENDER_VERSION = "2"
 HASH_LABEL = "envman.hash"
 TOOLBX_LABEL = "com.github.containers.toolbox"
@@ -137,6 +140,9 @@ class _Writer:
     def run(self, argv: list[str]) -> None:
         self.lines.append(f"RUN {exec_form(argv)}")
 
+    def install(self, base_image: str, args: list[str]) -> None:
+        self.lines.append(package_step(base_image, args))
+
 
 def render(
     profile: Profile,
@@ -165,13 +171,12 @@ def render(
     w.lines.append("USER root")
     if host_cas and profile.integration.host_certificates is not False:
         _trust_host_cas(w, host_cas)
-    pkg = f"{LIB}/pkg-install"
-    w.copy("envman/pkg-install", data_file("pkg-install.sh").encode(), pkg, 0o755)
-    w.run(["/bin/sh", pkg, "--essentials", *(["--init"] if profile.integration.init else [])])
+    w.copy("envman/pkg-install", data_file("pkg-install.sh").encode(), PKG_INSTALL, 0o755)
+    w.install(base_image, ["--essentials", *(["--init"] if profile.integration.init else [])])
     builds = [h for h in profile.hooks if h.when == "build"]
     _build_hooks(w, [h for h in builds if h.stage == "before-packages"], scripts)
     if profile.packages:
-        w.run(["/bin/sh", pkg, *sorted(set(profile.packages))])
+        w.install(base_image, sorted(set(profile.packages)))
     _build_hooks(w, [h for h in builds if h.stage == "after-packages"], scripts)
     w.lines.extend(profile.build_steps)
     _runtime_files(w, profile, scripts)
@@ -180,6 +185,31 @@ def render(
     w.lines.append('CMD ["/bin/sh"]')
     files = {**(user_context or {}), **w.files}
     return seal("\n".join(w.lines) + "\n", files, base_image, image_labels(profile, base_image))
+
+
+def package_step(base_image: str, args: Sequence[str]) -> str:
+    """A pkg-install step, with the package index in a build cache kept per base image.
+
+    The index lives outside the image and survives across builds: a step that installs one
+    more package does not download and unpack the whole index again.
+    """
+    key = hashlib.sha256(base_image.encode()).hexdigest()[:12]
+    mount = f"--mount=type=cache,id=envman-pkg-{key},target={PKG_CACHE},sharing=locked"
+    return f"RUN {mount} {exec_form(['/bin/sh', PKG_INSTALL, *args])}"
+
+
+def package_args(step: str) -> list[str] | None:
+    """The arguments of a pkg-install step (as package_step writes it), or None."""
+    words = step.split(None, 2)
+    if len(words) < 3 or words[0] != "RUN" or not words[1].startswith("--mount=type=cache"):
+        return None
+    try:
+        argv = json.loads(words[2])
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(argv, list) or argv[:2] != ["/bin/sh", PKG_INSTALL]:
+        return None
+    return [str(word) for word in argv[2:]]
 
 
 def _trust_host_cas(w: _Writer, host_cas: Mapping[str, bytes]) -> None:
@@ -223,3 +253,39 @@ def _runtime_files(w: _Writer, profile: Profile, scripts: Mapping[str, HookScrip
         w.copy(f"envman/{unit}", data_file(unit).encode(), f"/etc/systemd/system/{unit}")
         wants = "/etc/systemd/system/multi-user.target.wants"
         w.run(["/bin/sh", "-c", f"mkdir -p {wants} && ln -sf ../{unit} {wants}/{unit}"])
+
+
+def split_packages(plan: BuildPlan, previous: Sequence[Sequence[str]]) -> BuildPlan:
+    """The plan with its package step split as the previous build's was, plus one for additions.
+
+    Installing only what was added, in a step after the ones the cache already holds, makes
+    one more package cost one package: the earlier package layers come from the cache. When a
+    package was removed, or the split has MAX_PACKAGE_LAYERS steps, one step installs them all
+    again. Content and content hash stay those of the plan: the same packages get installed.
+    """
+    lines = plan.containerfile.split("\n")
+    index, wanted = _package_step(lines)
+    if index is None:
+        return plan
+    layers = package_split(previous, wanted)
+    lines[index : index + 1] = [package_step(plan.base_image, names) for names in layers]
+    return replace(plan, containerfile="\n".join(lines))
+
+
+def package_split(previous: Sequence[Sequence[str]], wanted: Sequence[str]) -> list[list[str]]:
+    """The package sets to install one step each: the previous split and then what is new."""
+    kept = [sorted(set(layer)) for layer in previous if layer]
+    had = {name for layer in kept for name in layer}
+    added = sorted(set(wanted) - had)
+    if not kept or not had <= set(wanted) or (added and len(kept) >= MAX_PACKAGE_LAYERS):
+        return [sorted(set(wanted))]
+    return kept + ([added] if added else [])
+
+
+def _package_step(lines: list[str]) -> tuple[int | None, list[str]]:
+    """The position of the step that installs the profile's packages (after the essentials)."""
+    found = [(i, args) for i, line in enumerate(lines) if (args := package_args(line)) is not None]
+    for index, args in found:
+        if args and not args[0].startswith("--"):
+            return index, args
+    return None, []
