@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from envman.engine.types import Engine
 from envman.generations import History
-from envman.render.containerfile import BuildPlan, split_packages
-from envman.render.layers import Layer, base_images, changed_layers, layer_keys, package_layers
+from envman.render.containerfile import BuildPlan
+from envman.render.layers import (
+    Layer,
+    base_images,
+    changed_layers,
+    layer_keys,
+    package_layers,
+    split_packages,
+)
 
 
 def build_plan(engine: Engine, history: History, plan: BuildPlan, *, no_cache: bool) -> BuildPlan:

@@ -15,7 +15,6 @@ from envman.profile.model import Hook, Profile
 LIB = "/usr/lib/envman"
 PKG_INSTALL = f"{LIB}/pkg-install"
 PKG_CACHE = "/var/cache/envman-pkg"
-MAX_PACKAGE_LAYERS = 4
 RENDER_VERSION = "2"
 HASH_LABEL = "envman.hash"
 TOOLBX_LABEL = "com.github.containers.toolbox"
@@ -253,39 +252,3 @@ def _runtime_files(w: _Writer, profile: Profile, scripts: Mapping[str, HookScrip
         w.copy(f"envman/{unit}", data_file(unit).encode(), f"/etc/systemd/system/{unit}")
         wants = "/etc/systemd/system/multi-user.target.wants"
         w.run(["/bin/sh", "-c", f"mkdir -p {wants} && ln -sf ../{unit} {wants}/{unit}"])
-
-
-def split_packages(plan: BuildPlan, previous: Sequence[Sequence[str]]) -> BuildPlan:
-    """The plan with its package step split as the previous build's was, plus one for additions.
-
-    Installing only what was added, in a step after the ones the cache already holds, makes
-    one more package cost one package: the earlier package layers come from the cache. When a
-    package was removed, or the split has MAX_PACKAGE_LAYERS steps, one step installs them all
-    again. Content and content hash stay those of the plan: the same packages get installed.
-    """
-    lines = plan.containerfile.split("\n")
-    index, wanted = _package_step(lines)
-    if index is None:
-        return plan
-    layers = package_split(previous, wanted)
-    lines[index : index + 1] = [package_step(plan.base_image, names) for names in layers]
-    return replace(plan, containerfile="\n".join(lines))
-
-
-def package_split(previous: Sequence[Sequence[str]], wanted: Sequence[str]) -> list[list[str]]:
-    """The package sets to install one step each: the previous split and then what is new."""
-    kept = [sorted(set(layer)) for layer in previous if layer]
-    had = {name for layer in kept for name in layer}
-    added = sorted(set(wanted) - had)
-    if not kept or not had <= set(wanted) or (added and len(kept) >= MAX_PACKAGE_LAYERS):
-        return [sorted(set(wanted))]
-    return kept + ([added] if added else [])
-
-
-def _package_step(lines: list[str]) -> tuple[int | None, list[str]]:
-    """The position of the step that installs the profile's packages (after the essentials)."""
-    found = [(i, args) for i, line in enumerate(lines) if (args := package_args(line)) is not None]
-    for index, args in found:
-        if args and not args[0].startswith("--"):
-            return index, args
-    return None, []

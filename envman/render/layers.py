@@ -2,20 +2,23 @@
 
 Steps come from envman's real Containerfile parser (continuation lines and here-documents as
 podman reads them). A step's key is its text and a digest of what it depends on besides the
-step before it: the context files a COPY/ADD copies, a FROM's base image id.
+step before it: the context files a COPY/ADD copies, a FROM's base image id. The package step
+is split along the previous build's package steps, so that these come from the cache.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 
 from envman.profile.containerfile.instructions import Instruction, parse_instructions
-from envman.render.containerfile import package_args
+from envman.render.containerfile import BuildPlan, package_args, package_step
 
 Layer = tuple[str, str]
+MAX_PACKAGE_LAYERS = 4
 FILE = ".envman.Containerfile"
 _FROM_FLAG = re.compile(r"--from=(\S+)", re.IGNORECASE)
 
@@ -136,3 +139,39 @@ def package_layers(keys: Sequence[Layer]) -> list[list[str]]:
     """The package sets the pkg-install steps installed, in order (`--essentials` left out)."""
     found = [package_args(text) for text, _ in keys]
     return [args for args in found if args and not args[0].startswith("--")]
+
+
+def split_packages(plan: BuildPlan, previous: Sequence[Sequence[str]]) -> BuildPlan:
+    """The plan with its package step split as the previous build's was, plus one for additions.
+
+    Installing only what was added, in a step after the ones the cache already holds, makes
+    one more package cost one package: the earlier package layers come from the cache. When a
+    package was removed, or the split has MAX_PACKAGE_LAYERS steps, one step installs them all
+    again. Content and content hash stay those of the plan: the same packages get installed.
+    """
+    lines = plan.containerfile.split("\n")
+    index, wanted = _package_step(lines)
+    if index is None:
+        return plan
+    layers = package_split(previous, wanted)
+    lines[index : index + 1] = [package_step(plan.base_image, names) for names in layers]
+    return dataclasses.replace(plan, containerfile="\n".join(lines))
+
+
+def package_split(previous: Sequence[Sequence[str]], wanted: Sequence[str]) -> list[list[str]]:
+    """The package sets to install one step each: the previous split and then what is new."""
+    kept = [sorted(set(layer)) for layer in previous if layer]
+    had = {name for layer in kept for name in layer}
+    added = sorted(set(wanted) - had)
+    if not kept or not had <= set(wanted) or (added and len(kept) >= MAX_PACKAGE_LAYERS):
+        return [sorted(set(wanted))]
+    return kept + ([added] if added else [])
+
+
+def _package_step(lines: list[str]) -> tuple[int | None, list[str]]:
+    """The position of the step that installs the profile's packages (after the essentials)."""
+    found = [(i, args) for i, line in enumerate(lines) if (args := package_args(line)) is not None]
+    for index, args in found:
+        if args and not args[0].startswith("--"):
+            return index, args
+    return None, []

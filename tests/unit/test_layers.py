@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from envman.render.containerfile import package_split, render, split_packages
-from envman.render.layers import changed_layers, layer_keys, package_layers
+from envman.render.containerfile import render
+from envman.render.layers import (
+    changed_layers,
+    layer_keys,
+    package_layers,
+    package_split,
+    split_packages,
+)
 from tests.unit.test_render import SCRIPTS, dev
 
 FILES = {"a.txt": (b"a", 0o644), "dir/b.txt": (b"b", 0o644)}
