@@ -61,15 +61,8 @@ echo "envman: installing with $pm: $*"
 case "$pm" in
     apt-get)
         export DEBIAN_FRONTEND=noninteractive
-        # envman's build mounts a cache here: the index stays out of the image and, kept
-        # between builds, `apt-get update` fetches only what changed since the last one.
-        lists=/var/lib/apt/lists
-        if [ -d /var/cache/envman-pkg ] && [ -w /var/cache/envman-pkg ]; then
-            lists=/var/cache/envman-pkg/apt/lists
-            mkdir -p "$lists/partial"
-        fi
-        apt-get -o "Dir::State::Lists=$lists" update -q
-        apt-get -o "Dir::State::Lists=$lists" install -y -q --no-install-recommends "$@"
+        apt-get update -q
+        apt-get install -y -q --no-install-recommends "$@"
         rm -rf /var/lib/apt/lists/*
         ;;
     dnf)

@@ -14,7 +14,6 @@ from envman.profile.model import Hook, Profile
 
 LIB = "/usr/lib/envman"
 PKG_INSTALL = f"{LIB}/pkg-install"
-PKG_CACHE = "/var/cache/envman-pkg"
 RENDER_VERSION = "2"
 HASH_LABEL = "envman.hash"
 TOOLBX_LABEL = "com.github.containers.toolbox"
@@ -139,8 +138,8 @@ class _Writer:
     def run(self, argv: list[str]) -> None:
         self.lines.append(f"RUN {exec_form(argv)}")
 
-    def install(self, base_image: str, args: list[str]) -> None:
-        self.lines.append(package_step(base_image, args))
+    def install(self, args: list[str]) -> None:
+        self.lines.append(package_step(args))
 
 
 def render(
@@ -171,11 +170,11 @@ def render(
     if host_cas and profile.integration.host_certificates is not False:
         _trust_host_cas(w, host_cas)
     w.copy("envman/pkg-install", data_file("pkg-install.sh").encode(), PKG_INSTALL, 0o755)
-    w.install(base_image, ["--essentials", *(["--init"] if profile.integration.init else [])])
+    w.install(["--essentials", *(["--init"] if profile.integration.init else [])])
     builds = [h for h in profile.hooks if h.when == "build"]
     _build_hooks(w, [h for h in builds if h.stage == "before-packages"], scripts)
     if profile.packages:
-        w.install(base_image, sorted(set(profile.packages)))
+        w.install(sorted(set(profile.packages)))
     _build_hooks(w, [h for h in builds if h.stage == "after-packages"], scripts)
     w.lines.extend(profile.build_steps)
     _runtime_files(w, profile, scripts)
@@ -186,24 +185,17 @@ def render(
     return seal("\n".join(w.lines) + "\n", files, base_image, image_labels(profile, base_image))
 
 
-def package_step(base_image: str, args: Sequence[str]) -> str:
-    """A pkg-install step, with the package index in a build cache kept per base image.
-
-    The index lives outside the image and survives across builds: a step that installs one
-    more package does not download and unpack the whole index again.
-    """
-    key = hashlib.sha256(base_image.encode()).hexdigest()[:12]
-    mount = f"--mount=type=cache,id=envman-pkg-{key},target={PKG_CACHE},sharing=locked"
-    return f"RUN {mount} {exec_form(['/bin/sh', PKG_INSTALL, *args])}"
+def package_step(args: Sequence[str]) -> str:
+    """A pkg-install step."""
+    return f"RUN {exec_form(['/bin/sh', PKG_INSTALL, *args])}"
 
 
 def package_args(step: str) -> list[str] | None:
     """The arguments of a pkg-install step (as package_step writes it), or None."""
-    words = step.split(None, 2)
-    if len(words) < 3 or words[0] != "RUN" or not words[1].startswith("--mount=type=cache"):
+    if not step.startswith("RUN ["):
         return None
     try:
-        argv = json.loads(words[2])
+        argv = json.loads(step.removeprefix("RUN "))
     except json.JSONDecodeError:
         return None
     if not isinstance(argv, list) or argv[:2] != ["/bin/sh", PKG_INSTALL]:

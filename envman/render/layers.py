@@ -154,7 +154,7 @@ def split_packages(plan: BuildPlan, previous: Sequence[Sequence[str]]) -> BuildP
     if index is None:
         return plan
     layers = package_split(previous, wanted)
-    lines[index : index + 1] = [package_step(plan.base_image, names) for names in layers]
+    lines[index : index + 1] = [package_step(names) for names in layers]
     return dataclasses.replace(plan, containerfile="\n".join(lines))
 
 
