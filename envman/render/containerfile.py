@@ -166,7 +166,8 @@ def render(
         w.lines.append("# envman layers")
     else:
         w.lines.append(f"FROM {base_image}")
-    w.lines.append("USER root")
+    # Settings first: every step after the one an edit changes runs again, these never change.
+    w.lines.extend(["USER root", "ENTRYPOINT []", 'CMD ["/bin/sh"]'])
     if host_cas and profile.integration.host_certificates is not False:
         _trust_host_cas(w, host_cas)
     w.copy("envman/pkg-install", data_file("pkg-install.sh").encode(), PKG_INSTALL, 0o755)
@@ -178,9 +179,8 @@ def render(
     _build_hooks(w, [h for h in builds if h.stage == "after-packages"], scripts)
     w.lines.extend(profile.build_steps)
     _runtime_files(w, profile, scripts)
-    w.lines.append("USER root")
-    w.lines.append("ENTRYPOINT []")
-    w.lines.append('CMD ["/bin/sh"]')
+    if any(step.split(None, 1)[:1] == ["USER"] for step in map(str.upper, profile.build_steps)):
+        w.lines.append("USER root")
     files = {**(user_context or {}), **w.files}
     return seal("\n".join(w.lines) + "\n", files, base_image, image_labels(profile, base_image))
 

@@ -74,4 +74,4 @@ def test_one_more_package_reuses_the_previous_package_step() -> None:
     assert split.content_hash == more.content_hash
     assert package_layers(layer_keys(split.containerfile, split.files)) == [["git", "vim"], ["jq"]]
     reused, rebuilt = changed_layers(old, layer_keys(split.containerfile, split.files))
-    assert "jq" in rebuilt[0] and reused == 5
+    assert "jq" in rebuilt[0] and reused == 7

@@ -200,7 +200,7 @@ def test_host_certificates_are_trusted_first_unless_switched_off() -> None:
     cas = {"corp-proxy.crt": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
     plan = render(dev(), "img", SCRIPTS, None, cas)
     lines = plan.containerfile.splitlines()
-    assert lines[3:6] == [
+    assert lines[5:8] == [
         "COPY envman/host-ca/ /usr/lib/envman/host-ca/",
         "COPY envman/trust-host-cas /usr/lib/envman/trust-host-cas",
         'RUN ["/bin/sh", "/usr/lib/envman/trust-host-cas"]',
