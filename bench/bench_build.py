@@ -1,7 +1,9 @@
 """Layer cache: a cold build against rebuilds after small edits of the same profile (issue 1).
 
 On one Debian profile with packages and a pip hook (as profiles/ansible.yaml):
-  cold      `envman rebuild NAME` (no layer cache; creates the container)
+  cold      `envman up NAME` on a base image made for this run, so no step is in the cache
+            (not `envman rebuild`: its no-cache build leaves a second cached copy of each step,
+            and podman 4.3 may follow either copy, so the next build's hits are a matter of luck)
   (a)       `envman up NAME` after a change in the last build hook     (target: <= 0.15 of cold)
   (b)       `envman up NAME` after one added package                   (target: <= 0.5 of cold)
 Each is timed end to end, as a user waits for it. For each rebuild it also prints what
@@ -54,22 +56,35 @@ def predicted(env: dict[str, str], cwd: Path, name: str) -> int:
     return int(plan["reused_layers"])
 
 
-def setup(root: Path) -> dict[str, str]:
+def make_base(tag: str) -> None:
+    """A base image of its own: the Debian base plus one file, so the cold build is cold."""
+    subprocess.run(
+        ["podman", "build", "-t", tag, "-f", "-", "/var/empty"],
+        input=f"FROM localhost/debian:bookworm\nRUN echo {tag} > /etc/bench-base\n",
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+
+
+def setup(root: Path, base: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "ENVMAN_"))}
     for part in ("config", "state", "cache"):
         (root / part).mkdir()
         env[f"XDG_{part.upper()}_HOME"] = str(root / part)
     (root / "profiles").mkdir()
-    override = ("docker.io/library/debian:bookworm", "localhost/debian:bookworm")
+    override = ("docker.io/library/debian:bookworm", base)
     envman(env, root, "config", "image-override", *override)
     return env
 
 
 def main() -> None:
     name = f"bench-build-{uuid.uuid4().hex[:6]}"
+    base = f"localhost/envman-bench-base:{name}"
+    make_base(base)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        env = setup(root)
+        env = setup(root, base)
         profile = root / "profiles" / f"{name}.yaml"
 
         def write(packages: str, last: str) -> None:
@@ -77,8 +92,8 @@ def main() -> None:
 
         try:
             write(PACKAGES, "one")
-            cold, _ = timed(env, root, "rebuild", name)
-            print(f"cold build (rebuild --no-cache)   {cold:7.1f} s")
+            cold, hits = timed(env, root, "up", name)
+            print(f"cold build (new base)             {cold:7.1f} s  ({hits} steps from the cache)")
             write(PACKAGES, "two")
             said = predicted(env, root, name)
             hook, hits = timed(env, root, "up", name)
@@ -91,6 +106,7 @@ def main() -> None:
             subprocess.run(
                 [ENVMAN, "rm", "--yes", name], env=env, cwd=root, capture_output=True, check=False
             )
+            subprocess.run(["podman", "rmi", base], capture_output=True, check=False)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores shared)")
 
 
