@@ -103,9 +103,11 @@ def main() -> None:
             package, hits = timed(env, root, "up", name)
             report("(b) one package added", package, cold, said=said, hits=hits, target=0.5)
         finally:
-            subprocess.run(
+            removed = subprocess.run(
                 [ENVMAN, "rm", "--yes", name], env=env, cwd=root, capture_output=True, check=False
             )
+            if removed.returncode != 0:
+                print(f"could not remove {name}: {removed.stderr.strip()}", file=sys.stderr)
             subprocess.run(["podman", "rmi", base], capture_output=True, check=False)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores shared)")
 
