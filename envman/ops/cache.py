@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from envman.engine.types import Engine
+from envman.errors import EnvmanError
 from envman.generations import History
 from envman.render.containerfile import BuildPlan
 from envman.render.layers import (
@@ -29,8 +30,17 @@ def build_plan(engine: Engine, history: History, plan: BuildPlan, *, no_cache: b
 def plan_layers(engine: Engine, plan: BuildPlan) -> tuple[Layer, ...]:
     """The plan's steps, each FROM keyed by its base image's id (a new base reuses nothing)."""
     keys = layer_keys(plan.containerfile, plan.files)
-    ids = {base: info.id for base in base_images(keys) if (info := engine.image(base))}
+    ids = {base: found for base in base_images(keys) if (found := _image_id(engine, base))}
     return tuple(layer_keys(plan.containerfile, plan.files, ids))
+
+
+def _image_id(engine: Engine, ref: str) -> str:
+    """An image's id, or "" when podman cannot say (then nothing counts as reused after it)."""
+    try:
+        info = engine.image(ref)
+    except EnvmanError:  # podman 4.3 can fail an inspect while another client removes images
+        return ""
+    return info.id if info else ""
 
 
 def layers_of(history: History, image_id: str) -> tuple[Layer, ...] | None:
