@@ -31,6 +31,8 @@ CONTAINERFILE_NAME = ".envman.Containerfile"
 # podman 4.3's build endpoint commits OCI images but, without this parameter, looks for cached
 # steps of another format: no step ever comes from the cache. The CLI always sends it.
 OCI_FORMAT = "application/vnd.oci.image.manifest.v1+json"
+BUILD_ATTEMPTS = 3
+RETRY_NOTE = "an image went away while podman searched its cache; building again"
 CACHE_LOOKUP_RACE = re.compile(
     r"checking if cached image exists from a previous build: .*(layer|image) not known"
 )
@@ -216,15 +218,16 @@ class PodmanEngine:
         """Build, streaming podman's output line by line to `on_log` as it happens.
 
         podman 4.3 looks through every image for cached steps and fails the build when another
-        client removes one meanwhile; that build is tried once more.
+        client removes one meanwhile; such a build is tried again (BUILD_ATTEMPTS in all).
         """
-        try:
-            return self._build_once(request, on_log)
-        except BuildFailed as exc:
-            if not CACHE_LOOKUP_RACE.search(exc.message):
-                raise
-            on_log("envman: an image went away while podman searched its cache; building again")
-            return self._build_once(request, on_log)
+        for _ in range(BUILD_ATTEMPTS - 1):
+            try:
+                return self._build_once(request, on_log)
+            except BuildFailed as exc:
+                if not CACHE_LOOKUP_RACE.search(exc.message):
+                    raise
+                on_log(f"envman: {RETRY_NOTE}")
+        return self._build_once(request, on_log)
 
     def _build_once(self, request: BuildRequest, on_log: LogSink) -> ImageInfo:
         params: dict[str, Any] = {
