@@ -111,10 +111,17 @@ def _stages(keys: Sequence[Layer]) -> list[list[Layer]]:
 def _same_prefix(before: Sequence[Layer], stage: Sequence[Layer], changed: set[str]) -> int:
     count = 0
     for old, new in zip(before, stage, strict=False):
-        if old != new or _reads(new[0], changed):
+        if not _same(old, new) or _reads(new[0], changed):
             break
         count += 1
     return count
+
+
+def _same(old: Layer, new: Layer) -> bool:
+    """Equal keys; for a FROM, an unknown base id (podman could not say) is no difference."""
+    if old[0] != new[0]:
+        return False
+    return old[1] == new[1] or (old[0].startswith("FROM ") and "" in (old[1], new[1]))
 
 
 def _reads(text: str, changed: set[str]) -> bool:

@@ -24,10 +24,12 @@ version: "1.0"
 image: {image}
 packages: [{packages}]
 hooks:
+  - sh: "echo {name} > /etc/run-id"
+    stage: before-packages
   - script: tool.sh
   - run: [touch, /tmp/started]
     when: start
-  - sh: "echo {last} > /etc/last-hook"
+  - sh: "echo {name} {last} > /etc/last-hook"
 """
 TOOL = "#!/bin/sh\necho tool > /etc/tool\n"
 IMAGE_LABELS = {
@@ -81,7 +83,8 @@ def test_dry_run_reuse_is_what_the_build_reuses(envman: Envman, name: str) -> No
 
     write(envman, name, last="two")
     plan = dry_run(envman, name)
-    assert plan["rebuilt_layers"][0] == 'RUN ["/bin/sh", "-c", "echo two > /etc/last-hook"]'
+    # The first hook names the environment: no other run left the steps after it in the cache.
+    assert plan["rebuilt_layers"][0] == f'RUN ["/bin/sh", "-c", "echo {name} two > /etc/last-hook"]'
     assert cache_hits(envman, name) == plan["reused_layers"]
     assert plan["reused_layers"] >= 6  # everything up to the changed hook
 

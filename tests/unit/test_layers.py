@@ -48,6 +48,7 @@ def test_from_is_not_counted_and_a_new_base_reuses_nothing() -> None:
     old = layer_keys(HEREDOC, FILES, {"img": "id1"})
     assert changed_layers(old, old)[0] == 3
     assert changed_layers(old, layer_keys(HEREDOC, FILES, {"img": "id2"}))[0] == 0
+    assert changed_layers(old, layer_keys(HEREDOC, FILES))[0] == 3  # id unknown: no evidence
 
 
 def test_stages_are_compared_stage_by_stage() -> None:
