@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -82,7 +83,8 @@ class FakeEngine:
             self._untag(old, request.tag)
         found = self.images_by_id.get(digest)
         tags = tuple(dict.fromkeys((*(found.tags if found else ()), request.tag)))
-        self.images_by_id[digest] = ImageInfo(digest, tags, dict(request.labels), size=1000)
+        labels = _last_label_step(request.containerfile)
+        self.images_by_id[digest] = ImageInfo(digest, tags, labels, size=1000)
         return self.images_by_id[digest]
 
     def remove_image(self, image_id: str, *, force: bool = False) -> None:
@@ -194,6 +196,16 @@ class FakeEngine:
     def names(self) -> list[str]:
         """Every container name, sorted."""
         return sorted(c.name for c in self.boxes.values())
+
+
+def _last_label_step(containerfile: str) -> dict[str, str]:
+    """The labels of the Containerfile's last LABEL step (where envman puts the image's own)."""
+    start = containerfile.rfind("\nLABEL ")
+    if start < 0:
+        return {}
+    text = containerfile[start + len("\nLABEL ") :].replace("\\\n", " ")
+    pairs = (word.partition("=") for word in shlex.split(text.splitlines()[0]))
+    return {key: value for key, _, value in pairs}
 
 
 def _info(box: FakeContainer) -> ContainerInfo:

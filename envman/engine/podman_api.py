@@ -31,6 +31,14 @@ from envman.engine.types import (
 from envman.errors import BuildFailed, ContainerFailed, EngineUnavailable, RegistryUnreachable
 
 CONTAINERFILE_NAME = ".envman.Containerfile"
+# podman 4.3's build endpoint commits OCI images but, without this parameter, looks for cached
+# steps of another format: no step ever comes from the cache. The CLI always sends it.
+OCI_FORMAT = "application/vnd.oci.image.manifest.v1+json"
+BUILD_ATTEMPTS = 3
+RETRY_NOTE = "an image went away while podman searched its cache; building again"
+CACHE_LOOKUP_RACE = re.compile(
+    r"checking if cached image exists from a previous build: .*(layer|image) not known"
+)
 REGISTRY_FAILURE = re.compile(
     r"(pinging container registry|no such host|dial tcp|connection refused|network is unreachable"
     r"|initializing source|i/o timeout|name resolution)",
@@ -235,11 +243,27 @@ class PodmanEngine:
         self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None = None
     ) -> ImageInfo:
         """Build, streaming podman's output line by line to `on_log` as it happens (and the
-        start of each step to `on_step`)."""
+        start of each step to `on_step`).
+
+        podman 4.3 looks through every image for cached steps and fails the build when another
+        client removes one meanwhile; such a build is tried again (BUILD_ATTEMPTS in all).
+        """
+        for _ in range(BUILD_ATTEMPTS - 1):
+            try:
+                return self._build_once(request, on_log, on_step)
+            except BuildFailed as exc:
+                if not CACHE_LOOKUP_RACE.search(exc.message):
+                    raise
+                on_log(f"envman: {RETRY_NOTE}")
+        return self._build_once(request, on_log, on_step)
+
+    def _build_once(
+        self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None
+    ) -> ImageInfo:
         params: dict[str, Any] = {
             "dockerfile": CONTAINERFILE_NAME,
             "t": request.tag,
-            "labels": json.dumps(dict(request.labels)),
+            "outputformat": OCI_FORMAT,
             "networkmode": "host",
             "layers": True,
             "rm": True,

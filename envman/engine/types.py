@@ -68,12 +68,15 @@ class ContextFile:
 
 @dataclass(frozen=True)
 class BuildRequest:
-    """A build: Containerfile text, its context files, the tag and labels to give the image."""
+    """A build: Containerfile text (image labels in its last step), its context files, the tag.
+
+    No build-time labels: podman adds them to every step's image, where they would vary per
+    build (the content hash) and per machine (the profile's path).
+    """
 
     containerfile: str
     files: Mapping[str, ContextFile]
     tag: str
-    labels: Mapping[str, str]
     pull: bool = False
     no_cache: bool = False
 

@@ -15,7 +15,13 @@ from envman.profile.boundary import read_input_bytes, read_profile_text
 from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
 from envman.profile.store import Include, ProfileRef, Resolver, find
 from envman.render.container import parse_podman_args
-from envman.render.containerfile import BuildPlan, HookScript, render
+from envman.render.containerfile import (
+    BuildPlan,
+    HookScript,
+    image_labels,
+    render,
+    seal,
+)
 from envman.sources.lookup import (
     Revision,
     lookup_dirs,
@@ -30,7 +36,6 @@ from envman.sources.provenance import (
     shadowing_includes,
 )
 
-TOOLBX_LABEL = "com.github.containers.toolbox"
 RUNTIME_ONLY = (
     "$HOME",
     "${HOME}",
@@ -87,18 +92,14 @@ class Resolved:
         return f"localhost/envman/{self.name}:{self.plan.content_hash[:12]}"
 
     @property
+    def image_labels(self) -> dict[str, str]:
+        """The labels the image's last build step sets: the same on every machine."""
+        return {**self.plan.labels, "envman.hash": self.plan.content_hash}
+
+    @property
     def labels(self) -> dict[str, str]:
-        """Labels on the image (and, inherited, on the container)."""
-        return {
-            "envman.managed": "1",
-            "envman.profile": self.name,
-            "envman.version": self.profile.version or "",
-            "envman.hash": self.plan.content_hash,
-            "envman.source": str(self.ref),
-            "envman.base": self.base_image,
-            TOOLBX_LABEL: "true",
-            **self._source_labels(),
-        }
+        """The container's labels: the image's, and where the profile came from on this host."""
+        return {**self.image_labels, "envman.source": str(self.ref), **self._source_labels()}
 
     def _source_labels(self) -> dict[str, str]:
         if self.revision is None:
@@ -170,7 +171,7 @@ def _plan(
 ) -> BuildPlan:
     if profile.format == "containerfile":
         text = _override_from(read_profile_text(ref.path), config)
-        return BuildPlan(text, _context(ref.path), image)
+        return seal(text, _context(ref.path), image, image_labels(profile, image))
     scripts = {
         name: HookScript(name, read_input_bytes(path, SCRIPT_MAX))
         for name, path in script_paths.items()
@@ -181,21 +182,21 @@ def _plan(
         path = _inside(ref.path.parent, profile.containerfile, profile, "build.containerfile")
         user_file = _override_from(read_profile_text(path), config)
         files = _context(path)
-    plan = render(profile, image, scripts, user_file, host_cas)
     clash = [p for p in files if p.startswith("envman/")]
     if clash:
         raise ProfileSchemaError(
             f"{profile.origin}: build context file '{clash[0]}' clashes with envman's own"
         )
-    return BuildPlan(plan.containerfile, {**files, **plan.files}, image)
+    return render(profile, image, scripts, user_file, host_cas, user_context=files)
 
 
 def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
+    """The files a Containerfile copies, with modes as git keeps them (the same on any host)."""
     from envman.profile.containerfile.context import read_context_file
     from envman.profile.containerfile_format import context_files
 
     return {
-        rel: (read_context_file(path), path.stat().st_mode & 0o777)
+        rel: (read_context_file(path), 0o755 if path.stat().st_mode & 0o111 else 0o644)
         for rel, path in context_files(containerfile)
     }
 

@@ -47,6 +47,8 @@ def phase_of(instruction: str, current: str | None) -> str:
     """
     keyword, _, rest = instruction.strip().partition(" ")
     keyword = keyword.upper()
+    if keyword in ("ENTRYPOINT", "CMD") and current == "base":  # set right after FROM
+        return "base"
     own = _envman_phase(keyword, rest)
     if own is not None:
         return own

@@ -44,6 +44,7 @@ from envman.ops.address import (
 )
 from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.buildlog import build_reported
+from envman.ops.cache import build_plan, cache_reuse, layers_of, plan_layers
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
@@ -53,8 +54,8 @@ from envman.ops.lock import resolve_for_up
 from envman.ops.swap import commit, repair, replace_container
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
-from envman.render.containerfile import hook_argv
-from envman.render.layers import changed_layers, layer_keys
+from envman.render.containerfile import BuildPlan, hook_argv
+from envman.render.layers import Layer
 from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, state_file
 
@@ -145,9 +146,12 @@ def _up_locked(
         return _held(engine, resolved, existing, history)
     image = None if no_cache else engine.image(resolved.tag)
     built = image is None
+    plan = resolved.plan
     if image is None:
         wants_pull = pull or bool(resolved.profile.distrobox.pull)
-        image = _build(ctx, engine, resolved, no_cache=no_cache, pull=wants_pull)
+        plan = build_plan(engine, history, resolved.plan, no_cache=no_cache)
+        image = _build(ctx, engine, resolved, plan, no_cache=no_cache, pull=wants_pull)
+    layers = layers_of(history, image.id) if not built else None
     spec = _spec(ctx, resolved, image.id)
     spec_hash = dict(spec.labels)[SPEC_LABEL]
     container: ContainerInfo
@@ -159,7 +163,8 @@ def _up_locked(
     else:
         container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
         action = "created" if existing is None else ("rebuilt" if built else "recreated")
-    made = _generation_of(ctx, resolved, spec, image, address_of(resolved))
+    layers = layers or plan_layers(engine, plan)
+    made = _generation_of(ctx, resolved, spec, image, address_of(resolved), layers=layers)
     if action not in ("up-to-date", "started") or not history.current:
         history, tag = with_generation(history, made)
     else:
@@ -182,15 +187,14 @@ def _up_locked(
 
 
 def _build(
-    ctx: Context, engine: Engine, resolved: Resolved, *, no_cache: bool, pull: bool
+    ctx: Context, engine: Engine, resolved: Resolved, plan: BuildPlan, *, no_cache: bool, pull: bool
 ) -> ImageInfo:
     run_host_hooks(ctx, resolved)
     ctx.notify(f"building {resolved.tag} from {resolved.ref} (base {resolved.base_image})")
     request = BuildRequest(
-        containerfile=resolved.plan.containerfile,
-        files={p: ContextFile(d, m) for p, (d, m) in resolved.plan.files.items()},
+        containerfile=plan.containerfile,
+        files={p: ContextFile(d, m) for p, (d, m) in plan.files.items()},
         tag=resolved.tag,
-        labels=resolved.labels,
         pull=pull,
         no_cache=no_cache,
     )
@@ -299,7 +303,13 @@ def _held(
 
 
 def _generation_of(
-    ctx: Context, resolved: Resolved, spec: ContainerSpec, image: ImageInfo, address: str
+    ctx: Context,
+    resolved: Resolved,
+    spec: ContainerSpec,
+    image: ImageInfo,
+    address: str,
+    *,
+    layers: tuple[Layer, ...],
 ) -> Generation:
     """What `up` made, as a generation (numbered when it is kept)."""
     return Generation(
@@ -314,7 +324,7 @@ def _generation_of(
         spec=spec,
         create_steps=create_steps(ctx, resolved),
         forward_env=forwarded_env(resolved.profile.integration),
-        layers=tuple(layer_keys(resolved.plan.containerfile, resolved.plan.files)),
+        layers=layers,
         address=address,
     )
 
@@ -563,8 +573,8 @@ def plan_up(ctx: Context, arg: str, *, replace_profile: bool = False) -> UpPlan:
     reused, rebuilt = 0, list[str]()
     if image is None:
         reasons.append(f"no image {resolved.tag} yet: the profile's build content changed")
-        new_layers = layer_keys(resolved.plan.containerfile, resolved.plan.files)
-        reused, rebuilt = changed_layers(current.layers if current else (), new_layers)
+        plan = build_plan(engine, history, resolved.plan, no_cache=False)
+        reused, rebuilt = cache_reuse(engine, history, plan_layers(engine, plan))
     spec = _spec(ctx, resolved, image.id if image else "(new image)")
     changes = _spec_changes(current.spec if current else None, spec)
     if existing is None:

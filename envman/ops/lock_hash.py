@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 
 from envman.engine.types import Engine
 from envman.ops.build import Resolved
-from envman.render.containerfile import BuildPlan
+from envman.render.containerfile import HASH_LABEL, BuildPlan, label_step, seal, unsealed
 
 
-@dataclass(frozen=True)
-class TagHashedPlan(BuildPlan):
-    """A build FROM repository@digest that hashes as the same build FROM the tag naming it."""
-
-    tag: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        """The content hash of this plan with the tag in the FROM lines that pin the digest."""
-        text = _from_tag(self.containerfile, self.base_image, self.tag)
-        plain = {f.name: getattr(self, f.name) for f in fields(BuildPlan)}
-        return BuildPlan(**{**plain, "containerfile": text, "base_image": self.tag}).content_hash
+def as_tag(plan: BuildPlan, tag: str) -> BuildPlan:
+    """The build FROM the digest, labelled and hashed as the same build FROM the tag naming it."""
+    body = unsealed(plan)
+    labels = {**plan.labels, "envman.base": tag}
+    twin = seal(_from_tag(body, plan.base_image, tag), plan.files, tag, labels)
+    text = body + label_step({**twin.labels, HASH_LABEL: twin.content_hash})
+    return BuildPlan(text, dict(plan.files), plan.base_image, twin.labels, twin.content_hash)
 
 
 def hashed_as_tag(engine: Engine, locked: Resolved, tag: str, digest: str) -> Resolved:
@@ -33,12 +28,7 @@ def hashed_as_tag(engine: Engine, locked: Resolved, tag: str, digest: str) -> Re
     here = engine.image(tag)
     if here is None or here.digest != digest:
         return locked
-    plan = locked.plan
-    hashed = replace(
-        locked,
-        base_image=tag,
-        plan=TagHashedPlan(**{f.name: getattr(plan, f.name) for f in fields(plan)}, tag=tag),
-    )
+    hashed = replace(locked, base_image=tag, plan=as_tag(locked.plan, tag))
     built = engine.image(hashed.tag)
     if built is not None and built.layers[: len(here.layers)] != here.layers:
         return locked  # that hash was built before the tag moved here: not on the locked base

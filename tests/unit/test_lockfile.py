@@ -14,9 +14,9 @@ from envman.lockfile import (
     runtime_changes,
     runtime_digests,
 )
-from envman.ops.lock_hash import TagHashedPlan
+from envman.ops.lock_hash import as_tag
 from envman.profile.model import Hook, Origin, Profile
-from envman.render.containerfile import BuildPlan
+from envman.render.containerfile import seal, unsealed
 from tests.helpers import assert_golden
 
 DIGEST = "sha256:" + "ab" * 32
@@ -90,12 +90,18 @@ def test_an_override_must_be_the_same_on_both_machines() -> None:
 def test_a_build_from_the_digest_hashes_as_the_build_from_the_tag_naming_it() -> None:
     files = {"envman/pkg-install": (b"#!/bin/sh\n", 0o755)}
     body = "USER root\nRUN true\n"
-    by_tag = BuildPlan(f"# x\nFROM localhost/debian:bookworm\n{body}", files, "debian")
+    tag = "localhost/debian:bookworm"
+    labels = {"envman.profile": "app", "envman.base": tag}
+    by_tag = seal(f"# x\nFROM {tag}\n{body}", files, tag, labels)
     pinned_ref = f"localhost/debian@{DIGEST}"
-    by_digest = BuildPlan(f"# x\nFROM {pinned_ref}\n{body}", files, pinned_ref)
+    pinned_labels = {**labels, "envman.base": pinned_ref}
+    by_digest = seal(f"# x\nFROM {pinned_ref}\n{body}", files, pinned_ref, pinned_labels)
     assert by_digest.content_hash != by_tag.content_hash
-    hashed = TagHashedPlan(by_digest.containerfile, files, pinned_ref, "localhost/debian:bookworm")
+    hashed = as_tag(by_digest, tag)
     assert hashed.content_hash == by_tag.content_hash
-    assert hashed.containerfile == by_digest.containerfile  # what is built stays pinned
-    other = TagHashedPlan(by_digest.containerfile, {}, pinned_ref, "localhost/debian:bookworm")
+    assert hashed.labels == by_tag.labels
+    assert f"FROM {pinned_ref}\n" in hashed.containerfile  # what is built stays pinned
+    assert unsealed(hashed) == unsealed(by_digest)
+    assert f'envman.hash="{by_tag.content_hash}"' in hashed.containerfile
+    other = as_tag(seal(unsealed(by_digest), {}, pinned_ref, pinned_labels), tag)
     assert other.content_hash != by_tag.content_hash

@@ -200,7 +200,7 @@ def test_host_certificates_are_trusted_first_unless_switched_off() -> None:
     cas = {"corp-proxy.crt": b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
     plan = render(dev(), "img", SCRIPTS, None, cas)
     lines = plan.containerfile.splitlines()
-    assert lines[3:6] == [
+    assert lines[5:8] == [
         "COPY envman/host-ca/ /usr/lib/envman/host-ca/",
         "COPY envman/trust-host-cas /usr/lib/envman/trust-host-cas",
         'RUN ["/bin/sh", "/usr/lib/envman/trust-host-cas"]',
@@ -237,3 +237,29 @@ def test_init_profiles_get_systemd_and_a_unit_for_start_hooks() -> None:
         in plan.containerfile
     )
     assert "envman/envman-start.service" in plan.files
+
+
+def test_image_labels_are_the_last_step_and_carry_the_content_hash() -> None:
+    from envman.profile.containerfile.stages import end_scope, parse_containerfile
+
+    plan = render(replace(dev(), version='1.0 "$HOME" \\ x'), "img", SCRIPTS)
+    parsed = parse_containerfile(plan.containerfile, "Containerfile")
+    assert parsed.instructions[-1].keyword == "LABEL"
+    assert end_scope(parsed).labels == {
+        "com.github.containers.toolbox": "true",
+        "envman.base": "img",
+        "envman.hash": plan.content_hash,
+        "envman.managed": "1",
+        "envman.profile": "dev",
+        "envman.version": '1.0 "$HOME" \\ x',
+    }
+    assert render(replace(dev(), version="2.0"), "img", SCRIPTS).content_hash != plan.content_hash
+
+
+def test_the_build_does_not_depend_on_where_the_profile_lives() -> None:
+    here = read_yaml_profile(PROFILE, "/home/alice/src/team/profiles/dev.yaml", "dev")
+    there = read_yaml_profile(PROFILE, "/var/home/bob/checkouts/x/dev.yaml", "dev")
+    first, second = render(here, "img", SCRIPTS), render(there, "img", SCRIPTS)
+    assert first.content_hash == second.content_hash
+    assert (first.containerfile, first.files) == (second.containerfile, second.files)
+    assert b"alice" not in b"".join(data for data, _ in first.files.values())
