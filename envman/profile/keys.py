@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -50,6 +51,16 @@ class Key:
     def name(self) -> str:
         """The key within its group (`home` for `integration.home`)."""
         return self.path.rsplit(".", 1)[-1]
+
+
+SIZE_RE = re.compile(r"^[1-9][0-9]{0,12}[bkmg]?$")
+
+
+def _check_size(value: str, origin: Origin, key: str) -> str:
+    """A podman size: a number with an optional b, k, m or g."""
+    if not SIZE_RE.fullmatch(value):
+        raise v.schema_error(origin, key, f"'{value}' is not a size", "e.g. 64m or 1g")
+    return value
 
 
 def _since(*keys: str, since: str = ASSEMBLE_SINCE) -> tuple[tuple[str, str], ...]:
@@ -243,6 +254,14 @@ KEYS: tuple[Key, ...] = (
         "--env --volume --device --cap-add --security-opt",
         ini=_since("additional_flags"),
         check=v.check_text,
+    ),
+    Key(
+        "shm_size",
+        "str",
+        "scalar",
+        "container",
+        "size of a private /dev/shm (unshares ipc): 64m, 1g",
+        check=_check_size,
     ),
     _compat("entry", "kept for ini round trips"),
     _compat("start_now", "kept for ini round trips"),
