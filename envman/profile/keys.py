@@ -288,3 +288,28 @@ def ini_since() -> dict[str, str]:
 def runtime_groups() -> tuple[str, ...]:
     """Top-level keys with a setting that changes the container only (the lock digests them)."""
     return tuple(sorted({k.group for k in KEYS if k.affects in ("container", "both")}))
+
+
+MERGE_TEXT = {
+    "own": "the including profile's",
+    "scalar": "including wins",
+    "append-dedupe": "append, dedupe",
+    "append": "append, keep order",
+    "map": "key by key",
+}
+
+
+def markdown_table() -> str:
+    """The README's profile key reference (between its profile-keys markers), one row a key."""
+    rows = [
+        "| key | type | include merge | changes | ini key (distrobox) | what |",
+        "|---" * 6 + "|",
+    ]
+    for key in KEYS:
+        ini = ", ".join(f"`{name}` ({since})" for name, since in key.ini) or "-"
+        kind = "path" if key.field == "integration.custom_home" else key.kind
+        rows.append(
+            f"| `{key.path}` | {kind} | {MERGE_TEXT[key.merge]} | {key.affects} | {ini} "
+            f"| {key.doc} |"
+        )
+    return "\n".join(rows) + "\n"
