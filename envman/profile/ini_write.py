@@ -325,6 +325,8 @@ class SectionWriter:
             self.warn("build.containerfile", "the ini cannot build it; distrobox uses the image")
         if p.build_steps:
             self.warn("build.steps", "the ini has no build steps; distrobox uses the image as is")
+        if p.shm_size:
+            self.warn("shm_size", "the ini has no such key; distrobox gives no private /dev/shm")
         for key, value in (("version", p.version), ("description", p.description)):
             if value:
                 self.warn(key, "kept only as a comment")

@@ -264,3 +264,10 @@ def test_shm_size_is_a_runtime_setting_and_old_locks_stay_current() -> None:
     assert runtime_changes(entry, now) == []
     sized = read_yaml_profile("envman: 1\nshm_size: 1g\n", "x.yaml", "x")
     assert runtime_changes(entry, runtime_digests(sized)) == ["shm_size"]
+
+
+def test_shm_size_is_not_lost_silently_in_an_ini_export() -> None:
+    profile = read_yaml_profile("envman: 1\nshm_size: 1g\n", "x.yaml", "x")
+    text, warnings = write_ini_profiles([profile])
+    assert "shm" not in text
+    assert warnings == ["x: shm_size: the ini has no such key; distrobox gives no private /dev/shm"]
