@@ -86,15 +86,18 @@ def _locations(base: Profile, own: Profile) -> dict[str, Origin]:
 
 
 def conflicting_scalars(base: Profile, own: Profile) -> list[str]:
-    """Scalars both set to different values (distrobox resolves these differently from envman)."""
-    pairs = [
-        ("image", base.image, own.image),
-        ("hostname", base.hostname, own.hostname),
-        ("exported_bins_path", base.exports.bins_path, own.exports.bins_path),
-        ("home", base.integration.custom_home, own.integration.custom_home),
-    ]
-    for name in ("init", "nvidia", "root"):
-        pairs.append((name, getattr(base.integration, name), getattr(own.integration, name)))
-    for name in ("entry", "start_now", "pull", "replace", "clone"):
-        pairs.append((name, getattr(base.distrobox, name), getattr(own.distrobox, name)))
-    return [name for name, b, o in pairs if b is not None and o is not None and b != o]
+    """Scalars with an ini key both set to different values (distrobox resolves these
+    differently from envman), by their ini names."""
+    names = []
+    for key in KEYS:
+        if key.merge == "scalar" and key.ini:
+            b, o = _attr(base, key.field), _attr(own, key.field)
+            if b is not None and o is not None and b != o:
+                names.append(key.ini[0][0])
+    return names
+
+
+def _attr(value: object, field: str) -> object:
+    for part in field.split("."):
+        value = getattr(value, part)
+    return value

@@ -18,7 +18,7 @@ from envman.profile.ini_read import read_ini_profiles
 from envman.profile.ini_write import write_ini_profiles
 from envman.profile.keys import BY_FIELD, KEYS, markdown_table
 from envman.profile.locations import flatten
-from envman.profile.merge import META_MERGE, merge
+from envman.profile.merge import META_MERGE, conflicting_scalars, merge
 from envman.profile.model import Profile
 from envman.profile.store import resolve
 from envman.profile.yaml_format import profile_to_data, read_yaml_profile
@@ -271,3 +271,19 @@ def test_shm_size_is_not_lost_silently_in_an_ini_export() -> None:
     text, warnings = write_ini_profiles([profile])
     assert "shm" not in text
     assert warnings == ["x: shm_size: the ini has no such key; distrobox gives no private /dev/shm"]
+
+
+def sample_profile(side: int) -> Profile:
+    data = nested({path: pair[side] for path, pair in SAMPLES.items()})
+    return read_yaml_profile(yaml.safe_dump(data), "x.yaml", "x")
+
+
+CLASHES = ("image", "hostname", "exported_bins_path", "init", "nvidia", "root", "entry")
+
+
+def test_every_ini_scalar_set_on_both_sides_is_a_clash() -> None:
+    clashes = conflicting_scalars(sample_profile(0), sample_profile(1))
+    assert sorted(clashes) == sorted([*CLASHES, "start_now", "pull", "replace", "clone"])
+    home = "envman: 1\nintegration: {{home: {}}}\n"
+    homes = [read_yaml_profile(home.format(h), "x", "x") for h in ("~/a", "~/b")]
+    assert conflicting_scalars(*homes) == ["home"]
