@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from envman.errors import EnvmanError, LockInvalid
+from envman.profile.keys import runtime_groups
 from envman.profile.located import load_yaml
 from envman.profile.model import Profile
 from envman.profile.reader import Reader
@@ -27,16 +28,7 @@ _COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 PROFILE_KEYS = ("content_hash", "base", "files", "runtime", "sources")
 # The profile's settings that shape the container, not the image; `hooks` are the create and host
 # hooks (build and start hooks are in the image, so in its content hash).
-RUNTIME_KEYS = (
-    "distrobox",
-    "env",
-    "exports",
-    "hooks",
-    "hostname",
-    "integration",
-    "podman_args",
-    "volumes",
-)
+RUNTIME_KEYS = runtime_groups()  # the top-level keys with settings that change the container
 
 
 class OldLock(LockInvalid):
@@ -205,7 +197,13 @@ def _plain(value: Any) -> Any:
 def runtime_changes(entry: LockedProfile, now: tuple[tuple[str, str], ...]) -> list[str]:
     """The runtime settings whose digest differs from the lock's (all of them if it has none)."""
     locked = dict(entry.runtime)
-    return [key for key, digest in now if locked.get(key) != digest]
+    if not locked:
+        return [key for key, _ in now]
+    return [key for key, digest in now if locked.get(key, _UNSET) != digest]
+
+
+# A setting declared after a lock was written was unset then: unset now is no change.
+_UNSET = hashlib.sha256(json.dumps(None).encode()).hexdigest()
 
 
 def override_mismatch(entry: LockedProfile, here: str) -> str | None:

@@ -466,4 +466,6 @@ def _create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         kwargs["userns_mode"] = spec.userns
     if spec.pids_limit is not None:
         kwargs["pids_limit"] = spec.pids_limit
+    if spec.shm_size is not None:
+        kwargs["shm_size"] = spec.shm_size
     return kwargs

@@ -56,6 +56,7 @@ class ContainerSpec:
     systemd: bool = False
     stop_timeout: int = 5
     pids_limit: int | None = None
+    shm_size: str | None = None  # a private /dev/shm of this size (podman --shm-size)
 
 
 @dataclass(frozen=True)

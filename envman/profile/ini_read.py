@@ -16,6 +16,7 @@ from envman.profile.ini_lines import (
     split_sections,
 )
 from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
+from envman.profile.keys import KEYS
 from envman.profile.model import (
     UNSHARE_OPTIONS,
     DistroboxCompat,
@@ -36,15 +37,13 @@ HOME_KEYS = ("home", "volume", "volumes", "exported_bins_path")
 FLAG_ARGS = {"--env": "env", "-e": "env", "--volume": "volume", "-v": "volume"}
 READ_HOOK_WHENS = ("build", "start")
 LOCATION_KEYS = {
-    "image": "image",
-    "hostname": "hostname",
-    "home": "integration.home",
-    "exported_bins_path": "exports.bins_path",
-    "clone": "distrobox.clone",
-    **{key: f"distrobox.{key}" for key in ("entry", "start_now", "pull", "replace")},
-    **{key: f"integration.{key}" for key in ("init", "nvidia", "root")},
-    **{f"unshare_{option}": f"integration.unshare[{option}]" for option in UNSHARE_OPTIONS},
+    ini: key.path
+    for key in KEYS
+    if key.kind in ("str", "bool")
+    for ini, _ in key.ini
+    if ini in (*SCALAR_KEYS, *BOOL_KEYS)
 }
+LOCATION_KEYS.update({f"unshare_{o}": f"integration.unshare[{o}]" for o in UNSHARE_OPTIONS})
 LIST_LOCATIONS = {
     "packages": "packages",
     "volumes": "volumes",

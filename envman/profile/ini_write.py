@@ -6,21 +6,12 @@ import shlex
 
 from envman.errors import ProfileSchemaError
 from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
+from envman.profile.keys import ini_since
 from envman.profile.model import UNSHARE_OPTIONS, Hook, Origin, Profile
 
 FILE_HEADER = "# Written by envman for distrobox >= 1.5: distrobox assemble create --file FILE\n"
 # first distrobox release whose assemble knows the key (assemble itself appeared in 1.5.0)
-SINCE = {
-    "clone": "1.8.1",
-    "hostname": "1.7.2",
-    "unshare_groups": "1.8.2",
-    "unshare_process": "1.6",
-    "unshare_devsys": "1.6",
-    "unshare_all": "1.6",
-    "exported_apps": "1.6",
-    "exported_bins": "1.6",
-    "exported_bins_path": "1.6",
-}
+SINCE = ini_since()
 SWITCHES = ("display", "audio", "dbus", "ssh_agent", "gpg_agent", "kerberos")
 HOOK_KEYS = {"before-packages": "pre_init_hooks", "after-packages": "init_hooks"}
 SKIPPED_HOOKS = {
@@ -334,6 +325,8 @@ class SectionWriter:
             self.warn("build.containerfile", "the ini cannot build it; distrobox uses the image")
         if p.build_steps:
             self.warn("build.steps", "the ini has no build steps; distrobox uses the image as is")
+        if p.shm_size:
+            self.warn("shm_size", "the ini has no such key; distrobox gives no private /dev/shm")
         for key, value in (("version", p.version), ("description", p.description)):
             if value:
                 self.warn(key, "kept only as a comment")

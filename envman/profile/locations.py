@@ -7,20 +7,15 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from envman.profile.keys import KEYS
 from envman.profile.model import Origin
 
 DataPath = tuple[str | int, ...]
 
-INDEXED_LISTS = ("build.steps", "podman_args", "hooks")
-SET_LISTS = (
-    "include",
-    "packages",
-    "volumes",
-    "exports.apps",
-    "exports.bins",
-    "integration.unshare",
-)
-_INDEXED = re.compile(r"^(build\.steps|podman_args|hooks)\[(\d+)\]$")
+# Lists that keep repeats are located by index, the others by item (`packages[git]`).
+INDEXED_LISTS = tuple(k.path for k in KEYS if k.merge == "append")
+SET_LISTS = tuple(k.path for k in KEYS if k.kind == "list" and k.merge != "append")
+_INDEXED = re.compile(rf"^({'|'.join(map(re.escape, INDEXED_LISTS))})\[(\d+)\]$")
 
 
 def item_key(key: str, item: Any, index: int) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, TypeVar
 
+from envman.profile.keys import BY_FIELD, KEYS
 from envman.profile.locations import merge_locations
-from envman.profile.model import DistroboxCompat, Exports, Integration, Origin, Profile
+from envman.profile.model import Origin, Profile
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def unique(items: Iterable[T]) -> tuple[T, ...]:
@@ -29,35 +31,52 @@ def _merge_env(
     return tuple(merged.items())
 
 
+# Profile attributes that are not profile keys: how each one merges.
+META_MERGE = {"origin": "own", "format": "own", "warnings": "append", "locations": "own"}
+
+
 def merge(base: Profile, own: Profile) -> Profile:
-    """`own` includes `base`: the result keeps own's name and origin."""
-    return replace(
-        own,
-        version=_scalar(own.version, base.version),
-        description=_scalar(own.description, base.description),
-        image=_scalar(own.image, base.image),
-        packages=unique(base.packages + own.packages),
-        containerfile=_scalar(own.containerfile, base.containerfile),
-        build_steps=base.build_steps + own.build_steps,
-        env=_merge_env(base.env, own.env),
-        volumes=unique(base.volumes + own.volumes),
-        hooks=base.hooks + own.hooks,
-        exports=_merge_exports(base.exports, own.exports),
-        integration=_merge_integration(base.integration, own.integration),
-        hostname=_scalar(own.hostname, base.hostname),
-        podman_args=base.podman_args + own.podman_args,
-        distrobox=_merge_distrobox(base.distrobox, own.distrobox),
-        warnings=base.warnings + own.warnings,
-        locations=_locations(base, own),
-    )
+    """`own` includes `base`: the result keeps own's name and origin; each key by its rule."""
+    merged = _merge_fields(base, own, "")
+    return replace(merged, locations=_locations(base, own))
+
+
+def _merge_fields(base: D, own: D, prefix: str) -> D:
+    """Every field of a dataclass by the merge rule its key declares (nested groups recursed)."""
+    values: dict[str, Any] = {}
+    for f in fields(own):  # type: ignore[arg-type]
+        b, o = getattr(base, f.name), getattr(own, f.name)
+        meta = META_MERGE.get(f.name) if not prefix else None
+        if meta is None and is_dataclass(o):
+            values[f.name] = _merge_fields(b, o, f"{prefix}{f.name}.")
+        else:
+            values[f.name] = RULES[meta or BY_FIELD[f"{prefix}{f.name}"].merge](b, o)
+    return replace(own, **values)  # type: ignore[type-var]
+
+
+def _own(_base: Any, own: Any) -> Any:
+    return own
+
+
+def _append(base: tuple[Any, ...], own: tuple[Any, ...]) -> tuple[Any, ...]:
+    return base + own
+
+
+def _append_dedupe(base: tuple[Any, ...], own: tuple[Any, ...]) -> tuple[Any, ...]:
+    return unique(base + own)
+
+
+RULES: dict[str, Callable[[Any, Any], Any]] = {
+    "own": _own,
+    "scalar": lambda base, own: _scalar(own, base),
+    "append": _append,
+    "append-dedupe": _append_dedupe,
+    "map": _merge_env,
+}
 
 
 def _locations(base: Profile, own: Profile) -> dict[str, Origin]:
-    lengths = {
-        "build.steps": len(base.build_steps),
-        "podman_args": len(base.podman_args),
-        "hooks": len(base.hooks),
-    }
+    lengths = {k.path: len(getattr(base, k.field)) for k in KEYS if k.merge == "append"}
     merged = merge_locations(base.locations, own.locations, lengths)
     # A custom home from base is what `integration.home` shows even when own sets home: true.
     home = base.locations.get("integration.home")
@@ -66,56 +85,19 @@ def _locations(base: Profile, own: Profile) -> dict[str, Origin]:
     return merged
 
 
-def _merge_exports(base: Exports, own: Exports) -> Exports:
-    return Exports(
-        apps=unique(base.apps + own.apps),
-        bins=unique(base.bins + own.bins),
-        bins_path=_scalar(own.bins_path, base.bins_path),
-        label=_scalar(own.label, base.label),
-    )
-
-
-def _merge_integration(base: Integration, own: Integration) -> Integration:
-    switches = {
-        name: _scalar(getattr(own, name), getattr(base, name))
-        for name in (
-            "home",
-            "custom_home",
-            "display",
-            "audio",
-            "dbus",
-            "ssh_agent",
-            "gpg_agent",
-            "kerberos",
-            "host_certificates",
-            "nvidia",
-            "init",
-            "root",
-        )
-    }
-    return Integration(unshare=unique(base.unshare + own.unshare), **switches)
-
-
-def _merge_distrobox(base: DistroboxCompat, own: DistroboxCompat) -> DistroboxCompat:
-    return DistroboxCompat(
-        entry=_scalar(own.entry, base.entry),
-        start_now=_scalar(own.start_now, base.start_now),
-        pull=_scalar(own.pull, base.pull),
-        replace=_scalar(own.replace, base.replace),
-        clone=_scalar(own.clone, base.clone),
-    )
-
-
 def conflicting_scalars(base: Profile, own: Profile) -> list[str]:
-    """Scalars both set to different values (distrobox resolves these differently from envman)."""
-    pairs = [
-        ("image", base.image, own.image),
-        ("hostname", base.hostname, own.hostname),
-        ("exported_bins_path", base.exports.bins_path, own.exports.bins_path),
-        ("home", base.integration.custom_home, own.integration.custom_home),
-    ]
-    for name in ("init", "nvidia", "root"):
-        pairs.append((name, getattr(base.integration, name), getattr(own.integration, name)))
-    for name in ("entry", "start_now", "pull", "replace", "clone"):
-        pairs.append((name, getattr(base.distrobox, name), getattr(own.distrobox, name)))
-    return [name for name, b, o in pairs if b is not None and o is not None and b != o]
+    """Scalars with an ini key both set to different values (distrobox resolves these
+    differently from envman), by their ini names."""
+    names = []
+    for key in KEYS:
+        if key.merge == "scalar" and key.ini:
+            b, o = _attr(base, key.field), _attr(own, key.field)
+            if b is not None and o is not None and b != o:
+                names.append(key.ini[0][0])
+    return names
+
+
+def _attr(value: object, field: str) -> object:
+    for part in field.split("."):
+        value = getattr(value, part)
+    return value

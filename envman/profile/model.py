@@ -136,6 +136,7 @@ class Profile:
     integration: Integration = Integration()
     hostname: str | None = None
     podman_args: tuple[str, ...] = ()
+    shm_size: str | None = None
     includes: tuple[str, ...] = ()
     distrobox: DistroboxCompat = DistroboxCompat()
     format: Literal["yaml", "ini", "containerfile"] = "yaml"

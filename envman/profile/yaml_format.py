@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, cast
 
 import yaml
 
 from envman.profile import validate as v
 from envman.profile.boundary import parse_failures
+from envman.profile.keys import KEYS, Key, yaml_keys
 from envman.profile.located import Located, load_yaml
 from envman.profile.locations import flatten
 from envman.profile.model import (
@@ -17,47 +19,17 @@ from envman.profile.model import (
     HOOK_WHENS,
     SCHEMA_VERSION,
     UNSHARE_OPTIONS,
-    DistroboxCompat,
-    Exports,
     Hook,
-    Integration,
     Origin,
     Profile,
 )
 from envman.profile.reader import Reader
 
-TOP_KEYS = (
-    "envman",
-    "name",
-    "version",
-    "description",
-    "image",
-    "include",
-    "packages",
-    "build",
-    "env",
-    "volumes",
-    "hooks",
-    "exports",
-    "integration",
-    "hostname",
-    "podman_args",
-    "distrobox",
-)
+TOP_KEYS = yaml_keys()
 HOOK_KEYS = ("run", "sh", "script", "args", "when", "stage", "user", "env")
-INTEGRATION_SWITCHES = (
-    "display",
-    "audio",
-    "dbus",
-    "ssh_agent",
-    "gpg_agent",
-    "kerberos",
-    "host_certificates",
-    "nvidia",
-    "init",
-    "root",
-)
-INTEGRATION_KEYS = ("home", *INTEGRATION_SWITCHES, "unshare")
+INTEGRATION_KEYS = yaml_keys("integration")
+INTEGRATION_SWITCHES = tuple(k for k in INTEGRATION_KEYS if k not in ("home", "unshare"))
+PathTuple = tuple[str | int, ...]
 
 
 def read_yaml_profile(text: str, file: str, default_name: str) -> Profile:
@@ -72,30 +44,48 @@ def _read(text: str, file: str, default_name: str) -> Profile:
         raise r.fail((), "a profile must be a mapping of keys", "start with `envman: 1`")
     r.mapping((), TOP_KEYS)
     _check_schema_version(r)
-    name = r.string(("name",), v.check_name) or v.check_name(default_name, Origin(file, 1))
-    build = r.mapping(("build",), ("containerfile", "steps"))
-    del build
-    profile = Profile(
-        name=name,
-        origin=Origin(file, 1),
-        version=r.string(("version",), v.check_text),
-        description=r.string(("description",), v.check_text),
-        image=r.string(("image",), v.check_image),
-        includes=r.strings(("include",), v.check_text, scalar_ok=True),
-        packages=r.strings(("packages",), v.check_package),
-        containerfile=r.string(("build", "containerfile"), v.check_relative_path),
-        build_steps=_build_steps(r),
-        env=r.string_map(("env",), v.check_env_key),
-        volumes=r.strings(("volumes",), v.check_volume),
-        hooks=tuple(_hook(r, i) for i in range(len(r.expect(("hooks",), list) or []))),
-        exports=_exports(r),
-        integration=_integration(r),
-        hostname=r.string(("hostname",), v.check_hostname),
-        podman_args=r.strings(("podman_args",), v.check_text),
-        distrobox=_distrobox(r),
-        format="yaml",
-    )
+    values: dict[str, Any] = {}
+    for key in KEYS:
+        if key.group != key.path and key.name == yaml_keys(key.group)[0]:
+            r.mapping((key.group,), yaml_keys(key.group))
+        if key.generic:
+            values[key.field] = _value(r, key)
+        elif key.field in SPECIAL:
+            values.update(SPECIAL[key.field](r, default_name))
+    top = {name: value for name, value in values.items() if "." not in name}
+    for f in fields(Profile):
+        if is_dataclass(f.default):
+            group = {
+                n.split(".", 1)[1]: val for n, val in values.items() if n.startswith(f"{f.name}.")
+            }
+            top[f.name] = replace(cast(Any, f.default), **group)
+    profile = Profile(origin=Origin(file, 1), format="yaml", **top)
     return replace(profile, locations=_locations(profile, r.doc))
+
+
+def _value(r: Reader, key: Key) -> Any:
+    """A plain key read by its declared kind and check."""
+    path = tuple(key.path.split("."))
+    if key.kind == "bool":
+        return r.boolean(path)
+    if key.kind == "list":
+        return r.strings(path, key.check or v.check_text)
+    if key.kind == "map":
+        return r.string_map(path, key.check or v.check_text)
+    return r.string(path, key.check)
+
+
+def _name(r: Reader, default_name: str) -> dict[str, Any]:
+    origin = Origin(r.doc.file, 1)
+    return {"name": r.string(("name",), v.check_name) or v.check_name(default_name, origin)}
+
+
+def _includes(r: Reader, _default: str) -> dict[str, Any]:
+    return {"includes": r.strings(("include",), v.check_text, scalar_ok=True)}
+
+
+def _hooks(r: Reader, _default: str) -> dict[str, Any]:
+    return {"hooks": tuple(_hook(r, i) for i in range(len(r.expect(("hooks",), list) or [])))}
 
 
 def _locations(p: Profile, doc: Located) -> dict[str, Origin]:
@@ -124,7 +114,7 @@ def _check_schema_version(r: Reader) -> None:
 STEP_INSTRUCTIONS = ("RUN", "ENV", "ARG", "WORKDIR", "LABEL", "SHELL")
 
 
-def _build_steps(r: Reader) -> tuple[str, ...]:
+def _build_steps(r: Reader, _default: str) -> dict[str, Any]:
     steps = r.strings(("build", "steps"), v.check_text)
     for i, step in enumerate(steps):
         word = step.split(None, 1)[0].upper() if step.strip() else ""
@@ -134,7 +124,7 @@ def _build_steps(r: Reader) -> tuple[str, ...]:
                 f"'{word or step}' is not an allowed build step",
                 f"use one of {', '.join(STEP_INSTRUCTIONS)}; FROM, USER, CMD are envman's",
             )
-    return steps
+    return {"build_steps": steps}
 
 
 def _hook(r: Reader, i: int) -> Hook:
@@ -189,26 +179,15 @@ def _choice(r: Reader, path: tuple[str | int, ...], choices: tuple[str, ...], de
     return value
 
 
-def _exports(r: Reader) -> Exports:
-    r.mapping(("exports",), ("apps", "bins", "bins_path", "label"))
-    return Exports(
-        apps=r.strings(("exports", "apps"), v.check_desktop_app),
-        bins=r.strings(("exports", "bins"), v.check_absolute_path),
-        bins_path=r.string(("exports", "bins_path"), v.check_host_path),
-        label=r.boolean(("exports", "label")),
-    )
+def _home(r: Reader, _default: str) -> dict[str, Any]:
+    """`home: true/false`, or a path: a separate home (which implies home: true)."""
+    if isinstance(r.get(("integration", "home")), str):
+        custom = r.string(("integration", "home"), v.check_host_path)
+        return {"integration.home": True, "integration.custom_home": custom}
+    return {"integration.home": r.boolean(("integration", "home"))}
 
 
-def _integration(r: Reader) -> Integration:
-    r.mapping(("integration",), INTEGRATION_KEYS)
-    home_value = r.get(("integration", "home"))
-    home: bool | None = None
-    custom_home: str | None = None
-    if isinstance(home_value, str):
-        custom_home = r.string(("integration", "home"), v.check_host_path)
-        home = True
-    else:
-        home = r.boolean(("integration", "home"))
+def _unshare(r: Reader, _default: str) -> dict[str, Any]:
     unshare = r.strings(("integration", "unshare"), v.check_text)
     for i, item in enumerate(unshare):
         if item not in UNSHARE_OPTIONS:
@@ -217,65 +196,48 @@ def _integration(r: Reader) -> Integration:
                 f"'{item}' cannot be unshared",
                 f"choose from {', '.join(UNSHARE_OPTIONS)}",
             )
-    switches = {k: r.boolean(("integration", k)) for k in INTEGRATION_SWITCHES}
-    return Integration(home=home, custom_home=custom_home, unshare=unshare, **switches)
+    return {"integration.unshare": unshare}
 
 
-def _distrobox(r: Reader) -> DistroboxCompat:
-    r.mapping(("distrobox",), ("entry", "start_now", "pull", "replace", "clone"))
-    return DistroboxCompat(
-        entry=r.boolean(("distrobox", "entry")),
-        start_now=r.boolean(("distrobox", "start_now")),
-        pull=r.boolean(("distrobox", "pull")),
-        replace=r.boolean(("distrobox", "replace")),
-        clone=r.string(("distrobox", "clone"), v.check_name),
-    )
+# The keys the table cannot read alone (declared with generic=False), by model attribute.
+SPECIAL: dict[str, Callable[[Reader, str], dict[str, Any]]] = {
+    "name": _name,
+    "includes": _includes,
+    "build_steps": _build_steps,
+    "hooks": _hooks,
+    "integration.home": _home,
+    "integration.unshare": _unshare,
+}
 
 
 def profile_to_data(p: Profile) -> dict[str, Any]:
     """The profile as ordered plain data: unset values are left out (YAML writer, `show --json`)."""
     data: dict[str, Any] = {"envman": SCHEMA_VERSION, "name": p.name}
-    _put(data, "version", p.version)
-    _put(data, "description", p.description)
-    _put(data, "image", p.image)
-    _put(data, "include", list(p.includes))
-    _put(data, "packages", list(p.packages))
-    _put(
-        data, "build", _drop_empty({"containerfile": p.containerfile, "steps": list(p.build_steps)})
-    )
-    _put(data, "env", dict(p.env))
-    _put(data, "volumes", list(p.volumes))
-    _put(data, "hooks", [hook_to_data(h) for h in p.hooks])
-    _put(
-        data,
-        "exports",
-        _drop_empty(
-            {
-                "apps": list(p.exports.apps),
-                "bins": list(p.exports.bins),
-                "bins_path": p.exports.bins_path,
-                "label": p.exports.label,
-            }
-        ),
-    )
-    _put(data, "integration", _integration_data(p.integration))
-    _put(data, "hostname", p.hostname)
-    _put(data, "podman_args", list(p.podman_args))
-    d = p.distrobox
-    _put(
-        data,
-        "distrobox",
-        _drop_empty(
-            {
-                "entry": d.entry,
-                "start_now": d.start_now,
-                "pull": d.pull,
-                "replace": d.replace,
-                "clone": d.clone,
-            }
-        ),
-    )
+    groups: dict[str, dict[str, Any]] = {}
+    for key in KEYS:
+        if key.path in ("envman", "name") or key.field == "integration.custom_home":
+            continue
+        value = _data_value(p, key)
+        if key.group == key.path:
+            groups.setdefault(key.path, {})[key.path] = value
+        else:
+            groups.setdefault(key.group, {})[key.name] = value
+    for group, values in groups.items():
+        _put(data, group, values[group] if group in values else _drop_empty(values))
     return data
+
+
+def _data_value(p: Profile, key: Key) -> Any:
+    value: Any = p
+    for part in key.field.split("."):
+        value = getattr(value, part)
+    if key.field == "hooks":
+        return [hook_to_data(h) for h in value]
+    if key.field == "integration.home":
+        return p.integration.custom_home or value
+    if key.kind == "map":
+        return dict(value)
+    return list(value) if key.kind == "list" else value
 
 
 def hook_to_data(h: Hook) -> dict[str, Any]:
@@ -295,14 +257,6 @@ def hook_to_data(h: Hook) -> dict[str, Any]:
         data["user"] = h.user
     _put(data, "env", dict(h.env))
     return data
-
-
-def _integration_data(i: Integration) -> dict[str, Any]:
-    data: dict[str, Any] = {"home": i.custom_home if i.custom_home else i.home}
-    for key in INTEGRATION_SWITCHES:
-        data[key] = getattr(i, key)
-    data["unshare"] = list(i.unshare)
-    return _drop_empty(data)
 
 
 def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:

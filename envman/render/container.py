@@ -168,7 +168,7 @@ def container_spec(
         userns="keep-id" if facts.rootless else None,
         network="private" if i.unshares("netns") else "host",
         pid="private" if i.unshares("process") or i.init else "host",
-        ipc="host" if _host_ipc(i, facts) else "private",
+        ipc="host" if _host_ipc(i, facts) and not p.shm_size else "private",
         privileged=not i.unshares("devsys"),
         security_opt=("label=disable", *extra.security_opt),
         mounts=tuple(mounts),
@@ -178,6 +178,7 @@ def container_spec(
         devices=tuple(devices),
         cap_add=extra.cap_add,
         systemd=systemd,
+        shm_size=p.shm_size,
     )
     return replace(spec, labels=(*spec.labels, (SPEC_LABEL, spec_hash(spec))))
 
@@ -192,6 +193,8 @@ def setup_hash(p: Profile) -> str:
 def spec_hash(spec: ContainerSpec) -> str:
     """A short hash of everything that goes into `podman create` (its own label left out)."""
     data = asdict(spec)
+    if data["shm_size"] is None:
+        del data["shm_size"]  # unset keeps the hash of containers made before the setting existed
     data["labels"] = [pair for pair in data["labels"] if pair[0] != SPEC_LABEL]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
