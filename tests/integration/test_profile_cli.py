@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from envman.errors import ExitCode
-from tests.integration.envman_cli import REPO, Envman, make_envman
+from tests.integration.envman_cli import REPO, Envman, make_envman, unique
 
 INI = """\
 [base]
@@ -108,14 +108,15 @@ init_hooks="pip3 install ansible-core==2.17.*;"
 def test_the_seed_ini_validates_with_a_warning_and_strict_refuses_it(tmp_path: Path) -> None:
     envman = envman_at(tmp_path)
     seed = envman.work / "distrobox.ini"
-    seed.write_text(SEED)
+    box = unique("ansible")  # the seed's section, named so as not to meet a real `ansible` here
+    seed.write_text(SEED.replace("[ansible]", f"[{box}]"))
     ok = envman.run("profile", "validate", str(seed))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stdout.startswith(f"ok    {seed}#ansible\n      warning: {seed}:4: init_hooks: ")
+    assert ok.stdout.startswith(f"ok    {seed}#{box}\n      warning: {seed}:4: init_hooks: ")
     assert "portable spelling" in ok.stdout and "`init_hooks=pip3 install" in ok.stdout
     strict = envman.run("profile", "validate", "--strict", str(seed))
     assert strict.returncode == ExitCode.PROFILE_SCHEMA, strict.stdout + strict.stderr
-    assert strict.stdout.startswith(f"FAIL  {seed}#ansible\n      {seed}:4: init_hooks: ")
+    assert strict.stdout.startswith(f"FAIL  {seed}#{box}\n      {seed}:4: init_hooks: ")
     dry = envman.run("up", "--dry-run", str(seed))
     assert dry.returncode == 0 and "would build and create" in dry.stdout, dry.stderr
     exported = envman.run("profile", "export", "--ini", str(seed), check=True).stdout
