@@ -66,12 +66,6 @@ def test_exec_argv_forwards_only_present_desktop_variables(monkeypatch: pytest.M
     monkeypatch.setenv("DISPLAY", ":1")
     monkeypatch.delenv("TERM", raising=False)
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # not in this env's forward list
-    info = (
-        fastpath.read_run_file.__wrapped__
-        if hasattr(fastpath.read_run_file, "__wrapped__")
-        else None
-    )
-    del info
     values = {
         "podman": "/usr/bin/podman",
         "user": "alice",
