@@ -14,42 +14,8 @@ from envman.engine.location import locate
 from envman.errors import EngineUnavailable, EnvmanError, ExitCode
 from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
 from envman.names import is_name
+from envman.session_env import FORWARDED_ENV
 
-FORWARDED_ENV = (
-    "DISPLAY",
-    "WAYLAND_DISPLAY",
-    "XAUTHORITY",
-    "XAUTHLOCALHOSTNAME",
-    "XDG_RUNTIME_DIR",
-    "XDG_SESSION_TYPE",
-    "XDG_SESSION_DESKTOP",
-    "XDG_CURRENT_DESKTOP",
-    "XDG_SESSION_ID",
-    "XDG_SEAT",
-    "XDG_VTNR",
-    "XDG_MENU_PREFIX",
-    "DESKTOP_SESSION",
-    "DBUS_SESSION_BUS_ADDRESS",
-    "DBUS_SYSTEM_BUS_ADDRESS",
-    "PULSE_SERVER",
-    "SSH_AUTH_SOCK",
-    "SSH_AGENT_PID",
-    "GPG_AGENT_INFO",
-    "KRB5CCNAME",
-    "TERM",
-    "COLORTERM",
-    "VTE_VERSION",
-    "LANG",
-    "LANGUAGE",
-    "EDITOR",
-    "VISUAL",
-    "PAGER",
-    "TZ",
-    "HISTFILE",
-    "NO_COLOR",
-    "GTK_THEME",
-    "QT_QPA_PLATFORM",
-)
 ENTER_SHELL = (
     "shell=$(awk -F: -v u=\"$(id -un)\" '$1 == u { print $7 }' /etc/passwd); "
     '[ -x "$shell" ] || shell=/bin/bash; [ -x "$shell" ] || shell=/bin/sh; exec "$shell" -l'
