@@ -48,6 +48,7 @@ class ExitCode:
     REGISTRY_AUTH_FAILED: Final = 32
     KEY_INVALID: Final = 33
     REGISTRY_ERROR: Final = 34
+    COMMAND_NOT_FOUND: Final = 127  # `envman run`: as the shell and `podman exec` say it
 
 
 class EnvmanError(Exception):
@@ -261,6 +262,12 @@ class WriteFailed(EnvmanError):
     """envman could not write one of its files (a full disk, a read-only directory)."""
 
     exit_code = ExitCode.STATE_CORRUPT
+
+
+class CommandNotFound(EnvmanError):
+    """`envman run`'s command does not exist in the environment."""
+
+    exit_code = ExitCode.COMMAND_NOT_FOUND
 
 
 class ProfileMoved(EnvmanError):

@@ -11,45 +11,19 @@ import os
 import sys
 
 from envman.engine.location import locate
-from envman.errors import EngineUnavailable, EnvmanError, ExitCode
+from envman.errors import (
+    ContainerFailed,
+    EngineUnavailable,
+    EnvmanError,
+    EnvNotFound,
+    ExitCode,
+    StateCorrupt,
+    UsageError,
+)
 from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
 from envman.names import is_name
+from envman.session_env import FORWARDED_ENV
 
-FORWARDED_ENV = (
-    "DISPLAY",
-    "WAYLAND_DISPLAY",
-    "XAUTHORITY",
-    "XAUTHLOCALHOSTNAME",
-    "XDG_RUNTIME_DIR",
-    "XDG_SESSION_TYPE",
-    "XDG_SESSION_DESKTOP",
-    "XDG_CURRENT_DESKTOP",
-    "XDG_SESSION_ID",
-    "XDG_SEAT",
-    "XDG_VTNR",
-    "XDG_MENU_PREFIX",
-    "DESKTOP_SESSION",
-    "DBUS_SESSION_BUS_ADDRESS",
-    "DBUS_SYSTEM_BUS_ADDRESS",
-    "PULSE_SERVER",
-    "SSH_AUTH_SOCK",
-    "SSH_AGENT_PID",
-    "GPG_AGENT_INFO",
-    "KRB5CCNAME",
-    "TERM",
-    "COLORTERM",
-    "VTE_VERSION",
-    "LANG",
-    "LANGUAGE",
-    "EDITOR",
-    "VISUAL",
-    "PAGER",
-    "TZ",
-    "HISTFILE",
-    "NO_COLOR",
-    "GTK_THEME",
-    "QT_QPA_PLATFORM",
-)
 ENTER_SHELL = (
     "shell=$(awk -F: -v u=\"$(id -un)\" '$1 == u { print $7 }' /etc/passwd); "
     '[ -x "$shell" ] || shell=/bin/bash; [ -x "$shell" ] || shell=/bin/sh; exec "$shell" -l'
@@ -58,15 +32,6 @@ USAGE = {
     "run": "usage: envman run [-e NAME=VALUE]... [-w DIR] NAME [--] COMMAND [ARG]...",
     "enter": "usage: envman enter [-w DIR] NAME",
 }
-
-
-class FastPathError(EnvmanError):
-    """A problem reported in one line with a hint, as the rest of envman does."""
-
-    def __init__(self, message: str, hint: str, code: int) -> None:
-        super().__init__(message, hint)
-        self.code = code
-        self.exit_code = code
 
 
 def state_home() -> str:
@@ -80,17 +45,13 @@ def state_home() -> str:
 def read_run_file(name: str) -> dict[str, str]:
     """The environment's run-file, written by `envman up`."""
     if not is_name(name):
-        raise FastPathError(
-            f"{name!r} is not an environment name", "see `envman ls`", ExitCode.ENV_NOT_FOUND
-        )
+        raise EnvNotFound(f"{name!r} is not an environment name", "see `envman ls`")
     path = os.path.join(state_home(), "run", name)
     try:
         text = read_text(path, RUN_FILE_MAX)
     except FileNotFoundError:
-        raise FastPathError(
-            f"no environment named '{name}'",
-            f"create it with `envman up {name}`",
-            ExitCode.ENV_NOT_FOUND,
+        raise EnvNotFound(
+            f"no environment named '{name}'", f"create it with `envman up {name}`"
         ) from None
     except Refused as exc:
         raise _damaged(path, exc.problem, name) from None
@@ -105,11 +66,10 @@ def read_run_file(name: str) -> dict[str, str]:
     return values
 
 
-def _damaged(path: str, problem: str, name: str) -> FastPathError:
-    return FastPathError(
+def _damaged(path: str, problem: str, name: str) -> StateCorrupt:
+    return StateCorrupt(
         f"{path}: {problem}",
         f"`envman up {name}` writes it again; `envman rm {name} --force-state` removes it",
-        ExitCode.STATE_CORRUPT,
     )
 
 
@@ -134,10 +94,9 @@ def ensure_running(info: dict[str, str], name: str) -> None:
 
     result = runner.run([info.get("podman", "podman"), "start", info["id"]])
     if not result.ok:
-        raise FastPathError(
+        raise ContainerFailed(
             f"cannot start environment '{name}': {result.stderr.strip()}",
             f"recreate it with `envman up {name}`",
-            ExitCode.CONTAINER_FAILED,
         )
 
 
@@ -167,24 +126,22 @@ def parse(argv: list[str]) -> tuple[str, list[str], str | None, list[str]]:
         elif flag.startswith(("--env=", "--workdir=")):
             flag, _, value = flag.partition("=")
         else:
-            raise FastPathError(f"unknown option {flag}", USAGE[verb], ExitCode.USAGE)
+            raise UsageError(f"unknown option {flag}", USAGE[verb])
         if flag in ("-e", "--env"):
             if "=" not in value:
-                raise FastPathError(
-                    f"--env wants NAME=VALUE, not '{value}'", USAGE[verb], ExitCode.USAGE
-                )
+                raise UsageError(f"--env wants NAME=VALUE, not '{value}'", USAGE[verb])
             env.append(value)
         else:
             wd = value
     if not args or args[0] == "--":
-        raise FastPathError("missing environment name", USAGE[verb], ExitCode.USAGE)
+        raise UsageError("missing environment name", USAGE[verb])
     name, rest = args[0], args[1:]
     if rest and rest[0] == "--":
         rest = rest[1:]
     if verb == "run" and not rest:
-        raise FastPathError("missing command", USAGE[verb], ExitCode.USAGE)
+        raise UsageError("missing command", USAGE[verb])
     if verb == "enter" and rest:
-        raise FastPathError("enter takes no command; use `envman run`", USAGE[verb], ExitCode.USAGE)
+        raise UsageError("enter takes no command; use `envman run`", USAGE[verb])
     return name, env, wd, rest
 
 
@@ -227,16 +184,15 @@ def over_api(info: dict[str, str], env: list[str], wd: str, command: list[str]) 
         )
     except exec_api.NoService:
         if via == "api":
-            raise FastPathError(
+            raise EngineUnavailable(
                 "no podman API service answered (ENVMAN_RUN_VIA=api)",
                 "start one: systemctl --user enable --now podman.socket, or run `envman up`",
-                ExitCode.ENGINE_UNAVAILABLE,
             ) from None
         return None
-    except exec_api.ExecFailed as exc:
+    except (EnvNotFound, ContainerFailed) as exc:
+        # the API knows the container, not the environment: the hint names the environment
         name = info.get("container", "NAME")
-        hint = exc.hint or f"recreate it with `envman up {name}`"
-        raise FastPathError(str(exc), hint, exc.code) from None
+        raise type(exc)(exc.message, f"recreate it with `envman up {name}`") from None
     except KeyboardInterrupt:
         return 130
 
@@ -255,12 +211,7 @@ def main(argv: list[str]) -> int:
             return code
         full = exec_argv(info, env, workdir(info, wd), command)
         os.execvp(full[0], full)
-    except FastPathError as exc:
-        from envman.cli.output import error
-
-        error(str(exc), exc.hint)
-        return exc.code
-    except EngineUnavailable as exc:
+    except EnvmanError as exc:
         from envman.cli.output import error
 
         error(exc.message, exc.hint)

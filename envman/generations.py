@@ -116,7 +116,7 @@ def _generation(data: dict[str, Any]) -> Generation:
 def spec_from_data(data: dict[str, Any]) -> ContainerSpec:
     """A ContainerSpec back from its JSON form (lists become tuples again)."""
     values: dict[str, Any] = {}
-    for key, value in data.items():
+    for key, value in _neutral(data).items():
         if key == "mounts":
             values[key] = tuple(Mount(m["source"], m["target"], tuple(m["options"])) for m in value)
         elif key in ("env", "labels"):
@@ -126,6 +126,29 @@ def spec_from_data(data: dict[str, Any]) -> ContainerSpec:
         else:
             values[key] = value
     return ContainerSpec(**values)
+
+
+LEGACY_GPU = "nvidia.com/gpu=all"
+LEGACY_LABEL = "label=disable"
+
+
+def _neutral(data: dict[str, Any]) -> dict[str, Any]:
+    """A spec saved before the spec was engine-neutral (podman's userns/network/pid/ipc words,
+    the CDI GPU device, label=disable) in today's fields, so old generations still roll back."""
+    if not {"userns", "network", "pid", "ipc"} & data.keys():
+        return data
+    new = {k: v for k, v in data.items() if k not in ("userns", "network", "pid", "ipc")}
+    new["keep_user_ids"] = data.get("userns") == "keep-id"
+    new["host_network"] = data.get("network", "host") == "host"
+    new["host_pid"] = data.get("pid", "host") == "host"
+    new["host_ipc"] = data.get("ipc", "host") == "host"
+    devices = list(data.get("devices", ()))
+    new["gpus"] = LEGACY_GPU in devices
+    new["devices"] = [d for d in devices if d != LEGACY_GPU]
+    options = list(data.get("security_opt", ()))
+    new["label_confinement"] = LEGACY_LABEL not in options
+    new["security_opt"] = [o for o in options if o != LEGACY_LABEL]
+    return new
 
 
 def history_to_data(history: History) -> dict[str, Any]:

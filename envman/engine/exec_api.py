@@ -14,6 +14,8 @@ import json
 import os
 import socket
 
+from envman.errors import CommandNotFound, ContainerFailed, EnvNotFound
+
 API = "/v4.0.0/libpod"
 PING_TIMEOUT = 0.05  # a service that does not answer this fast is not used for this call
 STDOUT, STDERR = 1, 2
@@ -23,15 +25,6 @@ _NOT_FOUND = (b"executable file not found", b"no such file or directory")
 
 class NoService(Exception):
     """No API service answered in time: the caller execs `podman exec` instead."""
-
-
-class ExecFailed(Exception):
-    """The API refused the exec session; `code` is the exit status envman should use."""
-
-    def __init__(self, message: str, hint: str, code: int) -> None:
-        super().__init__(message)
-        self.hint = hint
-        self.code = code
 
 
 def candidates(environ: dict[str, str] | os._Environ[str], uid: int) -> list[str]:
@@ -148,10 +141,10 @@ def create_exec(
         return str(json.loads(payload)["Id"])
     message = _message(payload)
     if status == 404:
-        raise ExecFailed(f"the environment's container is gone ({message})", "", 10)
+        raise EnvNotFound(f"the environment's container is gone ({message})")
     if status == 409:
-        raise ExecFailed(f"the environment's container is not running ({message})", "", 12)
-    raise ExecFailed(f"podman refused the command: {message}", "", 12)
+        raise ContainerFailed(f"the environment's container is not running ({message})")
+    raise ContainerFailed(f"podman refused the command: {message}")
 
 
 def start_exec(sock: socket.socket, exec_id: str, tty: bool, size: tuple[int, int] | None) -> bytes:
@@ -162,7 +155,7 @@ def start_exec(sock: socket.socket, exec_id: str, tty: bool, size: tuple[int, in
     _request(sock, "POST", f"/exec/{exec_id}/start", body)
     status, payload, rest = _response(sock)
     if status not in (101, 200):
-        raise ExecFailed(f"podman could not start the command: {_message(payload)}", "", 12)
+        raise ContainerFailed(f"podman could not start the command: {_message(payload)}")
     return rest
 
 
@@ -317,7 +310,7 @@ def run(
         demux = _pump_terminal(sock, first, path, exec_id) if tty else pump(sock, first, False)
     code = exit_code(path, exec_id)
     if demux.missing_command and code == 127:
-        raise ExecFailed(f"'{argv[0]}' was not found in the environment", "check its PATH", 127)
+        raise CommandNotFound(f"'{argv[0]}' was not found in the environment", "check its PATH")
     return code
 
 

@@ -23,7 +23,6 @@ from envman.engine.types import (
     BuildStep,
     ContainerInfo,
     ContainerSpec,
-    EngineInfo,
     ImageInfo,
     LogSink,
     StepSink,
@@ -186,13 +185,9 @@ class PodmanEngine:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.reader = ApiReader(endpoint.path)
+        self.socket = endpoint.path
+        self.rootless = os.getuid() != 0
         self._client: Any = None
-        self.info = EngineInfo(
-            version="",
-            rootless=os.getuid() != 0,
-            socket=endpoint.path,
-            started_service=endpoint.started,
-        )
 
     @property
     def client(self) -> Any:
@@ -200,14 +195,8 @@ class PodmanEngine:
         if self._client is None:
             import podman
 
-            self._client = podman.PodmanClient(base_url=f"unix://{self.info.socket}", timeout=600)
+            self._client = podman.PodmanClient(base_url=f"unix://{self.socket}", timeout=600)
         return self._client
-
-    def version(self) -> str:
-        """podman's version, asked lazily (one API call)."""
-        with _translated("read its version"):
-            version: dict[str, Any] = self.client.version()
-            return str(version.get("Version", "unknown"))
 
     # images
 
@@ -231,13 +220,6 @@ class PodmanEngine:
         repo, _, tag = ref.rpartition(":")
         with _translated(f"tag {image_id[:12]} as {ref}"):
             self.client.images.get(image_id).tag(repo, tag)
-
-    def commit(self, container: str, ref: str) -> ImageInfo:
-        """Save a container's filesystem as an image (distrobox `clone`)."""
-        repo, _, tag = ref.rpartition(":")
-        with _translated(f"commit container {container}"):
-            image = self.client.containers.get(container).commit(repository=repo, tag=tag)
-            return _image_info(image.attrs)
 
     def build(
         self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None = None
@@ -329,7 +311,7 @@ class PodmanEngine:
     def create(self, spec: ContainerSpec) -> ContainerInfo:
         """`podman create` from a spec."""
         with _translated(f"create container {spec.name}"):
-            container = self.client.containers.create(**_create_kwargs(spec))
+            container = self.client.containers.create(**_create_kwargs(spec, self.rootless))
             return _container_from_inspect(container.inspect())
 
     def start(self, name: str) -> None:
@@ -427,7 +409,45 @@ def _run_once_kwargs(image: str, argv: list[str]) -> dict[str, Any]:
     }
 
 
-def _create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
+def _create_kwargs(spec: ContainerSpec, rootless: bool) -> dict[str, Any]:
+    """The spec in podman's terms (podman-py's `containers.create` keywords)."""
+    kwargs: dict[str, Any] = {
+        "image": spec.image,
+        "name": spec.name,
+        "hostname": spec.hostname,
+        "user": spec.user,
+        "privileged": spec.privileged,
+        "security_opt": [
+            *([] if spec.label_confinement else ["label=disable"]),
+            *spec.security_opt,
+        ],
+        **_mounts(spec),
+        "environment": dict(spec.env),
+        "labels": dict(spec.labels),
+        "entrypoint": list(spec.entrypoint),
+        "command": list(spec.command) or None,
+        # NVIDIA's container toolkit names the host's GPUs by CDI: every one of them
+        "devices": [*spec.devices, *(["nvidia.com/gpu=all"] if spec.gpus else [])],
+        "cap_add": list(spec.cap_add) or None,
+        "stop_timeout": spec.stop_timeout,
+        "systemd": "always" if spec.systemd else "false",
+        "pid_mode": "host" if spec.host_pid else "private",
+        "ipc_mode": "host" if spec.host_ipc else "private",
+    }
+    if spec.host_network:
+        kwargs["network_mode"] = "host"
+    # Rootful podman runs the user's ids as themselves already; rootless maps them with keep-id.
+    if spec.keep_user_ids and rootless:
+        kwargs["userns_mode"] = "keep-id"
+    if spec.pids_limit is not None:
+        kwargs["pids_limit"] = spec.pids_limit
+    if spec.shm_size is not None:
+        kwargs["shm_size"] = spec.shm_size
+    return kwargs
+
+
+def _mounts(spec: ContainerSpec) -> dict[str, Any]:
+    """Bind mounts of host paths, named volumes for the rest."""
     mounts, volumes = [], {}
     for m in spec.mounts:
         if not m.source.startswith("/"):
@@ -440,32 +460,4 @@ def _create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
             elif option in ("rslave", "rshared", "rprivate", "slave", "shared", "private"):
                 mount["propagation"] = option
         mounts.append(mount)
-    kwargs: dict[str, Any] = {
-        "image": spec.image,
-        "name": spec.name,
-        "hostname": spec.hostname,
-        "user": spec.user,
-        "privileged": spec.privileged,
-        "security_opt": list(spec.security_opt),
-        "mounts": mounts,
-        "volumes": volumes,
-        "environment": dict(spec.env),
-        "labels": dict(spec.labels),
-        "entrypoint": list(spec.entrypoint),
-        "command": list(spec.command) or None,
-        "devices": list(spec.devices),
-        "cap_add": list(spec.cap_add) or None,
-        "stop_timeout": spec.stop_timeout,
-        "systemd": "always" if spec.systemd else "false",
-        "pid_mode": spec.pid,
-        "ipc_mode": spec.ipc,
-    }
-    if spec.network == "host":
-        kwargs["network_mode"] = "host"
-    if spec.userns:
-        kwargs["userns_mode"] = spec.userns
-    if spec.pids_limit is not None:
-        kwargs["pids_limit"] = spec.pids_limit
-    if spec.shm_size is not None:
-        kwargs["shm_size"] = spec.shm_size
-    return kwargs
+    return {"mounts": mounts, "volumes": volumes}

@@ -34,26 +34,29 @@ class Mount:
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    """Everything `podman create` gets; hashed to decide whether a container must be recreated."""
+    """What a container should be, in engine-neutral terms; the engine adapter maps each field
+    to its own flags. Hashed (as a whole) to decide whether a container must be recreated."""
 
     name: str
     image: str
     hostname: str
     user: str = "root:root"
-    userns: str | None = None
-    network: str = "host"
-    pid: str = "host"
-    ipc: str = "host"
-    privileged: bool = True
-    security_opt: tuple[str, ...] = ()
+    keep_user_ids: bool = False  # the user's uid/gid are the same inside as on the host
+    host_network: bool = True  # share the host's network namespace, else a private network
+    host_pid: bool = True  # share the host's process namespace
+    host_ipc: bool = True  # share the host's IPC namespace (SysV shm, POSIX queues)
+    privileged: bool = True  # all capabilities and host devices
+    label_confinement: bool = False  # SELinux labelling of the container's processes and files
+    gpus: bool = False  # every GPU of the host
+    security_opt: tuple[str, ...] = ()  # the profile's own engine options, passed through
     mounts: tuple[Mount, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()
     entrypoint: tuple[str, ...] = ()
     command: tuple[str, ...] = ()
-    devices: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()  # host device paths (HOST[:CONTAINER[:PERMISSIONS]])
     cap_add: tuple[str, ...] = ()
-    systemd: bool = False
+    systemd: bool = False  # the main process is systemd (an init profile)
     stop_timeout: int = 5
     pids_limit: int | None = None
     shm_size: str | None = None  # a private /dev/shm of this size (podman --shm-size)
@@ -116,38 +119,85 @@ class ContainerInfo:
         return self.state == "running"
 
 
-@dataclass(frozen=True)
-class EngineInfo:
-    """Facts about the podman behind the API."""
-
-    version: str
-    rootless: bool
-    socket: str
-    started_service: bool
-
-
 class Engine(Protocol):
-    """The container engine operations the core uses."""
+    """The container engine operations the core uses (podman_api.PodmanEngine is the real one,
+    tests/fake_engine.FakeEngine an in-memory one).
 
-    info: EngineInfo
+    Every method raises envman errors only: EngineUnavailable when the engine cannot be reached,
+    ContainerFailed when it refuses a change, unless its docstring names others.
+    """
 
-    def image(self, ref: str) -> ImageInfo | None: ...
-    def images(self, labels: Mapping[str, str]) -> list[ImageInfo]: ...
+    def image(self, ref: str) -> ImageInfo | None:
+        """The image of that tag or id, or None when there is none."""
+        ...
+
+    def images(self, labels: Mapping[str, str]) -> list[ImageInfo]:
+        """Every image carrying all of these labels (a "" value matches any value)."""
+        ...
+
     def build(
         self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None = None
-    ) -> ImageInfo: ...
-    def remove_image(self, image_id: str, *, force: bool = False) -> None: ...
-    def tag(self, image_id: str, ref: str) -> None: ...
-    def commit(self, container: str, ref: str) -> ImageInfo: ...
-    def container(self, name: str) -> ContainerInfo | None: ...
-    def containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]: ...
-    def create(self, spec: ContainerSpec) -> ContainerInfo: ...
-    def start(self, name: str) -> None: ...
-    def stop(self, name: str, timeout: int) -> None: ...
-    def remove(self, name: str) -> None: ...
-    def rename(self, name: str, new_name: str) -> None: ...
+    ) -> ImageInfo:
+        """Build and tag an image, passing each output line to `on_log` as it comes and each
+        step boundary to `on_step`; returns the new image.
+
+        Raises BuildFailed when a step fails, RegistryUnreachable when a base cannot be pulled.
+        """
+        ...
+
+    def remove_image(self, image_id: str, *, force: bool = False) -> None:
+        """Remove an image, or only untag it when given one of its several tags; `force` removes
+        an image under several tags, and the containers using it too."""
+        ...
+
+    def tag(self, image_id: str, ref: str) -> None:
+        """Give an image another tag (taking the tag from any image that had it)."""
+        ...
+
+    def container(self, name: str) -> ContainerInfo | None:
+        """The container of that name or id, or None when there is none."""
+        ...
+
+    def containers(self, labels: Mapping[str, str]) -> list[ContainerInfo]:
+        """Every container, running or not, carrying all of these labels ("" matches any)."""
+        ...
+
+    def create(self, spec: ContainerSpec) -> ContainerInfo:
+        """Create (not start) a container as the spec says; returns it.
+
+        Raises ContainerFailed when the name is taken or the image is missing.
+        """
+        ...
+
+    def start(self, name: str) -> None:
+        """Start a container; nothing happens when it runs already."""
+        ...
+
+    def stop(self, name: str, timeout: int) -> None:
+        """Stop a container, killing it after `timeout` seconds."""
+        ...
+
+    def remove(self, name: str) -> None:
+        """Remove a container, stopping it first if it runs."""
+        ...
+
+    def rename(self, name: str, new_name: str) -> None:
+        """Rename a container; ContainerFailed when `new_name` is taken."""
+        ...
+
     def exec(
         self, name: str, argv: list[str], *, user: str, env: Mapping[str, str]
-    ) -> tuple[int, str]: ...
-    def read_file(self, name: str, path: str, limit: int) -> bytes: ...
-    def run_once(self, image: str, argv: list[str]) -> tuple[int, str]: ...
+    ) -> tuple[int, str]:
+        """Run argv as `user` with `env` in a running container; returns its exit code and its
+        output (stdout, then stderr). A non-zero exit code is returned, not raised."""
+        ...
+
+    def read_file(self, name: str, path: str, limit: int) -> bytes:
+        """The bytes of one regular file in a container; ContainerFailed when it is not a regular
+        file or is larger than `limit` bytes."""
+        ...
+
+    def run_once(self, image: str, argv: list[str]) -> tuple[int, str]:
+        """Run argv as root in a throwaway, network-less container of `image` (removed
+        afterwards); returns its exit code and output."""
+        ...

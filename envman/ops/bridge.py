@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +25,11 @@ RULES_FILE = "bridge.yaml"
 RULES_DIR = "bridge.d"
 
 
-def rule_files(paths: Paths, extra: Sequence[RuleFile] = ()) -> list[RuleFile]:
-    """Rule sources, lowest precedence first: EXTRA (team, profiles), bridge.d/, bridge.yaml."""
+def rule_files(paths: Paths) -> list[RuleFile]:
+    """Rule sources, lowest precedence first: bridge.d/, then bridge.yaml."""
     drop_in = paths.config / RULES_DIR
     presets = sorted(drop_in.glob("*.yaml")) if drop_in.is_dir() else []
     return [
-        *extra,
         *(RuleFile("user", p) for p in presets),
         RuleFile("user", paths.config / RULES_FILE),
     ]
@@ -62,9 +60,9 @@ def bridge_env(paths: Paths) -> BridgeEnv:
     )
 
 
-def load(ctx: Context, extra: Sequence[RuleFile] = ()) -> RuleSet:
+def load(ctx: Context) -> RuleSet:
     """The effective rules (BridgeError names file:line:key for a bad one)."""
-    return load_rules(rule_files(ctx.paths, extra), expander(ctx.paths))
+    return load_rules(rule_files(ctx.paths), expander(ctx.paths))
 
 
 @dataclass(frozen=True)
@@ -111,9 +109,9 @@ def _view(rule: Rule, places: Places) -> RuleView:
     )
 
 
-def list_rules(ctx: Context, extra: Sequence[RuleFile] = ()) -> RulesReport:
+def list_rules(ctx: Context) -> RulesReport:
     """The effective rules and where each comes from."""
-    files = rule_files(ctx.paths, extra)
+    files = rule_files(ctx.paths)
     rules = load_rules(files, expander(ctx.paths))
     places = bridge_env(ctx.paths).places
     return RulesReport(
@@ -144,17 +142,17 @@ class OnceReport:
         return sum(1 for a in self.actions if a.status in ("rewrite", "mirror", "remove"))
 
 
-def once(ctx: Context, *, dry_run: bool, extra: Sequence[RuleFile] = ()) -> OnceReport:
+def once(ctx: Context, *, dry_run: bool) -> OnceReport:
     """Reconcile every rule's files once."""
-    reconciler = Reconciler(load(ctx, extra), bridge_env(ctx.paths), dry_run=dry_run)
+    reconciler = Reconciler(load(ctx), bridge_env(ctx.paths), dry_run=dry_run)
     return OnceReport(dry_run, reconciler.everything())
 
 
-def run(ctx: Context, extra: Sequence[RuleFile] = ()) -> int:
+def run(ctx: Context) -> int:
     """The daemon, in the foreground; the exit status for the process."""
     paths = ctx.paths
     bridge = Bridge(
-        load=lambda: load(ctx, extra),
+        load=lambda: load(ctx),
         env=bridge_env(paths),
         reload_dirs=(paths.config, paths.config / RULES_DIR),
     )

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from envman.errors import BuildFailed, ProfileNotFound, ProfileSchemaError
+from envman.errors import ProfileNotFound, ProfileSchemaError
 from envman.host.certs import host_ca_certificates
 from envman.host.config import Config
 from envman.host.readfile import SCRIPT_MAX
@@ -289,7 +289,7 @@ def check_build_hooks(hooks: Iterable[Hook]) -> None:
         if marker is None and any(w.startswith("~/") or w == "~" for w in text.split()):
             marker = "~"
         if marker is not None:
-            raise BuildFailed(
+            raise ProfileSchemaError(
                 f"{hook.origin}: this build hook uses {marker}: only the running container has it",
                 "give it `when: create` (once, after the container and your user exist)",
             )

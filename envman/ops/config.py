@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from envman.errors import ProfileSchemaError, UsageError
+from envman.errors import UsageError
 from envman.host.config import Config, save_config
 from envman.ops.context import Context
 from envman.profile.model import Origin
@@ -36,7 +36,7 @@ def unset_image_override(ctx: Context, image: str) -> Config:
     """Drop an override."""
     overrides = dict(ctx.config.image_overrides)
     if overrides.pop(image, None) is None:
-        raise ProfileSchemaError(f"no override for {image}", "see `envman config show`")
+        raise UsageError(f"no override for {image}", "see `envman config show`")
     config = replace(ctx.config, image_overrides=overrides)
     save_config(ctx.paths.config_file, config)
     return config

@@ -56,6 +56,7 @@ from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.containerfile import BuildPlan, hook_argv
 from envman.render.layers import Layer
+from envman.session_env import FORWARDED_ENV
 from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, state_file
 
@@ -340,8 +341,6 @@ def with_generation(history: History, made: Generation) -> tuple[History, str]:
 
 def forwarded_env(integration: Integration) -> tuple[str, ...]:
     """The host variables `envman run` passes in, minus those of switched-off integrations."""
-    from envman.fastpath import FORWARDED_ENV
-
     dropped = {
         key
         for switch, keys in SESSION_ENV.items()

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from envman.errors import LockMismatch, ProfileSchemaError
+from envman.errors import LockMismatch, UsageError
 from envman.host.files import write_atomic
 from envman.host.registry import registry_digest
 from envman.lockfile import (
@@ -169,7 +169,7 @@ def _local_names(ctx: Context) -> list[str]:
     directory = ctx.paths.profile_dirs[0]
     names = sorted({ref.name for ref, _ in list_profiles((directory,))})
     if not names:
-        raise ProfileSchemaError(
+        raise UsageError(
             f"no profiles in {directory} to lock", "name the profiles: envman lock NAME..."
         )
     return names
@@ -178,7 +178,7 @@ def _local_names(ctx: Context) -> list[str]:
 def _check_lockable(ctx: Context, resolved: Resolved) -> None:
     directory = resolved.ref.path.parent.resolve()
     if resolved.revision is not None or directory == ctx.paths.shipped.resolve() / "profiles":
-        raise ProfileSchemaError(
+        raise UsageError(
             f"{resolved.ref}: locks are written beside your own profiles",
             "a source's lock is written in its repository; copy a shipped profile to ./profiles",
         )

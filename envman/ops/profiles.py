@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from envman.errors import Aborted, EnvmanError, ExitCode, ProfileSchemaError, UsageError
+from envman.errors import Aborted, EnvmanError, ExitCode, UsageError
 from envman.host.files import write_atomic
 from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
@@ -252,9 +252,7 @@ def import_profiles(
     elif fmt == "yaml":
         profiles = [load_raw(refs_in_file(source)[0])]
     else:
-        raise ProfileSchemaError(
-            f"{source}: not a profile file", "import .ini files or Containerfiles"
-        )
+        raise UsageError(f"{source}: not a profile file", "import .ini files or Containerfiles")
     targets = [(out_dir / f"{p.name}.yaml", p) for p in profiles]
     existing = [str(t) for t, _ in targets if t.exists()]
     if existing and not force:
@@ -268,7 +266,7 @@ def import_profiles(
 def _containerfile_as_yaml(source: Path, out_dir: Path) -> Profile:
     relative = os.path.relpath(source.resolve(), out_dir.resolve())
     if relative.startswith(".."):
-        raise ProfileSchemaError(
+        raise UsageError(
             f"{source} is outside {out_dir}",
             "a YAML profile uses a Containerfile of its own directory: import into that directory",
         )

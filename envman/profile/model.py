@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 SCHEMA_VERSION = 1
@@ -150,8 +150,3 @@ class Profile:
 
 
 DEFAULT_IMAGE = "registry.fedoraproject.org/fedora-toolbox:latest"
-
-
-def scalar_field_names(cls: type) -> tuple[str, ...]:
-    """Names of the dataclass fields of `cls` (used by merge and by golden dumps)."""
-    return tuple(f.name for f in fields(cls))

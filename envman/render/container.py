@@ -158,24 +158,22 @@ def container_spec(
     env.update(extra.env)
     env.update(p.env)
     command, systemd = entrypoint(p)
-    devices = list(extra.devices)
-    if i.nvidia:
-        devices.append("nvidia.com/gpu=all")
     spec = ContainerSpec(
         name=name,
         image=image,
         hostname=p.hostname or facts.hostname,
-        userns="keep-id" if facts.rootless else None,
-        network="private" if i.unshares("netns") else "host",
-        pid="private" if i.unshares("process") or i.init else "host",
-        ipc="host" if _host_ipc(i, facts) and not p.shm_size else "private",
+        keep_user_ids=True,
+        host_network=not i.unshares("netns"),
+        host_pid=not (i.unshares("process") or i.init),
+        host_ipc=_host_ipc(i, facts) and not p.shm_size,
         privileged=not i.unshares("devsys"),
-        security_opt=("label=disable", *extra.security_opt),
+        gpus=bool(i.nvidia),
+        security_opt=extra.security_opt,
         mounts=tuple(mounts),
         env=tuple(sorted(env.items())),
         labels=tuple(sorted({**labels, SETUP_LABEL: setup_hash(p)}.items())),
         entrypoint=command,
-        devices=tuple(devices),
+        devices=extra.devices,
         cap_add=extra.cap_add,
         systemd=systemd,
         shm_size=p.shm_size,

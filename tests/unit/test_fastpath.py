@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from envman import fastpath
-from envman.errors import ExitCode
-from envman.fastpath import FastPathError, exec_argv, parse, workdir
+from envman.errors import ExitCode, UsageError
+from envman.fastpath import exec_argv, parse, workdir
 from envman.paths import Paths
 from envman.state import EnvState, load_state, run_file, save_state
 
@@ -57,21 +57,15 @@ def test_parse_run_and_enter() -> None:
     ],
 )
 def test_parse_errors_are_usage_errors(argv: list[str]) -> None:
-    with pytest.raises(FastPathError) as info:
+    with pytest.raises(UsageError) as info:
         parse(argv)
-    assert info.value.code == ExitCode.USAGE
+    assert info.value.exit_code == ExitCode.USAGE
 
 
 def test_exec_argv_forwards_only_present_desktop_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISPLAY", ":1")
     monkeypatch.delenv("TERM", raising=False)
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")  # not in this env's forward list
-    info = (
-        fastpath.read_run_file.__wrapped__
-        if hasattr(fastpath.read_run_file, "__wrapped__")
-        else None
-    )
-    del info
     values = {
         "podman": "/usr/bin/podman",
         "user": "alice",

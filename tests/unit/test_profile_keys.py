@@ -250,8 +250,8 @@ def test_shm_size_reaches_the_container_spec_and_makes_ipc_private() -> None:
         return container_spec(p, FACTS, name="x", image="img", labels={})
 
     plain, sized = spec("envman: 1\n"), spec("envman: 1\nshm_size: 1g\n")
-    assert plain.shm_size is None and plain.ipc == "host"
-    assert sized.shm_size == "1g" and sized.ipc == "private"
+    assert plain.shm_size is None and plain.host_ipc
+    assert sized.shm_size == "1g" and not sized.host_ipc
     assert spec_hash(plain) != spec_hash(sized)
 
 

@@ -1,0 +1,40 @@
+"""The host session variables `envman run` forwards (by default): the hot path and ops share it.
+
+No imports: `envman run` loads this on its hot path.
+"""
+
+FORWARDED_ENV = (
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XAUTHORITY",
+    "XAUTHLOCALHOSTNAME",
+    "XDG_RUNTIME_DIR",
+    "XDG_SESSION_TYPE",
+    "XDG_SESSION_DESKTOP",
+    "XDG_CURRENT_DESKTOP",
+    "XDG_SESSION_ID",
+    "XDG_SEAT",
+    "XDG_VTNR",
+    "XDG_MENU_PREFIX",
+    "DESKTOP_SESSION",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DBUS_SYSTEM_BUS_ADDRESS",
+    "PULSE_SERVER",
+    "SSH_AUTH_SOCK",
+    "SSH_AGENT_PID",
+    "GPG_AGENT_INFO",
+    "KRB5CCNAME",
+    "TERM",
+    "COLORTERM",
+    "VTE_VERSION",
+    "LANG",
+    "LANGUAGE",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "TZ",
+    "HISTFILE",
+    "NO_COLOR",
+    "GTK_THEME",
+    "QT_QPA_PLATFORM",
+)
