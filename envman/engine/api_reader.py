@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
+import time
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +19,8 @@ from typing import Any
 from envman.errors import EngineUnavailable
 
 API = "/v4.0.0/libpod"
+LISTING_ATTEMPTS = 4
+_RACE = re.compile(rb"(image|layer) not known")
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -39,13 +43,29 @@ class ApiReader:
         self.timeout = timeout
 
     def get(self, path: str, query: Mapping[str, str] | None = None) -> Any:
-        """The decoded JSON body of GET API+path, or None when podman says 404."""
+        """The decoded JSON body of GET API+path, or None when podman says 404.
+
+        podman 4.3 fails a whole listing when another client removes an image or layer while it
+        reads them ("image not known"): such an answer is asked again, a few times.
+        """
         url = API + path + ("?" + urllib.parse.urlencode(query) if query else "")
+        for attempt in range(LISTING_ATTEMPTS):
+            status, body = self._get(url)
+            if status < 500 or not _RACE.search(body) or attempt == LISTING_ATTEMPTS - 1:
+                break
+            time.sleep(0.05 * (attempt + 1))
+        if status == 404:
+            return None
+        if status >= 400:
+            raise EngineUnavailable(f"podman's API refused GET {url}: {_message(body)}")
+        return json.loads(body) if body else None
+
+    def _get(self, url: str) -> tuple[int, bytes]:
         connection = _UnixConnection(self.socket_path, self.timeout)
         try:
             connection.request("GET", url)
             response = connection.getresponse()
-            body = response.read()
+            return response.status, response.read()
         except OSError as exc:
             raise EngineUnavailable(
                 f"podman's API at {self.socket_path} stopped answering: {exc}",
@@ -53,11 +73,6 @@ class ApiReader:
             ) from None
         finally:
             connection.close()
-        if response.status == 404:
-            return None
-        if response.status >= 400:
-            raise EngineUnavailable(f"podman's API refused GET {url}: {_message(body)}")
-        return json.loads(body) if body else None
 
 
 def _message(body: bytes) -> str:
