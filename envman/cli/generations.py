@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
+from envman.cli.common import ENV_NAME, JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 
-ENV = Annotated[str, typer.Argument(help="Environment name.")]
+ENV = ENV_NAME
 GEN = Annotated[int, typer.Argument(help="Generation number (see envman history).")]
 
 
@@ -60,20 +60,28 @@ def rollback(
         )
 
 
-def pin(name: ENV, generation: GEN, wait: WAIT_OPTION = False) -> None:
+def pin(
+    name: ENV, generation: GEN, json_out: JSON_OPTION = False, wait: WAIT_OPTION = False
+) -> None:
     """Keep a generation from ever being collected by gc."""
-    from envman.ops.generations import pin as do_pin
-
-    do_pin(context(wait=wait), name, generation)
-    say(f"{name}: generation {generation} pinned")
+    _set_pin(name, generation, pinned=True, json_out=json_out, wait=wait)
 
 
-def unpin(name: ENV, generation: GEN, wait: WAIT_OPTION = False) -> None:
+def unpin(
+    name: ENV, generation: GEN, json_out: JSON_OPTION = False, wait: WAIT_OPTION = False
+) -> None:
     """Let gc collect a generation again."""
+    _set_pin(name, generation, pinned=False, json_out=json_out, wait=wait)
+
+
+def _set_pin(name: str, generation: int, *, pinned: bool, json_out: bool, wait: bool) -> None:
     from envman.ops.generations import pin as do_pin
 
-    do_pin(context(wait=wait), name, generation, pinned=False)
-    say(f"{name}: generation {generation} unpinned")
+    do_pin(context(wait=wait), name, generation, pinned=pinned)
+    if json_out:
+        emit_json({"name": name, "generation": generation, "pinned": pinned})
+        return
+    say(f"{name}: generation {generation} {'pinned' if pinned else 'unpinned'}")
 
 
 def gc(
@@ -81,6 +89,7 @@ def gc(
         int | None,
         typer.Option(
             min=0,
+            metavar="N",
             help="The newest generations to keep per environment; the current and pinned ones "
             "are always kept (default: config, else 2; 0: only those).",
         ),
