@@ -182,6 +182,7 @@ def complete(words: str, xdg: Path) -> subprocess.CompletedProcess[str]:
         "XDG_STATE_HOME": str(xdg / "xdg_state_home"),
         "XDG_CONFIG_HOME": str(xdg / "xdg_config_home"),
         "XDG_DATA_HOME": str(xdg / "xdg_data_home"),
+        "ENVMAN_SHIPPED_DIR": str(xdg / "no-shipped-profiles"),
         "_ENVMAN_COMPLETE": "complete_bash",
         "COMP_WORDS": words,
         "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
