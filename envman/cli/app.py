@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from envman.cli import source as source_cli
 from envman.cli.common import ENV_NAME, JSON_OPTION, PROFILE_OR_ENV, WAIT_OPTION, context
 from envman.cli.output import emit_json, error, note, printable, say, table
 from envman.errors import Aborted, EnvmanError, ExitCode
+
+if TYPE_CHECKING:
+    from envman.ops.envs import Removed
 
 app = typer.Typer(
     name="envman",
@@ -252,12 +255,16 @@ def stop(name: ENV_NAME, json_out: JSON_OPTION = False) -> None:
 @app.command()
 def rm(
     name: ENV_NAME,
+    *,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     force_state: Annotated[
         bool,
         typer.Option(
             "--force-state", help="Go on past damaged envman records (they are deleted unread)."
         ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")
     ] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
@@ -268,6 +275,11 @@ def rm(
     """
     from envman.ops.envs import rm as do_rm
 
+    if dry_run:
+        _rm_dry_run(
+            do_rm(context(wait=wait), name, force_state=force_state, dry_run=True), json_out
+        )
+        return
     if not yes:
         if not sys.stdin.isatty():
             raise Aborted(f"not removing {name} without confirmation", "pass --yes")
@@ -282,6 +294,23 @@ def rm(
     say(f"{name}: removed {len(removed.containers)} container(s), {len(removed.images)} image(s)")
     for path in removed.exports_kept:
         note(f"kept {path}: changed since envman exported it")
+
+
+def _rm_dry_run(plan: Removed, json_out: bool) -> None:
+    if json_out:
+        emit_json(plan)
+        return
+    say(f"{plan.name}: would remove (dry run, nothing removed)")
+    for container in plan.containers:
+        say(f"  container {container}")
+    for image in plan.images:
+        say(f"  image {image}")
+    for path in plan.files:
+        say(f"  file {path}")
+    for kept in plan.images_kept:
+        say(f"  would keep image {kept}")
+    for path in plan.exports_kept:
+        say(f"  would keep {path}: changed since envman exported it")
 
 
 exports_cli.register(app)

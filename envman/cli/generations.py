@@ -94,6 +94,9 @@ def gc(
             "are always kept (default: config, else 2; 0: only those).",
         ),
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")
+    ] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
 ) -> None:
@@ -106,19 +109,26 @@ def gc(
     from envman.ops.generations import gc as gc_generations
 
     ctx = context(wait=wait)
-    collected = gc_generations(ctx, ctx.config.keep_generations if keep is None else keep)
-    exports = gc_exports(ctx)
+    keep_n = ctx.config.keep_generations if keep is None else keep
+    collected = gc_generations(ctx, keep_n, dry_run=dry_run)
+    exports = gc_exports(ctx, dry_run=dry_run)
     if json_out:
-        emit_json({"generations": collected, "exports": exports})
+        emit_json({"dry_run": dry_run, "generations": collected, "exports": exports})
         return
+    verb = "would remove" if dry_run else "removed"
+    if dry_run:
+        say("dry run: nothing removed")
     for result in collected:
         numbers = ", ".join(map(str, result.generations))
         say(
-            f"{result.name}: removed generation(s) {numbers}, {len(result.images)} image(s), "
-            f"up to {result.freed_bytes / 1e6:.1f} MB freed (layers shared with kept images stay)"
+            f"{result.name}: {verb} generation(s) {numbers}, {len(result.images)} image(s) "
+            f"{' '.join(result.images)}, up to {result.freed_bytes / 1e6:.1f} MB freed "
+            "(layers shared with kept images stay)"
         )
     for removed in exports:
-        say(f"{removed.env}: removed {len(removed.removed)} exported file(s)")
+        say(f"{removed.env}: {verb} {len(removed.removed)} exported file(s)")
+        for path in removed.removed if dry_run else ():
+            say(f"  {path}")
         for path in removed.kept:
             note(f"kept {path}: changed since envman exported it")
     if not collected and not exports:

@@ -205,7 +205,7 @@ def test_completion_of_commands_options_and_names_without_heavy_imports(
     (paths.cwd / "profiles").mkdir()
     (paths.cwd / "profiles" / "python.yaml").write_text("")
     assert "status" in complete("envman st", xdg).stdout.split()
-    assert "--yes" in complete("envman rm --y", xdg).stdout.split()
+    assert "--dry-run" in complete("envman rm --d", xdg).stdout.split()
     assert complete("envman run d", xdg).stdout.split() == ["devbox"]
     result = complete("envman up ", xdg)
     assert result.stdout.split() == ["devbox", "python"]
