@@ -239,7 +239,7 @@ def test_runtime_only_edits_are_refused_like_build_edits(
     envman.write_profile(app, profile)
     envman.run("lock", app, check=True)
     envman.write_profile(app, profile + "# a comment is no setting\n")
-    reasons = json.loads(envman.run("status", app, "--json").stdout)["reasons"]  # not created
+    reasons = envman.json("status", app)["reasons"]
     assert not any("lock" in reason for reason in reasons), reasons
 
     envman.write_profile(app, profile + edit)
