@@ -29,8 +29,9 @@ ENTER_SHELL = (
     '[ -x "$shell" ] || shell=/bin/bash; [ -x "$shell" ] || shell=/bin/sh; exec "$shell" -l'
 )
 USAGE = {
-    "run": "usage: envman run [-e NAME=VALUE]... [-w DIR] NAME [--] COMMAND [ARG]...",
-    "enter": "usage: envman enter [-w DIR] NAME",
+    "run": "usage: envman run NAME [-e KEY=VALUE]... [-w DIR] [--] COMMAND [ARG]...; "
+    "see `envman run -h`",
+    "enter": "usage: envman enter NAME [-w DIR]; see `envman enter -h`",
 }
 
 
@@ -51,7 +52,8 @@ def read_run_file(name: str) -> dict[str, str]:
         text = read_text(path, RUN_FILE_MAX)
     except FileNotFoundError:
         raise EnvNotFound(
-            f"no environment named '{name}'", f"create it with `envman up {name}`"
+            f"no environment named '{name}'",
+            _close_name(name) or f"create it with `envman up {name}`",
         ) from None
     except Refused as exc:
         raise _damaged(path, exc.problem, name) from None
@@ -64,6 +66,18 @@ def read_run_file(name: str) -> dict[str, str]:
     if not values.get("id"):
         raise _damaged(path, "has no container id (no `id=` line)", name)
     return values
+
+
+def _close_name(name: str) -> str | None:
+    """`did you mean 'X'?` for a recorded environment close to `name` (the error path only)."""
+    import difflib
+
+    try:
+        known = [n for n in os.listdir(os.path.join(state_home(), "run")) if is_name(n)]
+    except OSError:
+        return None
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? see `envman ls`" if close else None
 
 
 def _damaged(path: str, problem: str, name: str) -> StateCorrupt:
@@ -114,13 +128,16 @@ def workdir(info: dict[str, str], requested: str | None) -> str:
     return "/run/host" + cwd
 
 
-def parse(argv: list[str]) -> tuple[str, list[str], str | None, list[str]]:
-    """(name, extra env, workdir, command) from `run`/`enter` arguments."""
-    verb, args = argv[0], argv[1:]
-    env: list[str] = []
-    wd: str | None = None
+class HelpRequested(Exception):
+    """`-h`/`--help` among envman's own options: show the command's help, run nothing."""
+
+
+def _options(verb: str, args: list[str], env: list[str], wd: list[str]) -> None:
+    """Consume envman's options from the front of `args` (up to a non-option or `--`)."""
     while args and args[0].startswith("-") and args[0] != "--":
         flag = args.pop(0)
+        if flag in ("-h", "--help"):
+            raise HelpRequested(verb)
         if flag in ("-e", "--env", "-w", "--workdir") and args:
             value = args.pop(0)
         elif flag.startswith(("--env=", "--workdir=")):
@@ -132,17 +149,30 @@ def parse(argv: list[str]) -> tuple[str, list[str], str | None, list[str]]:
                 raise UsageError(f"--env wants NAME=VALUE, not '{value}'", USAGE[verb])
             env.append(value)
         else:
-            wd = value
+            wd.append(value)
+
+
+def parse(argv: list[str]) -> tuple[str, list[str], str | None, list[str]]:
+    """(name, extra env, workdir, command) from `run`/`enter` arguments.
+
+    envman's options may come before or after NAME; after NAME they end at `--` or at the first
+    word that is not an option, which starts the command (as `podman exec` reads it).
+    """
+    verb, args = argv[0], argv[1:]
+    env: list[str] = []
+    wd: list[str] = []
+    _options(verb, args, env, wd)
     if not args or args[0] == "--":
         raise UsageError("missing environment name", USAGE[verb])
     name, rest = args[0], args[1:]
+    _options(verb, rest, env, wd)
     if rest and rest[0] == "--":
         rest = rest[1:]
     if verb == "run" and not rest:
         raise UsageError("missing command", USAGE[verb])
     if verb == "enter" and rest:
         raise UsageError("enter takes no command; use `envman run`", USAGE[verb])
-    return name, env, wd, rest
+    return name, env, wd[-1] if wd else None, rest
 
 
 def exec_argv(info: dict[str, str], env: list[str], wd: str, command: list[str]) -> list[str]:
@@ -211,6 +241,11 @@ def main(argv: list[str]) -> int:
             return code
         full = exec_argv(info, env, workdir(info, wd), command)
         os.execvp(full[0], full)
+    except HelpRequested:
+        from envman.cli.app import run_app  # help is not the hot path: typer may load
+
+        run_app([argv[0], "--help"])
+        return ExitCode.OK
     except EnvmanError as exc:
         from envman.cli.output import error
 

@@ -10,7 +10,7 @@ FAST_COMMANDS = ("run", "enter")
 def main() -> None:
     """Console-script entry: dispatch the hot path first, everything else through typer."""
     argv = sys.argv[1:]
-    if argv and argv[0] in FAST_COMMANDS and "--help" not in argv[:2]:
+    if argv and argv[0] in FAST_COMMANDS:
         from envman.fastpath import main as fast_main
 
         sys.exit(fast_main(argv))

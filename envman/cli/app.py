@@ -18,12 +18,20 @@ from envman.cli import key as key_cli
 from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
-from envman.cli.common import JSON_OPTION, QUIET_OPTION, VERBOSE_OPTION, WAIT_OPTION, context
+from envman.cli.common import (
+    ENV_NAME,
+    JSON_OPTION,
+    PROFILE_OR_ENV,
+    QUIET_OPTION,
+    VERBOSE_OPTION,
+    WAIT_OPTION,
+    context,
+)
 from envman.cli.output import emit_json, error, note, printable, say, table
 from envman.errors import Aborted, EnvmanError, ExitCode
 
 if TYPE_CHECKING:
-    from envman.ops.envs import UpResult
+    from envman.ops.envs import Removed, UpResult
 
 app = typer.Typer(
     name="envman",
@@ -40,7 +48,7 @@ app.add_typer(bridge_cli.app, name="bridge")
 app.add_typer(source_cli.app, name="source")
 app.add_typer(key_cli.app, name="key")
 
-NAME = Annotated[str, typer.Argument(help="Environment (profile) name, or a profile file path.")]
+NAME = PROFILE_OR_ENV
 REPLACE = Annotated[
     bool,
     typer.Option(
@@ -156,36 +164,79 @@ def rebuild(
     say(f"{result.name}: {result.action} (image {result.image})")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+ENV_OPTION = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env", "-e", metavar="KEY=VALUE", help="Set a variable for the command (repeatable)."
+    ),
+]
+WORKDIR_OPTION = Annotated[
+    str | None,
+    typer.Option(
+        "--workdir",
+        "-w",
+        metavar="DIR",
+        help="Directory inside (default: the current one, or /run/host + it).",
+    ),
+]
+
+
+def _fast_args(env: list[str] | None, workdir: str | None) -> list[str]:
+    return [
+        *(f"--env={pair}" for pair in env or ()),
+        *([f"--workdir={workdir}"] if workdir else []),
+    ]
+
+
+@app.command(context_settings={"allow_interspersed_args": False})
 def run(
-    name: Annotated[str, typer.Argument(help="Environment name.")],
+    name: ENV_NAME,
     command: Annotated[list[str], typer.Argument(help="Command and arguments, after --.")],
+    env: ENV_OPTION = None,
+    workdir: WORKDIR_OPTION = None,
 ) -> None:
     """Run a command in an environment; its exit status, stdin, stdout and TTY are kept.
 
-    Options before NAME: -e/--env NAME=VALUE (repeatable), -w/--workdir DIR.
+    envman's options go before `--` (before or after NAME); everything after `--` is the
+    command's. The exit status is the command's; 127 when it is not found inside.
     """
     from envman.fastpath import main as fast_main
 
-    sys.exit(fast_main(["run", name, "--", *command]))
+    sys.exit(fast_main(["run", *_fast_args(env, workdir), name, "--", *command]))
 
 
 @app.command()
-def enter(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
+def enter(name: ENV_NAME, workdir: WORKDIR_OPTION = None) -> None:
     """Open an interactive login shell in an environment, in the current directory."""
     from envman.fastpath import main as fast_main
 
-    sys.exit(fast_main(["enter", name]))
+    sys.exit(fast_main(["enter", *_fast_args(None, workdir), name]))
 
 
 @app.command("ls")
-def list_envs(json_out: JSON_OPTION = False) -> None:
+def list_envs(
+    json_out: JSON_OPTION = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print names only.")] = False,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="TEMPLATE",
+            help="One line per environment: {{.Field}} or {field} for name, state, version, "
+            "hash, image, created, profile; \\t and \\n as in podman ps --format.",
+        ),
+    ] = None,
+) -> None:
     """List the environments envman manages."""
+    from envman.cli.listformat import render_rows
     from envman.ops.listing import list_envs as do_list
 
     rows = do_list(context())
     if json_out:
         emit_json(rows)
+        return
+    if quiet or fmt is not None:
+        sys.stdout.write(render_rows(rows, "{{.Name}}" if quiet else fmt or ""))
         return
     body = [
         (r.name, r.state, r.version or "-", r.content_hash, r.image, r.address or "-") for r in rows
@@ -195,38 +246,53 @@ def list_envs(json_out: JSON_OPTION = False) -> None:
 
 @app.command()
 def status(name: NAME, json_out: JSON_OPTION = False) -> None:
-    """Compare an environment with its profile: is what runs stale?"""
+    """Compare an environment with its profile: is what runs stale?
+
+    Exits 0 when the environment is up to date and 1 when it is stale or not created (as
+    `git diff --exit-code`), with or without --json.
+    """
     from envman.ops.envs import status as do_status
 
     result = do_status(context(), name)
     if json_out:
         emit_json(result)
+        if result.stale:
+            raise typer.Exit(1)
         return
     say(f"{result.name}: {result.state}, {'stale' if result.stale else 'up to date'}")
     say(f"  running: {result.running_hash[:12] or '-'} (version {result.running_version or '-'})")
     say(f"  profile: {result.profile_hash[:12]} (version {result.profile_version or '-'})")
     for reason in result.reasons:
         say(f"  - {reason}")
+    if result.stale:
+        raise typer.Exit(1)
 
 
 @app.command()
-def stop(name: Annotated[str, typer.Argument(help="Environment name.")]) -> None:
+def stop(name: ENV_NAME, json_out: JSON_OPTION = False) -> None:
     """Stop an environment's container (`envman run` starts it again)."""
     from envman.ops.envs import stop as do_stop
 
-    do_stop(context(), name)
+    container = do_stop(context(), name)
+    if json_out:
+        emit_json({"name": name, "container": container.id, "state": "stopped"})
+        return
     say(f"{name}: stopped")
 
 
 @app.command()
 def rm(
-    name: Annotated[str, typer.Argument(help="Environment name.")],
+    name: ENV_NAME,
+    *,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     force_state: Annotated[
         bool,
         typer.Option(
             "--force-state", help="Go on past damaged envman records (they are deleted unread)."
         ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")
     ] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
@@ -237,6 +303,11 @@ def rm(
     """
     from envman.ops.envs import rm as do_rm
 
+    if dry_run:
+        _rm_dry_run(
+            do_rm(context(wait=wait), name, force_state=force_state, dry_run=True), json_out
+        )
+        return
     if not yes:
         if not sys.stdin.isatty():
             raise Aborted(f"not removing {name} without confirmation", "pass --yes")
@@ -253,18 +324,64 @@ def rm(
         note(f"kept {path}: changed since envman exported it")
 
 
+def _rm_dry_run(plan: Removed, json_out: bool) -> None:
+    if json_out:
+        emit_json(plan)
+        return
+    say(f"{plan.name}: would remove (dry run, nothing removed)")
+    for container in plan.containers:
+        say(f"  container {container}")
+    for image in plan.images:
+        say(f"  image {image}")
+    for path in plan.files:
+        say(f"  file {path}")
+    for kept in plan.images_kept:
+        say(f"  would keep image {kept}")
+    for path in plan.exports_kept:
+        say(f"  would keep {path}: changed since envman exported it")
+
+
 exports_cli.register(app)
 generations_cli.register(app)
 lock_cli.register(app)
 doctor_cli.register(app)
 
 
+@app.command("help")
+def help_command(
+    ctx: typer.Context,
+    words: Annotated[list[str] | None, typer.Argument(metavar="COMMAND", help="A command.")] = None,
+) -> None:
+    """Show the help of envman or of one of its commands."""
+    from envman.cli.help import show_help
+
+    say(show_help(ctx, list(words or ())))
+
+
+@app.command()
+def completion(
+    shell: Annotated[str, typer.Argument(metavar="SHELL", help="bash, zsh or fish.")],
+) -> None:
+    """Print the shell completion script (commands, options, environment and profile names)."""
+    from envman.cli.help import completion_script
+
+    sys.stdout.write(completion_script(shell))
+
+
 def run_app(argv: list[str]) -> None:
     """Run the CLI; EnvmanError becomes one or two lines on stderr and its exit code."""
+    from envman.cli.words import command_tree
+
+    if os.environ.get("_ENVMAN_COMPLETE"):
+        from envman.cli.help import enable_completion
+
+        enable_completion()
     try:
-        app(args=argv, prog_name="envman")
+        command_tree(app)(args=argv, prog_name="envman")
     except EnvmanError as exc:
-        error(exc.message, exc.hint)
+        from envman.cli.help import suggest
+
+        error(exc.message, suggest(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("envman: interrupted\n")

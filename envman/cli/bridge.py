@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from envman.cli.common import JSON_OPTION, context
 from envman.cli.output import emit_json, say, table
+
+if TYPE_CHECKING:
+    from envman.ops.bridge import StatusReport
 
 app = typer.Typer(
     help="Keep files that name Flatpak sandbox paths (native-messaging manifests...) usable.",
@@ -58,7 +61,9 @@ def once(
 def install(
     preset: Annotated[
         str | None,
-        typer.Option("--preset", help="Enable a built-in rule set, e.g. keepassxc-firefox."),
+        typer.Option(
+            "--preset", metavar="PRESET", help="Enable a built-in rule set, e.g. keepassxc-firefox."
+        ),
     ] = None,
     print_only: Annotated[
         bool,
@@ -98,13 +103,23 @@ def uninstall() -> None:
 
 @app.command()
 def status(json_out: JSON_OPTION = False) -> None:
-    """Is the unit running, which apps are there, which permissions are missing."""
+    """Is the unit running, which apps are there, which permissions are missing.
+
+    Exits 0 when nothing needs attention and 1 when there is a problem (listed as `problem:`
+    lines, or in --json's "problems"), so scripts can check the bridge.
+    """
     from envman.ops.bridge import status as do_status
 
     report = do_status(context())
     if json_out:
         emit_json(report)
-        return
+    else:
+        _say_status(report)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _say_status(report: StatusReport) -> None:
     service = report.service
     state = f"{service.get('ActiveState', '?')} ({service.get('SubState', '?')})"
     say(f"unit: {report.unit_path} ({'installed' if report.installed else 'not installed'})")

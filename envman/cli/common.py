@@ -48,3 +48,28 @@ def context(*, wait: bool = False, view: View | None = None) -> Context:
         events=None if view is None else view.event,
         wait=None if wait else DEFAULT_WAIT,
     )
+
+
+def _complete_env(incomplete: str) -> list[str]:
+    from envman.cli.names import complete_env
+
+    return complete_env(incomplete)
+
+
+def _complete_profile(incomplete: str) -> list[str]:
+    from envman.cli.names import complete_env_or_profile
+
+    return complete_env_or_profile(incomplete)
+
+
+ENV_NAME = Annotated[
+    str, typer.Argument(help="Environment name.", metavar="NAME", autocompletion=_complete_env)
+]
+PROFILE_OR_ENV = Annotated[
+    str,
+    typer.Argument(
+        help="Environment (profile) name, or a profile file path.",
+        metavar="NAME",
+        autocompletion=_complete_profile,
+    ),
+]

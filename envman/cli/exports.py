@@ -8,16 +8,21 @@ from typing import Annotated
 
 import typer
 
-from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
+from envman.cli.common import ENV_NAME, JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 from envman.errors import UsageError
 
-ENV = Annotated[str, typer.Argument(help="Environment name.")]
+ENV = ENV_NAME
 APPS = Annotated[
     list[str] | None,
-    typer.Option("--app", help="Desktop file id (org.gnome.Foo) or a .desktop path inside."),
+    typer.Option(
+        "--app", metavar="APP", help="Desktop file id (org.gnome.Foo) or a .desktop path inside."
+    ),
 ]
-BINS = Annotated[list[str] | None, typer.Option("--bin", help="Absolute path of a binary inside.")]
+BINS = Annotated[
+    list[str] | None,
+    typer.Option("--bin", metavar="PATH", help="Absolute path of a binary inside."),
+]
 
 
 def export(
@@ -29,7 +34,8 @@ def export(
         bool, typer.Option("--no-label", help="Do not add ' (NAME)' to the app's menu name.")
     ] = False,
     bins_path: Annotated[
-        Path | None, typer.Option(help="Directory for binary wrappers (default ~/.local/bin).")
+        Path | None,
+        typer.Option(metavar="DIR", help="Directory for binary wrappers (default ~/.local/bin)."),
     ] = None,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from envman.cli.common import JSON_OPTION, WAIT_OPTION, context
+from envman.cli.common import ENV_NAME, JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 
-ENV = Annotated[str, typer.Argument(help="Environment name.")]
+ENV = ENV_NAME
 GEN = Annotated[int, typer.Argument(help="Generation number (see envman history).")]
 
 
@@ -60,20 +60,28 @@ def rollback(
         )
 
 
-def pin(name: ENV, generation: GEN, wait: WAIT_OPTION = False) -> None:
+def pin(
+    name: ENV, generation: GEN, json_out: JSON_OPTION = False, wait: WAIT_OPTION = False
+) -> None:
     """Keep a generation from ever being collected by gc."""
-    from envman.ops.generations import pin as do_pin
-
-    do_pin(context(wait=wait), name, generation)
-    say(f"{name}: generation {generation} pinned")
+    _set_pin(name, generation, pinned=True, json_out=json_out, wait=wait)
 
 
-def unpin(name: ENV, generation: GEN, wait: WAIT_OPTION = False) -> None:
+def unpin(
+    name: ENV, generation: GEN, json_out: JSON_OPTION = False, wait: WAIT_OPTION = False
+) -> None:
     """Let gc collect a generation again."""
+    _set_pin(name, generation, pinned=False, json_out=json_out, wait=wait)
+
+
+def _set_pin(name: str, generation: int, *, pinned: bool, json_out: bool, wait: bool) -> None:
     from envman.ops.generations import pin as do_pin
 
-    do_pin(context(wait=wait), name, generation, pinned=False)
-    say(f"{name}: generation {generation} unpinned")
+    do_pin(context(wait=wait), name, generation, pinned=pinned)
+    if json_out:
+        emit_json({"name": name, "generation": generation, "pinned": pinned})
+        return
+    say(f"{name}: generation {generation} {'pinned' if pinned else 'unpinned'}")
 
 
 def gc(
@@ -81,10 +89,14 @@ def gc(
         int | None,
         typer.Option(
             min=0,
+            metavar="N",
             help="The newest generations to keep per environment; the current and pinned ones "
             "are always kept (default: config, else 2; 0: only those).",
         ),
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")
+    ] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
 ) -> None:
@@ -97,19 +109,26 @@ def gc(
     from envman.ops.generations import gc as gc_generations
 
     ctx = context(wait=wait)
-    collected = gc_generations(ctx, ctx.config.keep_generations if keep is None else keep)
-    exports = gc_exports(ctx)
+    keep_n = ctx.config.keep_generations if keep is None else keep
+    collected = gc_generations(ctx, keep_n, dry_run=dry_run)
+    exports = gc_exports(ctx, dry_run=dry_run)
     if json_out:
-        emit_json({"generations": collected, "exports": exports})
+        emit_json({"dry_run": dry_run, "generations": collected, "exports": exports})
         return
+    verb = "would remove" if dry_run else "removed"
+    if dry_run:
+        say("dry run: nothing removed")
     for result in collected:
         numbers = ", ".join(map(str, result.generations))
         say(
-            f"{result.name}: removed generation(s) {numbers}, {len(result.images)} image(s), "
-            f"up to {result.freed_bytes / 1e6:.1f} MB freed (layers shared with kept images stay)"
+            f"{result.name}: {verb} generation(s) {numbers}, {len(result.images)} image(s) "
+            f"{' '.join(result.images)}, up to {result.freed_bytes / 1e6:.1f} MB freed "
+            "(layers shared with kept images stay)"
         )
     for removed in exports:
-        say(f"{removed.env}: removed {len(removed.removed)} exported file(s)")
+        say(f"{removed.env}: {verb} {len(removed.removed)} exported file(s)")
+        for path in removed.removed if dry_run else ():
+            say(f"  {path}")
         for path in removed.kept:
             note(f"kept {path}: changed since envman exported it")
     if not collected and not exports:

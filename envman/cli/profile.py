@@ -238,10 +238,18 @@ def lint(
 def import_profile(
     source: Annotated[Path, typer.Argument(help="A distrobox-assemble .ini or a Containerfile.")],
     output_dir: Annotated[
-        Path, typer.Option("--output-dir", "-o", help="Where to write the YAML.")
+        Path,
+        typer.Option(
+            "--output",
+            "--output-dir",
+            "-o",
+            metavar="DIR",
+            help="Where to write the YAML (as in export, -o is where the output goes).",
+        ),
     ] = Path("profiles"),
     hooks_as: Annotated[
-        str, typer.Option(help="distrobox hooks become build (default) or start hooks.")
+        str,
+        typer.Option(metavar="WHEN", help="distrobox hooks become build (default) or start hooks."),
     ] = "build",
     force: Annotated[bool, typer.Option(help="Overwrite existing files.")] = False,
     json_out: JSON_OPTION = False,
@@ -265,11 +273,12 @@ def import_profile(
 def export(
     profile: PROFILE,
     to: Annotated[
-        str, typer.Option("--format", "-f", help="ini (distrobox assemble) or yaml.")
+        str, typer.Option("--format", metavar="FORMAT", help="ini (distrobox assemble) or yaml.")
     ] = "ini",
     ini: Annotated[bool, typer.Option("--ini", help="Same as --format ini (the default).")] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to a file instead of stdout."),
     ] = None,
 ) -> None:
     """Write the resolved profile as a distrobox-assemble ini section or as envman YAML."""

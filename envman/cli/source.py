@@ -53,7 +53,11 @@ def add(
     *,
     ref: Annotated[
         str | None,
-        typer.Option("--ref", help="Tag, branch or commit (default: the remote's default branch)."),
+        typer.Option(
+            "--ref",
+            metavar="REF",
+            help="Tag, branch or commit (default: the remote's default branch).",
+        ),
     ] = None,
     verify: Annotated[
         bool,

@@ -48,7 +48,7 @@ from envman.ops.cache import build_plan, cache_reuse, layers_of, plan_layers
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
-from envman.ops.images import owned_images, release
+from envman.ops.images import owned_images, release, users
 from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
 from envman.ops.lock import resolve_for_up
 from envman.ops.swap import commit, repair, replace_container
@@ -58,7 +58,7 @@ from envman.render.containerfile import BuildPlan, hook_argv
 from envman.render.layers import Layer
 from envman.session_env import FORWARDED_ENV
 from envman.sources.updates import ref_now
-from envman.state import EnvState, forget, load_state, state_file
+from envman.state import EnvState, forget, load_state, run_file, state_file
 
 IMAGE_ID_LABEL = "envman.image-id"
 SESSION_ENV = {
@@ -468,13 +468,18 @@ class Removed:
     files: tuple[str, ...]
     exports_kept: tuple[str, ...] = ()
     images_kept: tuple[str, ...] = ()
+    dry_run: bool = False  # nothing was removed: this is what would be
 
 
-def rm(ctx: Context, name: str, *, force_state: bool = False) -> Removed:
+def rm(ctx: Context, name: str, *, force_state: bool = False, dry_run: bool = False) -> Removed:
     """Remove the container, the images envman made for it, and envman's records of it.
 
-    `force_state` goes on past damaged records (they are deleted, not read).
+    `force_state` goes on past damaged records (they are deleted, not read); `dry_run` removes
+    nothing and returns what would be removed.
     """
+    if dry_run:
+        with hold(env_lock(ctx.paths, name), name, wait=ctx.wait):
+            return _rm_plan(ctx, ctx.engine(), name, force_state)
     if force_state:  # damaged records may include the journal: do not read them
         with hold(env_lock(ctx.paths, name), name, wait=ctx.wait):
             return _rm_locked(ctx, ctx.engine(), name, force_state)
@@ -482,8 +487,9 @@ def rm(ctx: Context, name: str, *, force_state: bool = False) -> Removed:
         return _rm_locked(ctx, ctx.engine(), name, force_state)
 
 
-def _rm_locked(ctx: Context, engine: Engine, name: str, force_state: bool) -> Removed:
-    state, history = _records(ctx, name, force_state)
+def _owned_containers(
+    engine: Engine, name: str, state: EnvState | None, history: History, ctx: Context
+) -> list[ContainerInfo]:
     recorded_id = state.container_id if state else ""
     containers = [
         found
@@ -494,6 +500,45 @@ def _rm_locked(ctx: Context, engine: Engine, name: str, force_state: bool) -> Re
         if engine.container(name) is not None:
             existing_container(ctx, engine, name)  # raises NameClash: not envman's
         raise EnvNotFound(f"no environment named '{name}'", "see `envman ls`")
+    return containers
+
+
+def _rm_plan(ctx: Context, engine: Engine, name: str, force_state: bool) -> Removed:
+    """What `rm` would remove, found without removing anything."""
+    state, history = _records(ctx, name, force_state)
+    containers = _owned_containers(engine, name, state, history, ctx)
+    exports = remove_exports(ctx, name, dry_run=True)
+    recorded = [g.image_id for g in history.generations] + [state.image_id if state else ""]
+    everyone = engine.containers({})
+    removed_ids = {c.id for c in containers}
+    images, kept = [], []
+    for image in owned_images(engine, name, recorded):
+        holders = users(everyone, image.id, removed_ids)
+        if holders:
+            kept.append(f"{image.id[:12]}: used by container(s) {', '.join(holders)}")
+        else:
+            images.append(image.id[:12])
+    records = (
+        state_file(ctx.paths, name),
+        run_file(ctx.paths, name),
+        history_file(ctx.paths, name),
+        journal_file(ctx.paths, name),
+    )
+    files = tuple(str(p) for p in records if p.exists()) + exports.removed
+    return Removed(
+        name,
+        tuple(c.name for c in containers),
+        tuple(images),
+        files,
+        exports.kept,
+        tuple(kept),
+        dry_run=True,
+    )
+
+
+def _rm_locked(ctx: Context, engine: Engine, name: str, force_state: bool) -> Removed:
+    state, history = _records(ctx, name, force_state)
+    containers = _owned_containers(engine, name, state, history, ctx)
     exports = remove_exports(ctx, name)
     for container in containers:
         engine.remove(container.id)

@@ -337,22 +337,27 @@ def _recorded(ledger: Ledger, env: str, kind: Kind, key: str) -> ExportRecord:
     return record
 
 
-def _remove(records: list[ExportRecord]) -> tuple[list[str], list[str]]:
+def _remove(records: list[ExportRecord], *, dry_run: bool = False) -> tuple[list[str], list[str]]:
     removed: list[str] = []
     kept: list[str] = []
     for record in records:
         for file in record.files:
             status = file_status(file)
             if status == "ours":
-                remove_file(Path(file.path))
+                if not dry_run:
+                    remove_file(Path(file.path))
                 removed.append(file.path)
             elif status == "changed":
                 kept.append(file.path)
     return removed, kept
 
 
-def remove_all(ctx: Context, env: str) -> Unexported:
-    """Every export of an environment, for `envman rm` and `envman gc`."""
+def remove_all(ctx: Context, env: str, *, dry_run: bool = False) -> Unexported:
+    """Every export of an environment, for `envman rm` and `envman gc` (`dry_run`: only say)."""
+    if dry_run:
+        chosen = list(load_ledger(ctx.paths, env).exports)
+        removed, kept = _remove(chosen, dry_run=True)
+        return Unexported(env, tuple(r.key for r in chosen), tuple(removed), tuple(kept))
     return unexport(ctx, env, every=True)
 
 
@@ -414,8 +419,8 @@ def _current(record: ExportRecord, image_id: str, bins_dir: Path) -> bool:
     )
 
 
-def gc(ctx: Context) -> list[Unexported]:
-    """Remove the exports of environments whose container no longer exists.
+def gc(ctx: Context, *, dry_run: bool = False) -> list[Unexported]:
+    """Remove the exports of environments whose container no longer exists (`dry_run`: say).
 
     Under the environment's lock, so that a swap under way (the old container renamed aside, the
     new one not yet created) does not look like a removed environment.
@@ -431,7 +436,7 @@ def gc(ctx: Context) -> list[Unexported]:
             with hold(env_lock(ctx.paths, env), env, wait=ctx.wait):
                 gone = engine.container(env) is None and not journal_file(ctx.paths, env).exists()
                 if gone:
-                    results.append(remove_all(ctx, env))
+                    results.append(remove_all(ctx, env, dry_run=dry_run))
         except Busy as exc:
             ctx.notify(f"skipped the exports of {env}: {exc.message}")
     return results

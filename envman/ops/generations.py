@@ -11,7 +11,7 @@ from envman.journal import Commit
 from envman.ops.address import recorded_address
 from envman.ops.context import Context
 from envman.ops.envs import changing, existing_container, profile_key, state_of
-from envman.ops.images import release
+from envman.ops.images import release, users
 from envman.ops.listing import OWNER_LABEL
 from envman.ops.lock import resolve_for_up
 from envman.ops.swap import commit, replace_container
@@ -148,10 +148,11 @@ def pin(ctx: Context, name: str, number: int, *, pinned: bool = True) -> Generat
     return changed
 
 
-def gc(ctx: Context, keep: int = DEFAULT_KEEP) -> list[Collected]:
+def gc(ctx: Context, keep: int = DEFAULT_KEEP, *, dry_run: bool = False) -> list[Collected]:
     """Remove unpinned generations beyond each environment's newest `keep`, and their images.
 
     Each environment is collected under its lock; one that another envman is changing is skipped.
+    `dry_run` removes nothing and returns what would go.
     """
     engine = ctx.engine()
     results = []
@@ -160,7 +161,7 @@ def gc(ctx: Context, keep: int = DEFAULT_KEEP) -> list[Collected]:
             with changing(ctx, name):
                 recorded = load_history(ctx.paths, name)
                 if recorded.generations:
-                    results.append(_collect(ctx, engine, recorded, keep))
+                    results.append(_collect(ctx, engine, recorded, keep, dry_run))
         except Busy as exc:
             ctx.notify(f"skipped {name}: {exc.message}")
     return [r for r in results if r.generations]
@@ -172,7 +173,9 @@ def recorded_envs(ctx: Context) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
-def _collect(ctx: Context, engine: Engine, recorded: History, keep: int) -> Collected:
+def _collect(
+    ctx: Context, engine: Engine, recorded: History, keep: int, dry_run: bool
+) -> Collected:
     newest = sorted(recorded.generations, key=lambda g: -g.number)
     kept = {g.number for g in newest[:keep]} | {recorded.current}
     kept |= {g.number for g in recorded.generations if g.pinned}
@@ -186,8 +189,19 @@ def _collect(ctx: Context, engine: Engine, recorded: History, keep: int) -> Coll
         if image is None:
             continue
         if generation.image_id in still_used:
-            if generation.image in image.tags:
+            if generation.image in image.tags and not dry_run:
                 engine.remove_image(generation.image)  # an untag: a kept generation has the image
+            continue
+        if dry_run:
+            holders = users(everyone, image.id, set())
+            if holders:
+                ctx.notify(
+                    f"would keep image {image.id[:12]} of {recorded.env}: used by "
+                    + ", ".join(holders)
+                )
+            else:
+                images.append(generation.image_id[:12])
+                freed += image.size
             continue
         released = release(engine, image, recorded.env, everyone, set())
         if released.removed:
@@ -196,5 +210,6 @@ def _collect(ctx: Context, engine: Engine, recorded: History, keep: int) -> Coll
         else:
             ctx.notify(f"kept image {image.id[:12]} of {recorded.env}: {released.reason}")
     remaining = tuple(g for g in recorded.generations if g.number in kept)
-    save_history(ctx.paths, replace(recorded, generations=remaining))
+    if not dry_run:
+        save_history(ctx.paths, replace(recorded, generations=remaining))
     return Collected(recorded.env, tuple(g.number for g in dropped), tuple(images), freed)

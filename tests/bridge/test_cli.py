@@ -104,10 +104,12 @@ def test_install_unknown_preset(kpxc: Path) -> None:
 
 def test_status_without_a_user_manager(kpxc: Path) -> None:
     result = runner.invoke(app, ["status"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a problem: exit 1, as its --help says
     assert "not installed" in result.output
     assert "problem: the systemd user manager did not answer" in result.output
-    data = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    as_json = runner.invoke(app, ["status", "--json"])
+    assert as_json.exit_code == 1
+    data = json.loads(as_json.output)
     assert data["apps"] == {"org.keepassxc.KeePassXC keepassxc-proxy": "not installed"}
     assert data["permissions"][0]["consumer"] == "org.mozilla.firefox"
 
@@ -143,7 +145,7 @@ def test_status_with_a_fifo_for_a_flatpak_override_does_not_hang(home: Path, kpx
     result = without_hanging(
         lambda: runner.invoke(app, ["status", "--json"]), overrides / "org.mozilla.firefox"
     )
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the user manager did not answer: a problem
     assert json.loads(result.output)["permissions"][0]["state"].startswith("needed")
 
 
