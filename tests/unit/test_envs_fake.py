@@ -159,7 +159,7 @@ def test_rollback_then_up_holds_and_swaps_by_journal(ctx: Context, engine: FakeE
     envs.up(ctx, "box")
     back = generations.rollback(ctx, "box")
     assert (back.from_generation, back.to_generation, back.held) == (2, 1, True)
-    assert envs.up(ctx, "box").action == "held"
+    assert envs.up(ctx, "box").action == "kept"
     assert engine.names() == ["box"]
 
 
