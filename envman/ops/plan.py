@@ -102,7 +102,7 @@ def decide(facts: Facts) -> Plan:
     held = history.held_against
     if container is not None and held and held == wanted.key and not wanted.no_cache:
         return _keep(wanted, container, history)
-    prefix = _since_rollback(history) if held else ""
+    prefix = _since_rollback(history) if held and held != wanted.key else ""
     steps: list[Step] = []
     build = wanted.no_cache or not facts.image_id
     if build:
@@ -150,7 +150,10 @@ def _since_rollback(history: Rollback) -> str:
 
 def _build_reason(facts: Facts) -> str:
     if facts.wanted.no_cache:
-        return "a rebuild without the layer cache was asked for"
+        ends = facts.history.held_against and facts.container is not None
+        return "a rebuild without the layer cache was asked for" + (
+            f" (it ends the rollback to generation {facts.history.current})" if ends else ""
+        )
     if facts.container is None:
         return f"no image {facts.wanted.tag} yet"
     return f"the profile's build content changed (no image {facts.wanted.tag} yet)"
