@@ -124,13 +124,14 @@ def decide(facts: Facts) -> Plan:
 
 
 def after_build(plan: Plan, facts: Facts) -> Plan:
-    """The plan once the image is built: the container's step is decided with the new image."""
+    """The plan once the image is built: a build that made the running image again recreates
+    nothing (the container is only started if stopped)."""
     wanted = replace(facts.wanted, no_cache=False)
     built = decide(replace(facts, wanted=wanted, history=Rollback()))
-    action: Outcome = "rebuilt" if built.action == "recreated" else built.action
+    if built.action in ("created", "recreated"):
+        return plan
     builds = tuple(step for step in plan.steps if step.kind == "build")
-    steps = builds + built.steps
-    return replace(plan, action=action, steps=steps, runtime_changes=built.runtime_changes)
+    return replace(plan, action=built.action, steps=builds + built.steps, runtime_changes=())
 
 
 def _keep(wanted: Wanted, container: Existing, history: Rollback) -> Plan:

@@ -134,7 +134,7 @@ def test_rollback_elsewhere_holds_against_its_own_profile(
     assert "keeps generation 1" in rolled.stderr
     status = envman.run("status", name, cwd=elsewhere, check=True).stdout
     assert "rolled back to generation 1" in status
-    assert envman.json("up", name)["action"] == "held"
+    assert envman.json("up", name)["action"] == "kept"
     rows = {row["name"]: row for row in envman.json("ls")}
     assert rows[name]["address"] == str(path.resolve())
 
