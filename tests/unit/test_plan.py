@@ -67,3 +67,25 @@ def test_a_build_that_makes_the_running_image_again_recreates_nothing() -> None:
 def test_a_build_then_a_new_spec_is_a_rebuild() -> None:
     done = after_build(decide(Facts(WANTED, OLD, "")), Facts(WANTED, OLD, "img"))
     assert (done.action, [s.kind for s in done.steps]) == ("rebuilt", ["build", "recreate"])
+
+
+def _readme_table(heading: str, column: int) -> list[str]:
+    """The first column of the tables under a README heading, in order."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "README.md").read_text()
+    section = text.split(f"### {heading}\n", 1)[1].split("\n### ", 1)[0]
+    rows = [
+        line.split("|")[column].strip() for line in section.splitlines() if line.startswith("| `")
+    ]
+    return [cell.strip("`") for cell in rows]
+
+
+def test_the_readme_lists_every_step_and_every_word_of_up() -> None:
+    from typing import get_args
+
+    from envman.ops.plan import Outcome, StepKind
+
+    listed = _readme_table("What up does", 1)
+    assert listed == [*get_args(StepKind), *get_args(Outcome)]
+    assert list(OUTCOMES) == list(get_args(Outcome))
