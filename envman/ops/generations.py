@@ -43,7 +43,7 @@ class RolledBack:
     from_generation: int
     to_generation: int
     image_id: str
-    held: bool
+    kept: bool  # up keeps this generation until the profile changes
 
 
 @dataclass(frozen=True)

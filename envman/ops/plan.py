@@ -124,8 +124,10 @@ def decide(facts: Facts) -> Plan:
 
 
 def after_build(plan: Plan, facts: Facts) -> Plan:
-    """The plan once the image is built: a build that made the running image again recreates
-    nothing (the container is only started if stopped)."""
+    """The plan once the image is built, decided again with the new image's id.
+
+    A build that gave back the very image that runs recreates nothing (it only starts it).
+    """
     wanted = replace(facts.wanted, no_cache=False)
     built = decide(replace(facts, wanted=wanted, history=Rollback()))
     if built.action in ("created", "recreated"):
