@@ -159,14 +159,13 @@ def _up_locked(
     if chosen.action == "kept":
         assert existing is not None
         return _kept(engine, resolved, existing, history, chosen)
-    image = engine.image(resolved.tag) if not chosen.has("build") else None
-    plan = resolved.plan
-    if image is None:
+    image, plan = gathered.image, gathered.build_plan
+    built = chosen.has("build")
+    if built:
         wants_pull = pull or bool(resolved.profile.distrobox.pull)
-        plan = gathered.build_plan
         image = _build(ctx, engine, resolved, plan, no_cache=no_cache, pull=wants_pull)
         chosen = after_build(chosen, _facts_with_image(ctx, resolved, gathered.facts, image.id))
-    built = chosen.has("build")
+    assert image is not None  # decide builds when there is no image
     layers = layers_of(history, image.id) if not built else None
     spec = _spec(ctx, resolved, image.id)
     spec_hash = dict(spec.labels)[SPEC_LABEL]
@@ -203,9 +202,10 @@ def _up_locked(
 
 @dataclass(frozen=True)
 class Gathered:
-    """The facts `decide` needs, and the build plan they were found with."""
+    """The facts `decide` needs, the image they name, and the build plan up would build."""
 
     facts: Facts
+    image: ImageInfo | None
     build_plan: BuildPlan
 
 
@@ -233,12 +233,9 @@ def gather(
     newest = max((g.number for g in history.generations), default=0)
     container = None
     if existing is not None:
-        running = Existing(
-            existing.running,
-            existing.labels.get(SPEC_LABEL, ""),
-            existing.labels.get(IMAGE_ID_LABEL, existing.image_id),
-        )
-        container = running
+        labels = existing.labels
+        image_id = labels.get(IMAGE_ID_LABEL, existing.image_id)
+        container = Existing(existing.running, labels.get(SPEC_LABEL, ""), image_id)
     facts = Facts(
         Wanted(
             resolved.name,
@@ -255,7 +252,7 @@ def gather(
         tuple(rebuilt),
         _spec_changes(current.spec if current else None, spec),
     )
-    return Gathered(facts, plan)
+    return Gathered(facts, image, plan)
 
 
 def _facts_with_image(ctx: Context, resolved: Resolved, facts: Facts, image_id: str) -> Facts:
