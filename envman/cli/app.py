@@ -32,6 +32,7 @@ from envman.errors import Aborted, EnvmanError, ExitCode
 
 if TYPE_CHECKING:
     from envman.ops.envs import Removed, UpResult
+    from envman.ops.plan import Plan
 
 app = typer.Typer(
     name="envman",
@@ -100,6 +101,8 @@ def up(
         emit_json(result)
         return
     say(f"{result.name}: {result.action} (image {result.image})")
+    if result.plan is not None:
+        _say_plan(result.plan, layers=False)
     for key in result.exported:
         say(f"  exported {key}")
     for key in result.unexported:
@@ -128,19 +131,24 @@ def _dry_run(name: str, json_out: bool, replace: bool) -> None:
     if json_out:
         emit_json(plan)
         return
-    say(
-        f"{plan.name}: would {plan.action}"
-        if plan.action != "up-to-date"
-        else f"{plan.name}: up-to-date"
-    )
-    for reason in plan.reasons:
-        say(f"  - {reason}")
-    if plan.build:
-        say(f"  layers reused: {plan.reused_layers}; run again: {len(plan.rebuilt_layers)}")
-        for text in plan.rebuilt_layers:
-            say(f"    {text[:110]}")
-    if plan.runtime_changes:
-        say(f"  container settings that change: {', '.join(plan.runtime_changes)}")
+    say(f"{plan.name}: {_would(plan)}")
+    _say_plan(plan, layers=True)
+
+
+def _would(plan: Plan) -> str:
+    """The word `up` would report, as `--dry-run` and `status` say it."""
+    return "up-to-date" if plan.action == "up-to-date" else f"would be {plan.action}"
+
+
+def _say_plan(plan: Plan, *, layers: bool) -> None:
+    """The plan's steps, one line each with its reason; with `layers`, what the build reuses."""
+    for step in plan.steps:
+        say(f"  {step.kind}: {step.reason}")
+        if step.kind == "build" and layers:
+            rebuilt = plan.rebuilt_layers
+            say(f"    layers reused: {plan.reused_layers}; run again: {len(rebuilt)}")
+            for text in rebuilt:
+                say(f"      {text[:110]}")
 
 
 @app.command()
@@ -262,8 +270,10 @@ def status(name: NAME, json_out: JSON_OPTION = False) -> None:
     say(f"{result.name}: {result.state}, {'stale' if result.stale else 'up to date'}")
     say(f"  running: {result.running_hash[:12] or '-'} (version {result.running_version or '-'})")
     say(f"  profile: {result.profile_hash[:12]} (version {result.profile_version or '-'})")
-    for reason in result.reasons:
-        say(f"  - {reason}")
+    say(f"  up: {_would(result.plan)}")
+    _say_plan(result.plan, layers=False)
+    for text in result.notes:
+        say(f"  - {text}")
     if result.stale:
         raise typer.Exit(1)
 

@@ -54,7 +54,7 @@ def rollback(
         emit_json(result)
         return
     say(f"{name}: generation {result.from_generation} -> {result.to_generation}")
-    if result.held:
+    if result.kept:
         note(
             f"`envman up {name}` keeps generation {result.to_generation} until the profile changes"
         )

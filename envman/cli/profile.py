@@ -141,9 +141,9 @@ def diff(
 
 
 ACTIONS = {
-    "rebuild": "rebuild: the build content differs (a new image, then a new container)",
-    "recreate": "recreate: the same image, but the container's runtime settings differ",
-    "none": "nothing to do: an environment built from one is up to date with the other",
+    "rebuilt": "up: would be rebuilt (the build content differs: a new image, a new container)",
+    "recreated": "up: would be recreated (the same image; the runtime settings differ)",
+    "up-to-date": "up: up-to-date (an environment made from one runs what the other says)",
 }
 MARKS = {"added": "+", "removed": "-", "changed": "~"}
 

@@ -51,11 +51,22 @@ from envman.ops.exports import remove_all as remove_exports
 from envman.ops.images import owned_images, release, users
 from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
 from envman.ops.lock import resolve_for_up
+from envman.ops.plan import (
+    Existing,
+    Facts,
+    Plan,
+    Rollback,
+    Wanted,
+    after_build,
+    decide,
+    rollback_key,
+)
 from envman.ops.swap import commit, repair, replace_container
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
+from envman.render.container import spec_hash as hash_of_spec
 from envman.render.containerfile import BuildPlan, hook_argv
-from envman.render.layers import Layer
+from envman.render.layers import Layer, changed_layers
 from envman.session_env import FORWARDED_ENV
 from envman.sources.updates import ref_now
 from envman.state import EnvState, forget, load_state, run_file, state_file
@@ -85,6 +96,7 @@ class UpResult:
     warnings: tuple[str, ...] = ()
     exported: tuple[str, ...] = ()
     unexported: tuple[str, ...] = ()
+    plan: Plan | None = None
 
 
 def existing_container(ctx: Context, engine: Engine, name: str) -> ContainerInfo | None:
@@ -143,30 +155,31 @@ def _up_locked(
     pull: bool,
 ) -> UpResult:
     history = load_history(ctx.paths, resolved.name)
-    if existing is not None and history.held_against == profile_key(ctx, resolved):
-        return _held(engine, resolved, existing, history)
-    image = None if no_cache else engine.image(resolved.tag)
-    built = image is None
-    plan = resolved.plan
-    if image is None:
+    gathered = gather(ctx, engine, resolved, existing, history, no_cache=no_cache)
+    chosen = decide(gathered.facts)
+    if chosen.action == "kept":
+        assert existing is not None
+        return _kept(engine, resolved, existing, history, chosen)
+    image, plan = gathered.image, gathered.build_plan
+    built = chosen.has("build")
+    if built:
         wants_pull = pull or bool(resolved.profile.distrobox.pull)
-        plan = build_plan(engine, history, resolved.plan, no_cache=no_cache)
         image = _build(ctx, engine, resolved, plan, no_cache=no_cache, pull=wants_pull)
+        chosen = after_build(chosen, _facts_with_image(ctx, resolved, gathered.facts, image.id))
+    assert image is not None  # decide builds when there is no image
     layers = layers_of(history, image.id) if not built else None
     spec = _spec(ctx, resolved, image.id)
     spec_hash = dict(spec.labels)[SPEC_LABEL]
     container: ContainerInfo
-    if existing is not None and existing.labels.get(SPEC_LABEL) == spec_hash:
-        action = "up-to-date" if existing.running else "started"
-        if not existing.running:
+    if existing is not None and not chosen.has("recreate"):
+        if chosen.has("start"):
             engine.start(existing.id)
         container = existing
     else:
         container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
-        action = "created" if existing is None else ("rebuilt" if built else "recreated")
     layers = layers or plan_layers(engine, plan)
     made = _generation_of(ctx, resolved, spec, image, address_of(resolved), layers=layers)
-    if action not in ("up-to-date", "started") or not history.current:
+    if chosen.has("create") or chosen.has("recreate") or not history.current:
         history, tag = with_generation(history, made)
     else:
         tag = ""
@@ -175,7 +188,7 @@ def _up_locked(
     exports = reconcile_exports(ctx, resolved.name, resolved.profile.exports, image.id)
     return UpResult(
         resolved.name,
-        action,
+        chosen.action,
         built,
         resolved.tag,
         image.id,
@@ -184,7 +197,69 @@ def _up_locked(
         resolved.profile.warnings + exports.warnings,
         exports.exported,
         exports.unexported,
+        chosen,
     )
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """The facts `decide` needs, the image they name, and the build plan up would build."""
+
+    facts: Facts
+    image: ImageInfo | None
+    build_plan: BuildPlan
+
+
+def gather(
+    ctx: Context,
+    engine: Engine,
+    resolved: Resolved,
+    existing: ContainerInfo | None,
+    history: History,
+    *,
+    no_cache: bool = False,
+) -> Gathered:
+    """What is known before `up` changes anything: the container, the image, the history, layers."""
+    image = engine.image(resolved.tag)
+    plan = resolved.plan
+    reused, rebuilt = 0, list[str]()
+    if image is None or no_cache:
+        plan = build_plan(engine, history, resolved.plan, no_cache=no_cache)
+        if not no_cache:
+            reused, rebuilt = cache_reuse(engine, history, plan_layers(engine, plan))
+        else:
+            reused, rebuilt = changed_layers((), plan_layers(engine, plan))
+    current = history.get(history.current)
+    spec = _spec(ctx, resolved, image.id if image else "(new image)")
+    newest = max((g.number for g in history.generations), default=0)
+    container = None
+    if existing is not None:
+        labels = existing.labels
+        image_id = labels.get(IMAGE_ID_LABEL, existing.image_id)
+        container = Existing(existing.running, labels.get(SPEC_LABEL, ""), image_id)
+    facts = Facts(
+        Wanted(
+            resolved.name,
+            resolved.tag,
+            resolved.plan.content_hash,
+            profile_key(ctx, resolved),
+            dict(spec.labels)[SPEC_LABEL] if image else "",
+            no_cache,
+        ),
+        container,
+        image.id if image else "",
+        Rollback(history.current, newest, history.held_against),
+        reused,
+        tuple(rebuilt),
+        _spec_changes(current.spec if current else None, spec),
+    )
+    return Gathered(facts, image, plan)
+
+
+def _facts_with_image(ctx: Context, resolved: Resolved, facts: Facts, image_id: str) -> Facts:
+    """The facts once the image is built: its id, and the spec hash with it."""
+    spec_hash = dict(_spec(ctx, resolved, image_id).labels)[SPEC_LABEL]
+    return replace(facts, wanted=replace(facts.wanted, spec_hash=spec_hash), image_id=image_id)
 
 
 def _build(
@@ -275,31 +350,38 @@ def now() -> str:
 
 
 def profile_key(ctx: Context, resolved: Resolved) -> str:
-    """What `up` would make of the profile now, without building: content and runtime settings."""
-    return f"{resolved.plan.content_hash}:{dict(_spec(ctx, resolved, '').labels)[SPEC_LABEL]}"
+    """What `up` would make of the profile now, without building: the key a rollback holds to."""
+    return rollback_key(resolved.plan.content_hash, _key_hash(_spec(ctx, resolved, "")))
 
 
-def _held(
-    engine: Engine, resolved: Resolved, existing: ContainerInfo, history: History
+def spec_key(content_hash: str, spec: ContainerSpec) -> str:
+    """The same key from a recorded spec (its image id left out, as `profile_key` leaves it)."""
+    return rollback_key(content_hash, _key_hash(spec))
+
+
+def _key_hash(spec: ContainerSpec) -> str:
+    labels = {k: v for k, v in spec.labels if k != SPEC_LABEL}
+    return hash_of_spec(replace(spec, labels=tuple(sorted({**labels, IMAGE_ID_LABEL: ""}.items()))))
+
+
+def _kept(
+    engine: Engine, resolved: Resolved, existing: ContainerInfo, history: History, plan: Plan
 ) -> UpResult:
     """A rollback holds until the profile changes: up keeps the rolled-back generation."""
-    if not existing.running:
+    if plan.has("start"):
         engine.start(existing.name)
-    generation = history.get(history.current)
+    generation = history.get(plan.generation)
     assert generation is not None
-    note = (
-        f"rolled back to generation {generation.number}; up keeps it until the profile changes "
-        f"(`envman rollback {resolved.name} {history.next_number - 1}` goes forward again)"
-    )
     return UpResult(
         resolved.name,
-        "held",
+        plan.action,
         False,
         generation.image,
         generation.image_id,
         generation.content_hash,
         dict(existing.labels).get(SPEC_LABEL, ""),
-        (*resolved.profile.warnings, note),
+        resolved.profile.warnings,
+        plan=plan,
     )
 
 
@@ -352,7 +434,7 @@ def forwarded_env(integration: Integration) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Status:
-    """The running environment compared with its profile now."""
+    """The running environment compared with its profile now, and what `up` would do about it."""
 
     name: str
     exists: bool
@@ -363,65 +445,52 @@ class Status:
     profile_version: str
     image: str
     stale: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...]  # the plan's steps as "kind: reason", then the notes
+    plan: Plan
+    notes: tuple[str, ...]
 
 
 def status(ctx: Context, name: str) -> Status:
     """Whether the environment runs what its profile says today, and if not, why.
 
-    The profile is the one the environment was made from, wherever this runs.
+    The profile is the one the environment was made from, wherever this runs. The reasons are
+    the steps of the plan `up` would execute (as `up --dry-run` shows it), then news `up` does
+    not act on (a lock to update, a source's newer commit or tags).
     """
     for repaired in repair_pending(ctx):
         ctx.notify(repaired)
     arg = env_address(ctx.paths, name, existing_container(ctx, ctx.engine(), name))
-    reasons = []
+    notes = []
     try:
         resolved = resolve_for_up(ctx, arg)
     except LockMismatch as exc:
         resolved = resolve_profile(ctx.paths, ctx.config, arg)
-        reasons.append(f"{exc.message}: up refuses to build until the lock is updated")
+        notes.append(f"{exc.message}: up refuses to build until the lock is updated")
     except ProfileNotFound as exc:
         if arg == name:
             raise
         raise profile_gone(name, arg, exc) from None
-    container = existing_container(ctx, ctx.engine(), resolved.name)
-    if container is None:
-        return Status(
-            resolved.name,
-            False,
-            "absent",
-            "",
-            resolved.plan.content_hash,
-            "",
-            resolved.profile.version or "",
-            "",
-            True,
-            ("not created: run envman up", *reasons),
-        )
-    running_hash = container.labels.get("envman.hash", "")
-    if running_hash != resolved.plan.content_hash:
-        reasons.append("the profile's build content changed: up will rebuild the image")
-    image = ctx.engine().image(resolved.tag)
-    spec_hash = dict(_spec(ctx, resolved, image.id if image else "").labels)[SPEC_LABEL]
-    if not reasons and container.labels.get(SPEC_LABEL) != spec_hash:
-        reasons.append("runtime settings changed: up will recreate the container")
-    reasons.extend(_source_news(ctx, resolved, container))
+    engine = ctx.engine()
+    container = existing_container(ctx, engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)
-    if history.held_against:
-        reasons.append(
-            f"rolled back to generation {history.current}: up keeps it until the profile changes"
-        )
+    plan = decide(gather(ctx, engine, resolved, container, history).facts)
+    if container is not None:
+        notes.extend(_source_news(ctx, resolved, container))
+    reasons = (*(f"{step.kind}: {step.reason}" for step in plan.steps), *notes)
+    labels = container.labels if container else {}
     return Status(
         resolved.name,
-        True,
-        container.state,
-        running_hash,
+        container is not None,
+        container.state if container else "absent",
+        labels.get("envman.hash", ""),
         resolved.plan.content_hash,
-        container.labels.get("envman.version", ""),
+        labels.get("envman.version", ""),
         resolved.profile.version or "",
-        container.image,
-        bool(reasons),
-        tuple(reasons),
+        container.image if container else "",
+        plan.action not in ("up-to-date", "started") or bool(notes),
+        reasons,
+        plan,
+        tuple(notes),
     )
 
 
@@ -584,22 +653,10 @@ def _has_files(ctx: Context, name: str) -> bool:
     return any(p.exists() for p in (*records, journal_file(ctx.paths, name)))
 
 
-@dataclass(frozen=True)
-class UpPlan:
-    """What `up` would do, found without building, creating or starting anything."""
-
-    name: str
-    action: str
-    build: bool
-    recreate: bool
-    reasons: tuple[str, ...]
-    reused_layers: int = 0
-    rebuilt_layers: tuple[str, ...] = ()
-    runtime_changes: tuple[str, ...] = ()
-
-
-def plan_up(ctx: Context, arg: str, *, replace_profile: bool = False) -> UpPlan:
-    """`up --dry-run`: rebuild? recreate? which layers and which settings?"""
+def plan_up(
+    ctx: Context, arg: str, *, replace_profile: bool = False, no_cache: bool = False
+) -> Plan:
+    """`up --dry-run`: the plan `up` would execute, found without changing anything."""
     resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
     refuse_unverified_host_hooks(resolved)  # as `up` would, before building
     engine = ctx.engine()
@@ -607,37 +664,7 @@ def plan_up(ctx: Context, arg: str, *, replace_profile: bool = False) -> UpPlan:
     if not replace_profile:
         check_not_moved(ctx.paths, resolved, arg, existing)
     history = load_history(ctx.paths, resolved.name)
-    name = resolved.name
-    if existing is not None and history.held_against == profile_key(ctx, resolved):
-        reason = f"rolled back to generation {history.current}; the profile has not changed since"
-        return UpPlan(name, "held", False, False, (reason,))
-    image = engine.image(resolved.tag)
-    current = history.get(history.current)
-    reasons: list[str] = []
-    reused, rebuilt = 0, list[str]()
-    if image is None:
-        reasons.append(f"no image {resolved.tag} yet: the profile's build content changed")
-        plan = build_plan(engine, history, resolved.plan, no_cache=False)
-        reused, rebuilt = cache_reuse(engine, history, plan_layers(engine, plan))
-    spec = _spec(ctx, resolved, image.id if image else "(new image)")
-    changes = _spec_changes(current.spec if current else None, spec)
-    if existing is None:
-        reasons.append("no container yet")
-        action = "build and create" if image is None else "create"
-        return UpPlan(name, action, image is None, True, tuple(reasons), reused, tuple(rebuilt))
-    recreate = existing.labels.get(SPEC_LABEL) != dict(spec.labels)[SPEC_LABEL]
-    if recreate and image is not None:
-        reasons.append("runtime settings changed")
-    if image is None:
-        action = "rebuild and recreate"
-    elif recreate:
-        action = "recreate"
-    else:
-        action = "up-to-date" if existing.running else "start"
-        rebuilt = []
-    return UpPlan(
-        name, action, image is None, recreate, tuple(reasons), reused, tuple(rebuilt), changes
-    )
+    return decide(gather(ctx, engine, resolved, existing, history, no_cache=no_cache).facts)
 
 
 def _spec_changes(old: ContainerSpec | None, new: ContainerSpec) -> tuple[str, ...]:

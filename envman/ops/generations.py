@@ -10,12 +10,11 @@ from envman.generations import Generation, History, history_file, load_history, 
 from envman.journal import Commit
 from envman.ops.address import recorded_address
 from envman.ops.context import Context
-from envman.ops.envs import changing, existing_container, profile_key, state_of
+from envman.ops.envs import changing, existing_container, profile_key, spec_key, state_of
 from envman.ops.images import release, users
 from envman.ops.listing import OWNER_LABEL
 from envman.ops.lock import resolve_for_up
 from envman.ops.swap import commit, replace_container
-from envman.render.container import SPEC_LABEL
 
 DEFAULT_KEEP = 2
 
@@ -44,7 +43,7 @@ class RolledBack:
     from_generation: int
     to_generation: int
     image_id: str
-    held: bool
+    kept: bool  # up keeps this generation until the profile changes
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ def _held_key(ctx: Context, address: str, recorded: History) -> str:
     try:
         return profile_key(ctx, resolve_for_up(ctx, address))
     except EnvmanError:  # the profile is gone or broken: hold against the newest generation
-        return f"{newest.content_hash}:{dict(newest.spec.labels).get(SPEC_LABEL, '')}"
+        return spec_key(newest.content_hash, newest.spec)
 
 
 def pin(ctx: Context, name: str, number: int, *, pinned: bool = True) -> Generation:

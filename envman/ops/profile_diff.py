@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 from envman.errors import RefNotFound, UsageError
 from envman.host.readfile import PROFILE_MAX
 from envman.ops.build import Resolved, resolve_profile
 from envman.ops.context import Context
+from envman.ops.plan import Existing, Facts, Outcome, Plan, Wanted, decide
 from envman.profile.boundary import read_input_bytes
 from envman.profile.diff import Change, context_changes, diff_data
 from envman.profile.store import format_of
@@ -17,7 +17,6 @@ from envman.profile.yaml_format import profile_to_data
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.sources.names import parse_address
 
-Action = Literal["none", "recreate", "rebuild"]
 PROVENANCE_LABELS = ("envman.source", "envman.source.commit", "envman.source.signer")
 
 
@@ -37,7 +36,8 @@ class ProfileDiff:
     old: Side
     new: Side
     identical: bool
-    action: Action  # rebuild: the content hash differs; recreate: only runtime settings do
+    action: Outcome  # what `up` reports on an environment made from old, given new
+    plan: Plan  # the plan `up` would follow there
     changes: tuple[Change, ...]
     files: tuple[Change, ...]
 
@@ -48,12 +48,13 @@ def diff(ctx: Context, old_arg: str, new_arg: str) -> ProfileDiff:
     new_arg, new = _resolve_other(ctx, old_arg, old, new_arg)
     changes = tuple(diff_data(_data(old), _data(new)))
     files = tuple(context_changes(_build_files(old), _build_files(new)))
-    action = _action(ctx, old, new)
+    plan = _plan(ctx, old, new)
     return ProfileDiff(
         _side(old_arg, old),
         _side(new_arg, new),
         not changes and not files and old.plan.content_hash == new.plan.content_hash,
-        action,
+        plan.action,
+        plan,
         changes,
         files,
     )
@@ -109,10 +110,12 @@ def _shorthand_ref(ctx: Context, old_arg: str, old: Resolved, new_arg: str) -> s
     return None
 
 
-def _action(ctx: Context, old: Resolved, new: Resolved) -> Action:
-    if old.plan.content_hash != new.plan.content_hash:
-        return "rebuild"
-    return "recreate" if _spec_hash(ctx, old, old) != _spec_hash(ctx, new, old) else "none"
+def _plan(ctx: Context, old: Resolved, new: Resolved) -> Plan:
+    """The plan of `up` with `new`, on a running environment made from `old` (its image kept)."""
+    same_image = old.plan.content_hash == new.plan.content_hash
+    wanted = Wanted(old.name, new.tag, new.plan.content_hash, "", _spec_hash(ctx, new, old))
+    made = Existing(running=True, spec_hash=_spec_hash(ctx, old, old), image_id=old.tag)
+    return decide(Facts(wanted, made, old.tag if same_image else ""))
 
 
 def _spec_hash(ctx: Context, resolved: Resolved, named: Resolved) -> str:

@@ -133,9 +133,9 @@ def test_rollback_elsewhere_holds_against_its_own_profile(
     assert rolled.returncode == 0, rolled.stderr
     assert "keeps generation 1" in rolled.stderr
     status = envman.run("status", name, cwd=elsewhere)
-    assert status.returncode == 1  # held back: stale
+    assert status.returncode == 1  # kept back: stale
     assert "rolled back to generation 1" in status.stdout
-    assert envman.json("up", name)["action"] == "held"
+    assert envman.json("up", name)["action"] == "kept"
     rows = {row["name"]: row for row in envman.json("ls")}
     assert rows[name]["address"] == str(path.resolve())
 

@@ -81,12 +81,15 @@ def test_update_rollback_hold_forward_pin_and_gc(envman: Envman, name: str) -> N
     assert marker(envman, name) == "1.0"
     home_file = envman.run("run", name, "--", "cat", str(envman.root / "home" / "notes.txt"))
     assert home_file.stdout == "kept across rollbacks"
-    held = envman.run("up", name, check=True)
-    assert "held" in held.stdout and "rolled back to generation 1" in held.stderr
+    kept = envman.run("up", name, check=True).stdout.splitlines()
+    assert kept[0] == f"{name}: kept (image localhost/envman/{name}:gen-1)"
+    assert kept[1].startswith("  keep: rolled back to generation 1: up keeps it until")
     assert marker(envman, name) == "1.0"
     status = envman.run("status", name)
-    assert status.returncode == 1  # held back: stale, as status says and exits
-    assert "rolled back to generation 1" in status.stdout
+    assert status.returncode == 1  # kept back: stale, as status says and exits
+    assert "  up: would be kept\n" in status.stdout
+    assert "  keep: rolled back to generation 1" in status.stdout
+    assert "rebuil" not in status.stdout  # one thing said: kept, not also rebuilt
 
     forward = envman.run("rollback", name, "2", check=True)
     assert f"{name}: generation 1 -> 2" in forward.stdout
@@ -122,7 +125,8 @@ def test_dry_run_names_layers_and_settings_and_changes_nothing(envman: Envman, n
 
     write(envman, name, "2.0")
     plan = json.loads(envman.run("up", "--dry-run", name, "--json", check=True).stdout)
-    assert plan["action"] == "rebuild and recreate"
+    assert plan["action"] == "rebuilt"
+    assert [step["kind"] for step in plan["steps"]] == ["build", "recreate"]
     assert plan["reused_layers"] >= 3
     assert any("echo 2.0 > /etc/gen-marker" in text for text in plan["rebuilt_layers"])
     assert not any(text.startswith("FROM") for text in plan["rebuilt_layers"])
@@ -133,7 +137,8 @@ def test_dry_run_names_layers_and_settings_and_changes_nothing(envman: Envman, n
     profile = envman.work / "profiles" / f"{name}.yaml"
     profile.write_text(profile.read_text() + "env:\n  NEW_VAR: x\n")
     plan = json.loads(envman.run("up", "--dry-run", name, "--json", check=True).stdout)
-    assert plan["action"] == "recreate" and not plan["build"]
+    assert plan["action"] == "recreated"
+    assert [step["kind"] for step in plan["steps"]] == ["recreate"]
     assert plan["runtime_changes"] == ["env"]
     assert len(generations(envman, name)) == 1
 

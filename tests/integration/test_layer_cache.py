@@ -65,7 +65,7 @@ def write(envman: Envman, name: str, *, packages: str = "less", last: str = "one
 
 def dry_run(envman: Envman, name: str) -> dict[str, object]:
     plan = json.loads(envman.run("up", "--dry-run", name, "--json", check=True).stdout)
-    assert plan["build"] is True
+    assert plan["action"] == "rebuilt" and plan["steps"][0]["kind"] == "build"
     return dict(plan)
 
 

@@ -82,9 +82,11 @@ def test_up_builds_then_is_a_noop_then_rebuilds_and_recreates(envman: Envman, na
 
     envman.write_profile(name, profile(name, packages="less, jq", version="1.1"))
     status = envman.json("status", name)
-    assert status["stale"] is True and "rebuild" in status["reasons"][0]
+    assert status["stale"] is True and status["plan"]["action"] == "rebuilt"
+    assert status["reasons"][0].startswith("build: the profile's build content changed")
     third = envman.json("up", name)
     assert third["action"] == "rebuilt" and third["image"] != first["image"]
+    assert third["plan"]["steps"] == status["plan"]["steps"]  # up did what status said
     assert envman.run("run", name, "--", "jq", "--version").returncode == 0
     assert podman("inspect", name, "--format", "{{.Id}}").stdout.strip() != container_id
     assert podman("image", "exists", first["image"]).returncode == 0  # the previous image is kept

@@ -88,16 +88,16 @@ def test_diff_two_local_files(envman: Envman) -> None:
         "~ name: top -> top2",
         "+ packages: ripgrep",
         "~ env.EDITOR: nano -> emacs",
-        "rebuild: the build content differs (a new image, then a new container)",
+        "up: would be rebuilt (the build content differs: a new image, a new container)",
     ]
     assert envman.run("profile", "diff", "--exit-code", "top", "top2.yaml").returncode == 1
     data = envman.json("profile", "diff", "top", "top2.yaml")
-    assert data["old"]["source"] == str(old) and data["action"] == "rebuild"
+    assert data["old"]["source"] == str(old) and data["action"] == "rebuilt"
     same = envman.run("profile", "diff", "--exit-code", "top", str(old))
     assert same.returncode == 0
     assert same.stdout.splitlines()[2:] == [
         "no differences",
-        "nothing to do: an environment built from one is up to date with the other",
+        "up: up-to-date (an environment made from one runs what the other says)",
     ]
 
 
@@ -107,7 +107,7 @@ def test_diff_a_runtime_only_change(envman: Envman) -> None:
     changed = TOP.replace("{init: true}", "{init: true, home: ~/b}") + "name: top\n"
     (envman.work / "top-home.yaml").write_text(changed)
     data = envman.json("profile", "diff", "top", "top-home.yaml")
-    assert data["action"] == "recreate"
+    assert data["action"] == "recreated"
     assert [(c["kind"], c["key"]) for c in data["changes"]] == [("changed", "integration.home")]
 
 
@@ -120,7 +120,7 @@ def test_diff_containerfiles_that_differ_only_in_a_run_line(envman: Envman) -> N
     result = envman.run("profile", "diff", "v1/box.Containerfile", "v2/box.Containerfile")
     assert result.stdout.splitlines()[2:] == [
         "~ build file: box.Containerfile",
-        "rebuild: the build content differs (a new image, then a new container)",
+        "up: would be rebuilt (the build content differs: a new image, a new container)",
     ]
 
 

@@ -108,7 +108,8 @@ def test_diff_between_two_tags(envman: Envman, added: TeamRepo) -> None:
     assert [(f["kind"], f["key"]) for f in result["files"]] == [
         ("changed", "envman/hooks/setup.sh")
     ]
-    assert result["action"] == "rebuild" and result["identical"] is False
+    assert result["action"] == "rebuilt" and result["identical"] is False
+    assert [step["kind"] for step in result["plan"]["steps"]] == ["build", "recreate"]
     assert result["old"]["content_hash"] != result["new"]["content_hash"]
     v1, v2 = (added.git("rev-parse", f"{tag}^{{commit}}") for tag in ("v1", "v2"))
     text = envman.run("profile", "diff", "team/tool@v1", "v2")  # the same profile, another ref
@@ -120,7 +121,7 @@ def test_diff_between_two_tags(envman: Envman, added: TeamRepo) -> None:
         "+ packages: ripgrep",
         "~ env.EDITOR: vim -> nano",
         "~ build file: envman/hooks/setup.sh",
-        "rebuild: the build content differs (a new image, then a new container)",
+        "up: would be rebuilt (the build content differs: a new image, a new container)",
     ]
     assert envman.run("profile", "diff", "--exit-code", "team/tool@v1", "@v2").returncode == 1
 
@@ -130,7 +131,7 @@ def test_a_runtime_only_change_needs_a_recreate(envman: Envman, added: TeamRepo)
     assert [(c["kind"], c["key"], c["new"]) for c in result["changes"]] == [
         ("added", "volumes", "/srv:/srv")
     ]
-    assert result["action"] == "recreate"
+    assert result["action"] == "recreated"
     assert result["old"]["content_hash"] == result["new"]["content_hash"]
     same = envman.run("profile", "diff", "--exit-code", "team/tool@v1", "team/tool@v1")
     assert same.returncode == 0 and "no differences" in same.stdout

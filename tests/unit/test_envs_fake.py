@@ -152,14 +152,14 @@ def test_gc_keeps_an_image_a_foreign_container_uses(ctx: Context, engine: FakeEn
     assert "mine" in engine.names()
 
 
-def test_rollback_then_up_holds_and_swaps_by_journal(ctx: Context, engine: FakeEngine) -> None:
+def test_rollback_then_up_keeps_and_swaps_by_journal(ctx: Context, engine: FakeEngine) -> None:
     write(ctx.paths)
     envs.up(ctx, "box")
     write(ctx.paths, build="2")
     envs.up(ctx, "box")
     back = generations.rollback(ctx, "box")
-    assert (back.from_generation, back.to_generation, back.held) == (2, 1, True)
-    assert envs.up(ctx, "box").action == "held"
+    assert (back.from_generation, back.to_generation, back.kept) == (2, 1, True)
+    assert envs.up(ctx, "box").action == "kept"
     assert engine.names() == ["box"]
 
 
