@@ -101,7 +101,7 @@ def up(
         emit_json(result)
         return
     say(f"{result.name}: {result.action} (image {result.image})")
-    if result.plan is not None:
+    if result.plan is not None and not quiet:
         _say_plan(result.plan, layers=False)
     for key in result.exported:
         say(f"  exported {key}")

@@ -95,7 +95,8 @@ def test_a_terminal_sees_phases_with_times_not_the_apt_output(envman: Envman, na
     ] == ["base", "certificates", "essentials", "packages", "hooks", "finish"]
     assert all(r[3] in ("s", "min") for r in rows)  # each phase has its time
     assert any(row.startswith("envman: built in ") for row in shown)
-    assert shown[-1].startswith(f"{name}: created (image localhost/envman/{name}:")
+    result = [row for row in shown if row.startswith(f"{name}: created (image localhost/envman/")]
+    assert len(result) == 1 and shown[-2:] == [result[0], "  create: no container yet"], shown
     assert not [row for row in shown if any(word in row for word in APT_WORDS)]
     (log,) = logs(envman, name)  # ... while the whole log is in the file
     assert "Setting up less" in log.read_text()
