@@ -70,7 +70,7 @@ def test_build_hook_that_needs_the_running_container_says_so(working: tuple[Envm
     envman, name = working
     envman.write_profile(name, GOOD + '  - run: [sh, -c, "cp ~/.bashrc /etc/skel/"]\n')
     result = envman.run("up", name)
-    assert result.returncode == ExitCode.BUILD_FAILED
+    assert result.returncode == ExitCode.PROFILE_SCHEMA  # a profile reason, as validate says
     assert f"{name}.yaml:5" in result.stderr and "when: create" in result.stderr
     assert "STEP" not in result.stderr  # refused before building anything
     envman.write_profile(name, GOOD)
