@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +82,9 @@ def test_up_builds_then_is_a_noop_then_rebuilds_and_recreates(envman: Envman, na
     container_id = podman("inspect", name, "--format", "{{.Id}}").stdout.strip()
 
     envman.write_profile(name, profile(name, packages="less, jq", version="1.1"))
-    status = envman.json("status", name)
+    stale = envman.run("status", name, "--json")
+    assert stale.returncode == 1, stale.stderr  # stale: status exits 1, as git diff --exit-code
+    status = json.loads(stale.stdout)
     assert status["stale"] is True and status["plan"]["action"] == "rebuilt"
     assert status["reasons"][0].startswith("build: the profile's build content changed")
     third = envman.json("up", name)
