@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from envman.host.readfile import Refused, read_bytes
+
 MAX_SIZE = 256 * 1024
 TEMP_PREFIX = ".envman-bridge."
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -186,29 +188,11 @@ def read_regular(path: Path, limit: int = MAX_SIZE) -> bytes:
 
     The open never blocks, so a FIFO or device is refused rather than waited on."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+        return read_bytes(path, limit)
     except IsADirectoryError:
         raise Unsafe(f"{path} is a directory, not a regular file") from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise Unsafe(f"{path} is {_kind(st.st_mode)}, not a regular file")
-        if st.st_size > limit:
-            raise Unsafe(f"{path} is larger than {limit} bytes")
-        return _read_all(fd, limit)
-    finally:
-        os.close(fd)
-
-
-def _kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    )
-    return next((name for test, name in kinds if test(mode)), "a special file")
+    except Refused as exc:
+        raise Unsafe(f"{path} {exc.problem}") from None
 
 
 def same_file(dir_fd: int, expect: Snapshot | None, name: str) -> bool:
