@@ -7,8 +7,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import pytest
-
 from envman.cli.app import app
 from envman.cli.manpage import escape, leaves, render
 from envman.cli.words import command_tree
@@ -42,7 +40,6 @@ def test_the_wheel_installs_the_page() -> None:
     assert shared == {"man/envman.1": "share/man/man1/envman.1"}
 
 
-@pytest.mark.skipif(not Path("/usr/bin/groff").exists(), reason="groff checks the roff")
 def test_groff_reads_the_page_without_warnings() -> None:
     result = subprocess.run(
         ["groff", "-man", "-ww", "-z", str(PAGE)], capture_output=True, text=True, check=False
