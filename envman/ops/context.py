@@ -41,14 +41,26 @@ class Context:
             from envman.engine.podman_api import PodmanEngine
 
             endpoint = service.connect(self.paths, self.environ)
-            if endpoint.started:
+            if endpoint.started and self._first_notice("private-service"):
                 self.notify(
                     f"started a private podman API service on {endpoint.path} (it exits after "
                     f"{service.IDLE_SECONDS // 60} idle minutes); `systemctl --user enable --now "
-                    "podman.socket` makes this unnecessary"
+                    "podman.socket` makes this unnecessary (said once; `envman doctor` repeats it)"
                 )
             self._engine = PodmanEngine(endpoint)
         return self._engine
+
+    def _first_notice(self, key: str) -> bool:
+        """True the first time for this user: a notice repeated every idle restart is noise."""
+        marker = self.paths.state / "notices" / key
+        if marker.exists():
+            return False
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # an unwritable state dir only means the notice comes again
+        return True
 
     def emit(self, event: BuildEvent) -> None:
         """Hand a build event to the CLI's sink (without one, build output goes to `log`)."""

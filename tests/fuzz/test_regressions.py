@@ -50,7 +50,10 @@ def assert_error(result: subprocess.CompletedProcess[str], code: int, *needles: 
     err = result.stderr + result.stdout
     assert result.returncode == code, err
     assert "Traceback" not in err and "internal error" not in err, err
-    assert len(result.stderr.strip().splitlines()) <= 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    error_at = next((i for i, line in enumerate(lines) if "error:" in line), 0)
+    assert all(line.startswith("envman: ") for line in lines[:error_at]), result.stderr
+    assert len(lines[error_at:]) <= 2, result.stderr
     for needle in needles:
         assert needle in err, err
     return err
