@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from envman.generations import History, history_from_data, history_to_data
+from envman.history import History, history_from_data, history_to_data
 from envman.host.files import remove_file
 from envman.host.json_state import read_record, write_record
 from envman.paths import Paths

@@ -37,7 +37,7 @@ def context(*, wait: bool = False, view: View | None = None) -> Context:
     given a view, notes and build events to it)."""
     # Imported here, not at the top: `envman --help` must not pay for yaml and the operations.
     from envman.cli.output import log_line, note
-    from envman.host.locks import DEFAULT_WAIT
+    from envman.host.writer_locks import DEFAULT_WAIT
     from envman.ops.context import Context
     from envman.paths import Paths
 

@@ -17,7 +17,7 @@ NAMES = Annotated[
 
 def lock(names: NAMES = None, json_out: JSON_OPTION = False) -> None:
     """Write envman.lock beside the profiles: base digest, file and source revisions, hash."""
-    from envman.ops.lock import lock as do_lock
+    from envman.ops.lockfile import lock as do_lock
 
     results = do_lock(context(), list(names or ()))
     if json_out:
@@ -36,7 +36,7 @@ def outdated(names: NAMES = None, json_out: JSON_OPTION = False) -> None:
     Exits 0 when everything is as locked and 1 when something is outdated (like `git diff
     --exit-code`), with or without --json.
     """
-    from envman.ops.lock import outdated as do_outdated
+    from envman.ops.lockfile import outdated as do_outdated
 
     rows = do_outdated(context(), list(names or ()))
     if json_out:
@@ -52,7 +52,7 @@ def outdated(names: NAMES = None, json_out: JSON_OPTION = False) -> None:
 
 def update(names: NAMES = None, json_out: JSON_OPTION = False) -> None:
     """Move envman.lock to the current inputs (default: every locked profile of ./profiles)."""
-    from envman.ops.lock import update as do_update
+    from envman.ops.lockfile import update as do_update
 
     results = do_update(context(), list(names or ()))
     if json_out:

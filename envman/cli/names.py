@@ -45,7 +45,7 @@ def _ini_sections(path: Path) -> list[str]:
 
 
 def _names_in(directory: Path) -> list[str]:
-    """Profile names a directory's file names announce (as envman/profile/store.py names them)."""
+    """Profile names a directory's file names announce (as profile/resolver.py names them)."""
     out = []
     for entry in _listdir(directory):
         lowered = entry.lower()

@@ -29,7 +29,7 @@ WAIT = Annotated[
 
 
 def _wait(wait: bool) -> float | None:
-    from envman.host.locks import DEFAULT_WAIT
+    from envman.host.writer_locks import DEFAULT_WAIT
 
     return None if wait else DEFAULT_WAIT
 

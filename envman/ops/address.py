@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from envman.engine.types import ContainerInfo
 from envman.errors import EnvNotFound, ProfileMoved, ProfileNotFound
-from envman.generations import load_history
+from envman.history import load_history
 from envman.paths import Paths
 from envman.state import load_state
 
 if TYPE_CHECKING:  # `envman ls` reads addresses only: it imports no profile or build code
-    from envman.ops.build import Resolved
+    from envman.ops.build_inputs import Resolved
 
 
 def address_of(resolved: Resolved) -> str:
@@ -69,7 +69,7 @@ def recorded_address(paths: Paths, name: str, container: ContainerInfo | None = 
 def address_for_up(paths: Paths, arg: str) -> str:
     """What `up ARG` builds: ARG when it finds a profile here, else the address of the
     environment named ARG (so `up NAME` works from any directory)."""
-    from envman.ops.build import find_profile
+    from envman.ops.build_inputs import find_profile
 
     try:
         find_profile(paths, arg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from envman.engine.types import Engine
 from envman.errors import EnvmanError
-from envman.generations import History
+from envman.history import History
 from envman.render.containerfile import BuildPlan
 from envman.render.layers import (
     Layer,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from envman.engine.types import Engine
 from envman.host.config import Config, load_config
 from envman.host.facts import HostFacts, gather
-from envman.host.locks import DEFAULT_WAIT
+from envman.host.writer_locks import DEFAULT_WAIT
 from envman.ops.events import BuildEvent, EventSink, LogLine
 from envman.paths import Paths
 

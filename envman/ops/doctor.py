@@ -16,7 +16,7 @@ from pathlib import Path
 from envman import journal, runner
 from envman.engine import exec_api, service
 from envman.errors import EnvmanError
-from envman.host import locks
+from envman.host import writer_locks as locks
 from envman.ops.context import Context
 
 INFO_TIMEOUT = 10.0  # `podman info` of a first rootless run migrates storage: not instant

@@ -24,7 +24,7 @@ from envman.errors import (
     ProfileNotFound,
     StateCorrupt,
 )
-from envman.generations import (
+from envman.history import (
     CreateStep,
     Generation,
     History,
@@ -33,7 +33,7 @@ from envman.generations import (
     history_file,
     load_history,
 )
-from envman.host.locks import env_lock, hold
+from envman.host.writer_locks import env_lock, hold
 from envman.journal import Commit, clear_journal, journal_file
 from envman.ops.address import (
     address_for_up,
@@ -42,7 +42,7 @@ from envman.ops.address import (
     env_address,
     profile_gone,
 )
-from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
+from envman.ops.build_inputs import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.buildlog import build_reported
 from envman.ops.cache import build_plan, cache_reuse, layers_of, plan_layers
 from envman.ops.context import Context
@@ -50,7 +50,7 @@ from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
 from envman.ops.images import owned_images, release, users
 from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
-from envman.ops.lock import resolve_for_up
+from envman.ops.lockfile import resolve_for_up
 from envman.ops.plan import (
     Existing,
     Facts,

@@ -426,7 +426,7 @@ def gc(ctx: Context, *, dry_run: bool = False) -> list[Unexported]:
     new one not yet created) does not look like a removed environment.
     """
     from envman.errors import Busy
-    from envman.host.locks import env_lock, hold
+    from envman.host.writer_locks import env_lock, hold
     from envman.journal import journal_file
 
     engine = ctx.engine()

@@ -6,14 +6,14 @@ from dataclasses import dataclass, replace
 
 from envman.engine.types import Engine
 from envman.errors import Busy, EnvmanError, EnvNotFound, GenerationNotFound
-from envman.generations import Generation, History, history_file, load_history, save_history
+from envman.history import Generation, History, history_file, load_history, save_history
 from envman.journal import Commit
 from envman.ops.address import recorded_address
 from envman.ops.context import Context
 from envman.ops.envs import changing, existing_container, profile_key, spec_key, state_of
 from envman.ops.images import release, users
 from envman.ops.listing import OWNER_LABEL
-from envman.ops.lock import resolve_for_up
+from envman.ops.lockfile import resolve_for_up
 from envman.ops.swap import commit, replace_container
 
 DEFAULT_KEEP = 2

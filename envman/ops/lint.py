@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.profile.containerfile.context import read_text
 from envman.profile.containerfile.instructions import parse_instructions

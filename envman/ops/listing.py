@@ -59,7 +59,7 @@ def repair_pending(ctx: Context) -> list[str]:
     if not folder.is_dir() or not any(folder.iterdir()):
         return []
     from envman.errors import Busy
-    from envman.host.locks import env_lock, hold
+    from envman.host.writer_locks import env_lock, hold
     from envman.journal import pending
     from envman.ops.swap import repair
 

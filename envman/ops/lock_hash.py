@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from envman.engine.types import Engine
-from envman.ops.build import Resolved
+from envman.ops.build_inputs import Resolved
 from envman.render.containerfile import HASH_LABEL, BuildPlan, label_step, seal, unsealed
 
 

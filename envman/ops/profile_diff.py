@@ -7,12 +7,12 @@ from pathlib import Path
 
 from envman.errors import RefNotFound, UsageError
 from envman.host.readfile import PROFILE_MAX
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.ops.plan import Existing, Facts, Outcome, Plan, Wanted, decide
 from envman.profile.boundary import read_input_bytes
 from envman.profile.diff import Change, context_changes, diff_data
-from envman.profile.store import format_of
+from envman.profile.resolver import format_of
 from envman.profile.yaml_format import profile_to_data
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.sources.names import parse_address

@@ -9,13 +9,13 @@ from typing import Any
 
 from envman.errors import Aborted, EnvmanError, ExitCode, UsageError
 from envman.host.files import write_atomic
-from envman.ops.build import Resolved, refuse_unverified_host_hooks, resolve_profile
+from envman.ops.build_inputs import Resolved, refuse_unverified_host_hooks, resolve_profile
 from envman.ops.context import Context
 from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.locations import flatten, value_text
 from envman.profile.model import DEFAULT_IMAGE, Origin, Profile
-from envman.profile.store import (
+from envman.profile.resolver import (
     Include,
     format_of,
     list_profiles,

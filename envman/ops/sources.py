@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass
 
 from envman.errors import EnvmanError, SourceNameError
-from envman.host.locks import DEFAULT_WAIT, hold, sources_lock
+from envman.host.writer_locks import DEFAULT_WAIT, hold, sources_lock
 from envman.ops.context import Context
 from envman.sources.layout import read_record
 from envman.sources.names import check_ref, check_source_name, normalise_url

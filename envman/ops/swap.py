@@ -14,7 +14,7 @@ from pathlib import Path
 from envman import faults
 from envman.engine.types import ContainerInfo, ContainerSpec, Engine
 from envman.errors import HookFailed
-from envman.generations import CreateStep, save_history
+from envman.history import CreateStep, save_history
 from envman.journal import Commit, Journal, clear_journal, load_journal, save_journal
 from envman.ops.context import Context
 from envman.ops.listing import OLD_SUFFIX, TEMP_SUFFIX, owns

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from envman.errors import SourceNotFound
 from envman.paths import Paths
-from envman.profile.store import ProfileRef
+from envman.profile.resolver import ProfileRef
 from envman.sources import git, trust
 from envman.sources.layout import SyncRecord, locked, read_record
 from envman.sources.names import Address, parse_address

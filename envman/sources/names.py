@@ -8,7 +8,7 @@ from pathlib import Path
 
 from envman.errors import RefNotFound, SourceInvalid, SourceNameError
 from envman.names import RULE, is_name
-from envman.profile.store import format_of
+from envman.profile.resolver import format_of
 
 # A ref is one argv word git reads as a revision: never an option, no revision syntax (~ ^ : @{).
 REF_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/+-]{0,254}$")

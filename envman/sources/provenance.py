@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from envman.errors import HookFailed, ProfileNotFound
 from envman.paths import Paths
-from envman.profile.store import Include, ProfileRef, find
+from envman.profile.resolver import Include, ProfileRef, find
 from envman.sources.lookup import Revision
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from envman import fastpath
 from envman.engine.types import ContainerSpec, Mount
-from envman.generations import Generation, History, history_file, load_history, save_history
+from envman.history import Generation, History, history_file, load_history, save_history
 from envman.paths import Paths
 from envman.state import EnvState, load_state, render_run_file, state_file
 from tests.fuzz.guards import own_errors_only, scratch

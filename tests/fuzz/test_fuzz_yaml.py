@@ -6,7 +6,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from envman.profile.store import ProfileRef, Resolver
+from envman.profile.resolver import ProfileRef, Resolver
 from envman.profile.yaml_format import TOP_KEYS, read_yaml_profile
 from tests.fuzz.guards import own_errors_only, scratch, soup
 

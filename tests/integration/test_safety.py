@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ExitCode
-from envman.host.locks import holder, is_held
+from envman.host.writer_locks import holder, is_held
 from tests.integration.envman_cli import ENVMAN, PROFILE_IMAGE, Envman, make_envman, podman, unique
 
 pytestmark = pytest.mark.podman

@@ -9,7 +9,7 @@ import pytest
 
 from envman.errors import HookFailed
 from envman.ops import sources as ops
-from envman.ops.build import resolve_profile
+from envman.ops.build_inputs import resolve_profile
 from envman.ops.context import Context
 from envman.ops.envs import run_host_hooks
 from tests.sources.conftest import TeamRepo

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ExitCode
-from envman.host.locks import hold, sources_lock
+from envman.host.writer_locks import hold, sources_lock
 from envman.paths import Paths
 from tests.integration.envman_cli import ENVMAN, Envman
 from tests.sources.conftest import Keys, TeamRepo

@@ -8,7 +8,7 @@ import pytest
 
 from envman.errors import ExitCode, HookFailed
 from envman.paths import Paths
-from envman.profile.store import ProfileRef
+from envman.profile.resolver import ProfileRef
 from envman.sources.lookup import Revision
 from envman.sources.provenance import Provenance, check_host_hook, provenance_of
 

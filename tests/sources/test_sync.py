@@ -19,7 +19,7 @@ from envman.errors import (
     SourceUnreachable,
 )
 from envman.ops import sources as ops
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.ops.profiles import list_all, validate
 from envman.paths import SHIPPED_ROOT

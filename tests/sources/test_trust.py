@@ -11,7 +11,7 @@ import pytest
 
 from envman.errors import ExitCode, RefUnverified
 from envman.ops import sources as ops
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.sources.layout import read_record
 from envman.sources.registry import load_sources

@@ -210,4 +210,4 @@ def test_completion_of_commands_options_and_names_without_heavy_imports(
     result = complete("envman up ", xdg)
     assert result.stdout.split() == ["devbox", "python"]
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
-    assert not {"podman", "yaml", "envman.ops.envs", "envman.profile.store"} & imported
+    assert not {"podman", "yaml", "envman.ops.envs", "envman.profile.resolver"} & imported

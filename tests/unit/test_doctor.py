@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from envman.host.locks import env_lock
+from envman.host.writer_locks import env_lock
 from envman.journal import Journal, save_journal
 from envman.ops import doctor
 from envman.ops.context import Context
@@ -29,7 +29,7 @@ INFO = {
 HOLDER = """
 import sys, time
 from pathlib import Path
-from envman.host.locks import hold
+from envman.host.writer_locks import hold
 with hold(Path(sys.argv[1]), "x", wait=0):
     print("held", flush=True)
     time.sleep(60)

@@ -9,7 +9,7 @@ import pytest
 
 from envman.engine.podman_api import PodmanEngine, _create_kwargs
 from envman.engine.types import ContainerSpec, Engine
-from envman.generations import spec_from_data
+from envman.history import spec_from_data
 from envman.host.facts import HostFacts
 from envman.profile.model import Integration, Origin, Profile
 from envman.render.container import container_spec

@@ -212,7 +212,7 @@ def _die(*_args: object) -> None:
 
 def test_rm_of_a_busy_environment_is_refused(ctx: Context, tmp_path: Path) -> None:
     from envman.errors import Busy
-    from envman.host.locks import env_lock, hold
+    from envman.host.writer_locks import env_lock, hold
 
     write(ctx.paths)
     envs.up(ctx, "box")

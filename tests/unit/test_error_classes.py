@@ -17,8 +17,8 @@ from envman.errors import (
     ProfileSchemaError,
     UsageError,
 )
-from envman.ops import config, lock, profiles
-from envman.ops.build import check_build_hooks
+from envman.ops import config, lockfile, profiles
+from envman.ops.build_inputs import check_build_hooks
 from envman.ops.context import Context
 from envman.paths import Paths
 from envman.profile.model import Hook, Origin
@@ -32,12 +32,12 @@ def test_unsetting_an_override_that_is_not_there_is_a_usage_error(paths: Paths) 
 def test_locking_with_no_profiles_here_is_a_usage_error(paths: Paths) -> None:
     (paths.profile_dirs[0]).mkdir(parents=True, exist_ok=True)
     with pytest.raises(UsageError):
-        lock.lock(Context(paths=paths), [])
+        lockfile.lock(Context(paths=paths), [])
 
 
 def test_locking_a_shipped_profile_is_a_usage_error(paths: Paths) -> None:
     with pytest.raises(UsageError) as caught:
-        lock.lock(Context(paths=paths), ["debian-dev"])
+        lockfile.lock(Context(paths=paths), ["debian-dev"])
     assert "beside your own profiles" in caught.value.message
 
 

@@ -22,7 +22,7 @@ from envman.errors import EnvmanError
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.ini_lines import KNOWN_KEYS
 from envman.profile.model import Origin, Profile
-from envman.profile.store import Resolver, refs_in_file
+from envman.profile.resolver import Resolver, refs_in_file
 
 LONG = os.environ.get("ENVMAN_FUZZ") == "long"
 FUZZ = settings(

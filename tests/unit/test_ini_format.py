@@ -13,7 +13,7 @@ import pytest
 from envman.errors import EnvmanError, ExitCode, ProfileSchemaError, ProfileSyntaxError
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.model import DistroboxCompat, Exports, Hook, Integration, Origin, Profile
-from envman.profile.store import Resolver, refs_in_file
+from envman.profile.resolver import Resolver, refs_in_file
 
 DATA = Path(__file__).parent.parent / "data" / "ini"
 GOLDEN = Path(__file__).parent.parent / "golden" / "ini"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ProfileSchemaError
-from envman.profile import store
+from envman.profile import resolver as store
 from envman.profile.model import Profile
-from envman.profile.store import MAX_INCLUDE_DEPTH, MAX_MERGED_ITEMS, Resolver, find
+from envman.profile.resolver import MAX_INCLUDE_DEPTH, MAX_MERGED_ITEMS, Resolver, find
 
 
 def chain(path: Path, length: int) -> Path:

@@ -9,11 +9,11 @@ import pytest
 
 from envman.errors import ExitCode, ProfileSchemaError, ProfileSyntaxError
 from envman.host.readfile import KIB, Refused, read_bytes, read_text
-from envman.profile import store
+from envman.profile import resolver as store
 from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.containerfile.ignore import IgnoreRules
 from envman.profile.containerfile_format import read_containerfile_profile
-from envman.profile.store import MAX_INCLUDE_DEPTH, resolve
+from envman.profile.resolver import MAX_INCLUDE_DEPTH, resolve
 
 FROM = "FROM docker.io/library/debian:bookworm\n"
 

@@ -6,7 +6,7 @@ import pytest
 
 from envman.errors import ExitCode, StateCorrupt
 from envman.exports.ledger import load_ledger
-from envman.generations import load_history
+from envman.history import load_history
 from envman.paths import Paths
 from envman.state import load_state, state_file
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from envman.profile.ini_format import read_ini_profiles
 from envman.profile.locations import flatten, value_text
 from envman.profile.model import Origin
-from envman.profile.store import resolve
+from envman.profile.resolver import resolve
 from envman.profile.yaml_format import profile_to_data, read_yaml_profile
 from tests.unit.test_yaml_format import FULL
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from envman.lockfile import (
+from envman.lockfile_format import (
     LockedProfile,
     LockedSource,
     LockFile,

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from envman.errors import Busy, ExitCode
-from envman.host.locks import hold, holder, is_held
+from envman.host.writer_locks import hold, holder, is_held
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from envman.host.locks import hold
+from envman.host.writer_locks import hold
 with hold(Path(sys.argv[1]), "x", wait=0):
     print("held", flush=True)
     time.sleep(60)

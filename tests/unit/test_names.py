@@ -6,7 +6,7 @@ import pytest
 
 from envman.errors import EnvNotFound, ExitCode, ProfileSchemaError, SourceNameError
 from envman.exports.ledger import ledger_envs, ledger_file
-from envman.generations import history_file
+from envman.history import history_file
 from envman.names import is_name
 from envman.paths import Paths
 from envman.profile.model import Origin

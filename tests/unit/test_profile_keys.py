@@ -13,14 +13,14 @@ import yaml
 
 from envman.engine.types import ContainerSpec
 from envman.errors import ExitCode, ProfileSchemaError
-from envman.lockfile import LockedProfile, runtime_changes, runtime_digests
+from envman.lockfile_format import LockedProfile, runtime_changes, runtime_digests
 from envman.profile.ini_read import read_ini_profiles
 from envman.profile.ini_write import write_ini_profiles
 from envman.profile.keys import BY_FIELD, KEYS, markdown_table
 from envman.profile.locations import flatten
 from envman.profile.merge import META_MERGE, conflicting_scalars, merge
 from envman.profile.model import Profile
-from envman.profile.store import resolve
+from envman.profile.resolver import resolve
 from envman.profile.yaml_format import profile_to_data, read_yaml_profile
 from envman.render.container import container_spec, spec_hash
 from tests.helpers import REPO, assert_golden

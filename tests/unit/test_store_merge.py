@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ExitCode, ProfileNotFound, ProfileSchemaError
-from envman.profile.store import find, list_profiles, resolve
+from envman.profile.resolver import find, list_profiles, resolve
 
 
 def write(path: Path, text: str) -> Path:

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from envman.engine.types import BuildRequest, ImageInfo
-from envman.generations import load_history
+from envman.history import load_history
 from envman.ops import envs, generations
 from envman.ops.context import Context
-from envman.ops.lock import resolve_for_up
+from envman.ops.lockfile import resolve_for_up
 from envman.ops.plan import Plan
 from envman.paths import Paths
 from envman.state import load_state

@@ -10,7 +10,7 @@ from pathlib import Path
 from envman.errors import LockMismatch, UsageError
 from envman.host.files import write_atomic
 from envman.host.registry import registry_digest
-from envman.lockfile import (
+from envman.lockfile_format import (
     LOCK_NAME,
     LockedProfile,
     LockedSource,
@@ -22,11 +22,11 @@ from envman.lockfile import (
     runtime_changes,
     runtime_digests,
 )
-from envman.ops.build import Resolved, resolve_profile
+from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.ops.lock_hash import hashed_as_tag
 from envman.profile.model import DEFAULT_IMAGE
-from envman.profile.store import list_profiles
+from envman.profile.resolver import list_profiles
 from envman.sources.lookup import lookup_dirs
 from envman.sources.updates import ref_now
 

@@ -13,7 +13,7 @@ from envman.host.readfile import SCRIPT_MAX
 from envman.paths import Paths
 from envman.profile.boundary import read_input_bytes, read_profile_text
 from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
-from envman.profile.store import Include, ProfileRef, Resolver, find
+from envman.profile.resolver import Include, ProfileRef, Resolver, find
 from envman.render.container import parse_podman_args
 from envman.render.containerfile import (
     BuildPlan,
