@@ -1,0 +1,129 @@
+"""What README.md and docs/ say that a unit test can check: commands, tables, links, doctor's rows."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from envman.errors import ExitCode
+from envman.ops import doctor
+from envman.ops.context import Context
+from envman.paths import Paths
+from envman.runner import Completed
+
+REPO = Path(__file__).resolve().parents[2]
+README = REPO / "README.md"
+DOCS = REPO / "docs"
+# Pages other branches write (team images, the distrobox guide); drop each once it is merged.
+PENDING = {"docs/team-images.md", "docs/migrating-from-distrobox.md"}
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def section(text: str, heading: str) -> str:
+    """The text under `heading` up to the next heading of the same or a higher level."""
+    level = heading.split(" ", 1)[0]
+    body = text.split(f"\n{heading}\n", 1)[1]
+    ends = [m.start() for m in re.finditer(r"(?m)^#{1,%d} " % len(level), body)]
+    return body[: ends[0]] if ends else body
+
+
+def code_blocks(text: str, lang: str) -> list[str]:
+    return [b.strip() for b in re.findall(rf"```{lang}\n(.*?)```", text, re.DOTALL)]
+
+
+def test_the_readme_gives_two_commands_for_a_fresh_machine_after_the_silverblue_flow() -> None:
+    text = README.read_text(encoding="utf-8")
+    fresh = "## On a fresh Debian 12 machine: two commands"
+    assert code_blocks(section(text, fresh), "sh") == ["sudo scripts/quickstart", "sudo .ci/run"]
+    for script in ("scripts/quickstart", ".ci/run"):
+        assert os.access(REPO / script, os.X_OK), script
+    quickstart = (REPO / "scripts" / "quickstart").read_text(encoding="utf-8")
+    assert '"$envman" up ansible\n' in quickstart
+    assert '"$envman" run ansible -- ansible --version\n' in quickstart
+    silverblue = text.index("\n## On Silverblue")
+    assert silverblue < text.index(f"\n{fresh}\n")
+    assert "pipx install ." in section(text, "## On Silverblue, Kinoite, Universal Blue or Bazzite")
+
+
+def exit_code_rows(text: str) -> dict[int, str]:
+    rows: dict[int, str] = {}
+    for line in section(text, "### Exit codes").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        for code, meaning in zip(cells[::2], cells[1::2], strict=False):
+            if code.isdigit():
+                rows[int(code)] = meaning
+    return rows
+
+
+def test_the_exit_code_table_lists_every_code_envman_has() -> None:
+    text = README.read_text(encoding="utf-8")
+    listed = exit_code_rows(text)
+    codes = {int(c) for c in vars(ExitCode).values() if isinstance(c, int)}
+    assert sorted(listed) == sorted(codes - {ExitCode.COMMAND_NOT_FOUND})
+    assert all(listed.values())
+    assert "127 for a command not found inside" in text
+
+
+def test_troubleshooting_has_a_row_for_every_doctor_check(tmp_path: Path) -> None:
+    def run(argv: Sequence[str], timeout: float) -> Completed:
+        return Completed(tuple(argv), 1, "", "no podman here")
+
+    env = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    ctx = Context(paths=Paths.from_env(env, cwd=tmp_path), environ=env)
+    probes = doctor.Probes(uid=1000, run=run, which=lambda _: "/usr/bin/podman")
+    names = {check.name for check in doctor.diagnose(ctx, probes)}
+    page = (DOCS / "troubleshooting.md").read_text(encoding="utf-8")
+    rows = section(page, "## Start with `envman doctor`").splitlines()
+    documented = {
+        name.strip(" `")
+        for line in rows
+        if line.startswith("| `")
+        for name in line.split("|")[1].split(",")
+    }
+    assert names <= documented, names - documented
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to dashes."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return {slug(h) for h in re.findall(r"(?m)^#{1,6} (.+)$", text)}
+
+
+PAGES = [README, *sorted(DOCS.glob("*.md"))]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_relative_link_and_anchor_resolves(page: Path) -> None:
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    for target in LINK.findall(text):
+        if re.match(r"[a-z]+:", target):
+            continue
+        file, _, anchor = target.partition("#")
+        path = (page.parent / file).resolve() if file else page
+        if str(path.relative_to(REPO)) in PENDING:
+            continue
+        assert path.exists(), f"{page.name}: {target}"
+        if anchor and path.suffix == ".md":
+            assert anchor in anchors(path), f"{page.name}: {target}"
+
+
+def test_the_readme_links_every_docs_page() -> None:
+    listed = set(LINK.findall(section(README.read_text(encoding="utf-8"), "## Documentation")))
+    pages = {f"docs/{p.name}" for p in DOCS.glob("*.md")} | PENDING
+    assert pages <= listed, pages - listed
+
+
+def test_the_slug_is_githubs() -> None:
+    assert slug("Coming from distrobox / toolbx") == "coming-from-distrobox--toolbx"
+    assert (
+        slug("Team images: signatures and keys (first part)")
+        == "team-images-signatures-and-keys-first-part"
+    )
