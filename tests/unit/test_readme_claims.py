@@ -1,4 +1,4 @@
-"""What README.md and docs/ say that a unit test can check: commands, tables, links, doctor's rows."""
+"""What README.md and docs/ say that a unit test can check: commands, tables, links, doctor."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def section(text: str, heading: str) -> str:
     """The text under `heading` up to the next heading of the same or a higher level."""
     level = heading.split(" ", 1)[0]
     body = text.split(f"\n{heading}\n", 1)[1]
-    ends = [m.start() for m in re.finditer(r"(?m)^#{1,%d} " % len(level), body)]
+    ends = [m.start() for m in re.finditer(rf"(?m)^#{{1,{len(level)}}} ", body)]
     return body[: ends[0]] if ends else body
 
 
