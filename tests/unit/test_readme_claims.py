@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -126,4 +128,22 @@ def test_the_slug_is_githubs() -> None:
     assert (
         slug("Team images: signatures and keys (first part)")
         == "team-images-signatures-and-keys-first-part"
+    )
+
+
+def test_rm_asks_and_without_a_terminal_removes_nothing(tmp_path: Path) -> None:
+    """README: `rm` asks (`--yes` does not); with no one to ask it stops before any podman call."""
+    env = {**os.environ, "HOME": str(tmp_path), "PATH": str(tmp_path)}  # no podman on PATH
+    result = subprocess.run(
+        [sys.executable, "-m", "envman", "rm", "box"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == ExitCode.ABORTED, result.stderr
+    assert result.stderr == (
+        "envman: error: not removing box without confirmation\nhint: pass --yes\n"
     )
