@@ -6,8 +6,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,60 @@ def test_rm_asks_and_without_a_terminal_removes_nothing(tmp_path: Path) -> None:
     assert result.stderr == (
         "envman: error: not removing box without confirmation\nhint: pass --yes\n"
     )
+
+
+def command_lines(text: str) -> Iterator[str]:
+    """Lines of sh/console code blocks, and inline code spans outside blocks."""
+    fence = ""
+    prose = []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            fence = "" if fence else (line[3:] or "text")
+            continue
+        if fence in ("sh", "console"):
+            yield line
+        elif not fence:
+            prose.append(line)
+    yield from re.findall(r"`([^`\n]+)`", "\n".join(prose).replace("\\|", "|"))
+
+
+def options_of(command: Any) -> set[str]:
+    names = {"-h", "--help"}
+    for param in command.params:
+        names.update(getattr(param, "opts", ()), getattr(param, "secondary_opts", ()))
+    return names
+
+
+def unknown_words(line: str, root: Any) -> Iterator[str]:
+    """Commands and options an `envman ...` in this line names that the CLI does not have."""
+    for found in re.finditer(r"(?:^|[\s$(])envman ([^#;&)]*)", line):
+        words = [w.strip("[]") for w in found[1].split(" | ")[0].split()]
+        command, path = root, []
+        while words and getattr(command, "commands", None):
+            names = words[0].split("|")
+            if not re.fullmatch(r"[a-z][a-z-]*", names[0]):
+                break  # a placeholder (COMMAND, ...) or an option of the group
+            missing = [n for n in names if n not in command.commands]
+            if missing:
+                yield f"envman {' '.join([*path, *missing])}"
+                break
+            path.append(words.pop(0))
+            command = command.commands[names[0]] if len(names) == 1 else None
+        if command is None or getattr(command, "commands", None):
+            continue
+        known = options_of(command)
+        for word in words[: words.index("--") if "--" in words else None]:
+            for piece in word.split("|"):
+                option = piece.strip("[]").split("=")[0]
+                if re.fullmatch(r"--?[a-zA-Z][\w-]*", option) and option not in known:
+                    yield f"envman {' '.join(path)} {option}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_command_and_option_the_docs_name_exists(page: Path) -> None:
+    from envman.cli.app import app
+    from envman.cli.words import command_tree
+
+    root = command_tree(app)
+    text = page.read_text(encoding="utf-8")
+    assert [w for line in command_lines(text) for w in unknown_words(line, root)] == []
