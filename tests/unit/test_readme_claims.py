@@ -205,3 +205,45 @@ def test_every_command_and_option_the_docs_name_exists(page: Path) -> None:
     root = command_tree(app)
     text = page.read_text(encoding="utf-8")
     assert [w for line in command_lines(text) for w in unknown_words(line, root)] == []
+
+
+def test_files_md_names_every_path_where_the_code_puts_it(tmp_path: Path) -> None:
+    from envman.bridge.systemd import unit_path
+    from envman.engine.service import private_socket
+    from envman.exports.ledger import ledger_dir
+    from envman.exports.shim import shim_path
+    from envman.history import history_file
+    from envman.host.writer_locks import env_lock, sources_lock
+    from envman.journal import journal_file
+    from envman.ops.buildlog import log_dir
+    from envman.state import run_file, state_file
+
+    paths = Paths.from_env({"HOME": str(tmp_path)}, cwd=tmp_path)
+    page = (DOCS / "files.md").read_text(encoding="utf-8")
+    below = {
+        paths.state: [
+            state_file(paths, "NAME"),
+            run_file(paths, "NAME"),
+            history_file(paths, "NAME"),
+            ledger_dir(paths) / "NAME.json",
+            journal_file(paths, "NAME"),
+            log_dir(Context(paths=paths, environ={})) / "NAME-TIMESTAMP.log",
+            env_lock(paths, "NAME"),
+            sources_lock(paths),
+        ],
+        paths.data: [shim_path(paths), paths.sources / "NAME"],
+        paths.config: [paths.config_file, paths.sources_file],
+    }
+    for root, files in below.items():
+        for path in files:
+            assert f"`{path.relative_to(root)}" in page, path
+    assert paths.state == tmp_path / ".local/state/envman"
+    assert "`$XDG_STATE_HOME/envman/` (`~/.local/state/envman/`)" in page
+    assert paths.data == tmp_path / ".local/share/envman"
+    assert "`$XDG_DATA_HOME/envman/` (`~/.local/share/envman/`)" in page
+    assert paths.config == tmp_path / ".config/envman"
+    assert "`$XDG_CONFIG_HOME/envman/` (`~/.config/envman/`)" in page
+    unit = unit_path(paths.config.parent).relative_to(tmp_path / ".config")
+    assert f"`$XDG_CONFIG_HOME/{unit}`" in page
+    assert private_socket(paths).parent == paths.runtime
+    assert "`$XDG_RUNTIME_DIR/envman/`" in page
