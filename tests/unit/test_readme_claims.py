@@ -162,7 +162,8 @@ def command_lines(text: str) -> Iterator[str]:
             yield line
         elif not fence:
             prose.append(line)
-    yield from re.findall(r"`([^`\n]+)`", "\n".join(prose).replace("\\|", "|"))
+    spans = re.findall(r"`([^`]+)`", "\n".join(prose).replace("\\|", "|"))
+    yield from (" ".join(span.split()) for span in spans)  # a span may wrap across lines
 
 
 def options_of(command: Any) -> set[str]:
