@@ -248,3 +248,31 @@ def test_files_md_names_every_path_where_the_code_puts_it(tmp_path: Path) -> Non
     assert f"`$XDG_CONFIG_HOME/{unit}`" in page
     assert private_socket(paths).parent == paths.runtime
     assert "`$XDG_RUNTIME_DIR/envman/`" in page
+
+
+def block(page: Path, lang: str) -> str:
+    """The first code block of a language on a page."""
+    return re.findall(rf"```{lang}\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)[0]
+
+
+def test_the_ini_example_of_profiles_md_reads_as_it_says(tmp_path: Path) -> None:
+    from envman.profile.resolver import Resolver, refs_in_file
+
+    path = tmp_path / "team.ini"
+    path.write_text(block(DOCS / "profiles.md", "ini"), encoding="utf-8")
+    base, python39 = (Resolver((tmp_path,), tmp_path).resolve(r) for r in refs_in_file(path))
+    assert base.packages == ("git", "vim") and not base.warnings
+    assert python39.image == "registry.fedoraproject.org/fedora-toolbox:41"
+    assert python39.packages == ("git", "vim", "python3.9")
+    assert [(h.when, h.sh) for h in python39.hooks] == [("build", "python3.9 -m ensurepip")]
+    assert python39.volumes == ("~/src:/src",) and not python39.warnings
+
+
+def test_the_containerfile_example_of_profiles_md_is_a_profile(tmp_path: Path) -> None:
+    from envman.profile.resolver import Resolver, refs_in_file
+
+    path = tmp_path / "rust.Containerfile"
+    path.write_text(block(DOCS / "profiles.md", "dockerfile"), encoding="utf-8")
+    (ref,) = refs_in_file(path)
+    profile = Resolver((tmp_path,), tmp_path).resolve(ref)
+    assert (profile.name, profile.format) == ("rust", "containerfile")
