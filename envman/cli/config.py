@@ -18,19 +18,20 @@ app = typer.Typer(
 def show(json_out: JSON_OPTION = False) -> None:
     """Print the settings and where they are kept."""
     ctx = context()
+    config = ctx.config  # read (and refused when damaged) before anything is printed
     if json_out:
         emit_json(
             {
                 "file": str(ctx.paths.config_file),
-                "image_overrides": ctx.config.image_overrides,
-                "keep_generations": ctx.config.keep_generations,
+                "image_overrides": config.image_overrides,
+                "keep_generations": config.keep_generations,
             }
         )
         return
     say(f"# {ctx.paths.config_file}")
-    for image, local in sorted(ctx.config.image_overrides.items()):
+    for image, local in sorted(config.image_overrides.items()):
         say(f"image-override {image} -> {local}")
-    say(f"keep-generations {ctx.config.keep_generations}")
+    say(f"keep-generations {config.keep_generations}")
 
 
 @app.command("keep-generations")

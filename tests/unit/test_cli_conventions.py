@@ -211,3 +211,16 @@ def test_completion_of_commands_options_and_names_without_heavy_imports(
     assert result.stdout.split() == ["devbox", "python"]
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
     assert not {"podman", "yaml", "envman.ops.envs", "envman.profile.resolver"} & imported
+
+
+def test_config_show_of_a_damaged_file_prints_only_the_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config" / "envman" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text("image_overrides: [not, a, map]\n", encoding="utf-8")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    code, out, err = cli(["config", "show"], capsys)
+    assert code == ExitCode.PROFILE_SCHEMA and out == "", (code, out, err)
+    assert str(config) in err
