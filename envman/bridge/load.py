@@ -21,8 +21,8 @@ from envman.bridge.rules import (
     Locator,
     Replacement,
     Rule,
+    RuleProvenance,
     RuleSet,
-    Source,
 )
 from envman.errors import BridgeError, ProfileSchemaError, ProfileSyntaxError
 from envman.profile.located import load_yaml
@@ -111,8 +111,8 @@ class Expander:
 def load_rules(files: Sequence[RuleFile], expand: Expander) -> RuleSet:
     """Read FILES in precedence order (lowest first); a later rule with the same id replaces one."""
     effective: dict[str, Rule] = {}
-    overridden: list[tuple[Rule, Source]] = []
-    presets: list[tuple[str, Source]] = []
+    overridden: list[tuple[Rule, RuleProvenance]] = []
+    presets: list[tuple[str, RuleProvenance]] = []
     for rule_file in files:
         text = _read(rule_file.path)
         if text is None:
@@ -217,7 +217,7 @@ def _deepest_line(text: str) -> int:
 
 @dataclass
 class _Parsed:
-    presets: list[tuple[str, Source]]
+    presets: list[tuple[str, RuleProvenance]]
     rules: list[tuple[Rule, bool]]
 
 
@@ -232,7 +232,7 @@ def _parse(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
                 f"unknown preset '{name}'",
                 suggest(name, PRESETS) or "see `envman bridge rules --presets`",
             )
-        source = Source(rule_file.label, str(rule_file.path), r.doc.line(("presets", i)))
+        source = RuleProvenance(rule_file.label, str(rule_file.path), r.doc.line(("presets", i)))
         out.presets.append((name, source))
         out.rules.extend((rule, True) for rule in preset_rules(name, source, expand))
     items = r.expect(("rules",), list) or []
@@ -262,7 +262,7 @@ def _rule(
             f"'{rule_id or ''}' is not a rule id",
             "lowercase letters, digits, '.', '_' and '-' (the id is required)",
         )
-    source = Source(rule_file.label, str(rule_file.path), r.doc.line(at))
+    source = RuleProvenance(rule_file.label, str(rule_file.path), r.doc.line(at))
     enabled = r.boolean((*at, "enabled"))
     if enabled is False:
         # `enabled: false` with an id switches off a rule of a preset or an earlier file.

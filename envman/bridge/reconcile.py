@@ -33,7 +33,7 @@ class BridgeEnv:
 
 
 @dataclass(frozen=True)
-class Action:
+class RuleVerdict:
     """One rule's verdict on one file.
 
     status: rewrite | mirror | remove (with `done` once written), ok, custom, missing, malformed,
@@ -78,14 +78,14 @@ class Reconciler:
             r.id: frozenset(by_program.get(program_key(r.replace), ())) for r in self.rules.rules
         }
 
-    def everything(self) -> list[Action]:
+    def everything(self) -> list[RuleVerdict]:
         """Every file in every rule's directory (what `once` and the periodic resync do)."""
-        actions: list[Action] = []
+        actions: list[RuleVerdict] = []
         for directory in sorted(self.rules.dirs()):
             actions += self.directory(directory)
         return actions
 
-    def directory(self, directory: Path) -> list[Action]:
+    def directory(self, directory: Path) -> list[RuleVerdict]:
         """Every file of DIRECTORY that some rule's glob matches."""
         rules = [r for r in self.rules.rules if r.dir == directory]
         try:
@@ -93,22 +93,22 @@ class Reconciler:
                 names = sorted(e.name for e in os.scandir(dir_fd))
         except FileNotFoundError:
             return [
-                Action(r.id, str(directory), "absent", "the directory does not exist (yet)")
+                RuleVerdict(r.id, str(directory), "absent", "the directory does not exist (yet)")
                 for r in rules
             ]
         except (fsops.Unsafe, OSError) as exc:
-            return [Action(r.id, str(directory), "skipped", str(exc)) for r in rules]
+            return [RuleVerdict(r.id, str(directory), "skipped", str(exc)) for r in rules]
         wanted = [
             n
             for n in names
             if not fsops.is_temp_name(n) and any(fnmatchcase(n, r.glob) for r in rules)
         ]
-        actions: list[Action] = []
+        actions: list[RuleVerdict] = []
         for name in wanted:
             actions += self.file(directory, name)
         return actions
 
-    def file(self, directory: Path, name: str) -> list[Action]:
+    def file(self, directory: Path, name: str) -> list[RuleVerdict]:
         """Apply the rules of DIRECTORY/NAME: in-place rewrites first, then mirrors of that."""
         try:
             return self._file(directory, name)
@@ -116,14 +116,15 @@ class Reconciler:
             detail = f"internal error, please report it: {type(exc).__name__}: {exc}"
             path = str(directory / name)
             return [
-                Action(r.id, path, "skipped", detail) for r in self.rules.for_file(directory, name)
+                RuleVerdict(r.id, path, "skipped", detail)
+                for r in self.rules.for_file(directory, name)
             ]
 
-    def _file(self, directory: Path, name: str) -> list[Action]:
+    def _file(self, directory: Path, name: str) -> list[RuleVerdict]:
         rules = self.rules.for_file(directory, name)
         path = str(directory / name)
         actions = [
-            Action(r.id, path, "inactive", f"{r.requires} does not exist")
+            RuleVerdict(r.id, path, "inactive", f"{r.requires} does not exist")
             for r in rules
             if not self._active(r)
         ]
@@ -139,7 +140,7 @@ class Reconciler:
         except FileNotFoundError:
             return actions
         except (fsops.Unsafe, OSError) as exc:
-            return actions + [Action(r.id, path, "skipped", str(exc)) for r in rules]
+            return actions + [RuleVerdict(r.id, path, "skipped", str(exc)) for r in rules]
         actions += done
         if any(a.status == "changed" for a in done):
             return actions
@@ -153,13 +154,13 @@ class Reconciler:
 
     def _in_place(
         self, dir_fd: int, directory: Path, snap: fsops.Snapshot | None, rules: Iterable[Rule]
-    ) -> tuple[bytes | None, list[Action]]:
+    ) -> tuple[bytes | None, list[RuleVerdict]]:
         if snap is None:
             return None, []
         path = str(directory / snap.name)
         content = snap.content
         pending: list[tuple[Rule, Outcome]] = []
-        actions: list[Action] = []
+        actions: list[RuleVerdict] = []
         for rule in rules:
             out = rewrite(content, rule.locator, rule.pattern, self._values[rule.id])
             if out.status == "rewrite" and out.content is not None:
@@ -168,7 +169,7 @@ class Reconciler:
                 continue
             if out.status == "ok" and not self.dry_run:
                 self._ensure_wrapper(rule)  # the file names it: it must exist
-            actions.append(Action(rule.id, path, out.status, out.detail, out.old))
+            actions.append(RuleVerdict(rule.id, path, out.status, out.detail, out.old))
         if not pending:
             return content, actions
         diff = _diff(path, snap.content, content)
@@ -186,7 +187,7 @@ class Reconciler:
                 return snap.content, [
                     *actions,
                     *(
-                        Action(
+                        RuleVerdict(
                             r.id,
                             path,
                             "changed",
@@ -196,7 +197,7 @@ class Reconciler:
                     ),
                 ]
         actions += [
-            Action(r.id, path, "rewrite", out.detail, out.old, out.new, diff, done)
+            RuleVerdict(r.id, path, "rewrite", out.detail, out.old, out.new, diff, done)
             for r, out in pending
         ]
         return content, actions
@@ -208,7 +209,7 @@ class Reconciler:
         name: str,
         snap: fsops.Snapshot | None,
         content: bytes | None,
-    ) -> Action:
+    ) -> RuleVerdict:
         path = str(mirror / name)
         try:
             if snap is None or content is None:
@@ -216,13 +217,15 @@ class Reconciler:
                     return self._unmirror(rule, dir_fd, path, fsops.read_file(dir_fd, name))
             return self._mirror_to(rule, mirror, path, content, snap.mode)
         except FileNotFoundError:
-            return Action(rule.id, path, "absent", f"{mirror} does not exist")
+            return RuleVerdict(rule.id, path, "absent", f"{mirror} does not exist")
         except fsops.Changed:
-            return Action(rule.id, path, "changed", "the copy changed while being written")
+            return RuleVerdict(rule.id, path, "changed", "the copy changed while being written")
         except (fsops.Unsafe, OSError) as exc:
-            return Action(rule.id, path, "skipped", str(exc))
+            return RuleVerdict(rule.id, path, "skipped", str(exc))
 
-    def _mirror_to(self, rule: Rule, mirror: Path, path: str, content: bytes, mode: int) -> Action:
+    def _mirror_to(
+        self, rule: Rule, mirror: Path, path: str, content: bytes, mode: int
+    ) -> RuleVerdict:
         """The copy of CONTENT in MIRROR: bridged if the source value is bad, as is if right."""
         value = self._values[rule.id]
         out = rewrite(
@@ -230,7 +233,7 @@ class Reconciler:
         )
         if out.status not in ("rewrite", "ok"):
             detail = f"source: {out.detail}" if out.detail else "source value"
-            return Action(rule.id, path, out.status, detail, out.old)
+            return RuleVerdict(rule.id, path, out.status, detail, out.old)
         desired = out.content if out.content is not None else content
         try:
             with fsops.open_dir(mirror, self.env.roots, create=self._create) as dir_fd:
@@ -239,7 +242,7 @@ class Reconciler:
         except FileNotFoundError:
             if not self.dry_run:
                 raise
-            return Action(rule.id, path, "mirror", diff=_diff(path, None, desired), new=value)
+            return RuleVerdict(rule.id, path, "mirror", diff=_diff(path, None, desired), new=value)
 
     @property
     def _create(self) -> int | None:
@@ -263,11 +266,11 @@ class Reconciler:
         desired: bytes,
         *,
         mode: int,
-    ) -> Action:
+    ) -> RuleVerdict:
         if current is not None and current.content == desired:
             if not self.dry_run:
                 self._ensure_wrapper(rule)
-            return Action(rule.id, path, "ok")
+            return RuleVerdict(rule.id, path, "ok")
         if current is not None:
             ours, verdict = self._owned(rule, current)
             if not ours:
@@ -277,7 +280,7 @@ class Reconciler:
                 status = {"malformed": "malformed", "rewrite": "skipped"}.get(
                     verdict.status, "custom"
                 )
-                return Action(
+                return RuleVerdict(
                     rule.id,
                     path,
                     status,
@@ -286,24 +289,26 @@ class Reconciler:
                 )
         diff = _diff(path, current.content if current else None, desired)
         if self.dry_run:
-            return Action(rule.id, path, "mirror", diff=diff, new=self._values[rule.id])
+            return RuleVerdict(rule.id, path, "mirror", diff=diff, new=self._values[rule.id])
         self._ensure_wrapper(rule)
         fsops.replace_file(
             dir_fd, Path(path).name, desired, current.mode if current else mode, current
         )
-        return Action(rule.id, path, "mirror", diff=diff, new=self._values[rule.id], done=True)
+        return RuleVerdict(rule.id, path, "mirror", diff=diff, new=self._values[rule.id], done=True)
 
     def _unmirror(
         self, rule: Rule, dir_fd: int, path: str, current: fsops.Snapshot | None
-    ) -> Action:
+    ) -> RuleVerdict:
         """The source is gone (the app unticked that browser): drop the copy if it is still ours."""
         if current is None:
-            return Action(rule.id, path, "ok", "source and copy are both absent")
+            return RuleVerdict(rule.id, path, "ok", "source and copy are both absent")
         if self._owned(rule, current)[1].status != "ok":
-            return Action(rule.id, path, "custom", "source removed; the copy is not envman's, kept")
+            return RuleVerdict(
+                rule.id, path, "custom", "source removed; the copy is not envman's, kept"
+            )
         if not self.dry_run:
             fsops.remove_file(dir_fd, current.name, current)
-        return Action(rule.id, path, "remove", "source removed", done=not self.dry_run)
+        return RuleVerdict(rule.id, path, "remove", "source removed", done=not self.dry_run)
 
     def _ensure_wrapper(self, rule: Rule) -> None:
         if isinstance(rule.replace, FlatpakCommand | HostCommand):

@@ -42,14 +42,14 @@ def read_json(path: Path, hint: str) -> dict[str, Any] | None:
     return data
 
 
-def read_record(
+def read_json_record(
     path: Path,
     version: int,
     what: str,
     decode: Callable[[dict[str, Any]], T],
     hint: str | None = None,
 ) -> T | None:
-    """Decode a record written by write_record; None when there is none."""
+    """Decode a record written by write_json_record; None when there is none."""
     hint = hint or f"{what} is damaged; fix or move it"
     data = read_json(path, hint)
     if data is None:
@@ -65,7 +65,7 @@ def read_record(
         raise StateCorrupt(f"{path}: unexpected content ({_short(str(exc))})", hint) from None
 
 
-def write_record(path: Path, version: int, data: dict[str, Any], mode: int = 0o644) -> None:
+def write_json_record(path: Path, version: int, data: dict[str, Any], mode: int = 0o644) -> None:
     """Write a record atomically, keys sorted, with its format version."""
     body = {"version": version, **data}
     write_atomic(path, json.dumps(body, indent=2, sort_keys=True) + "\n", mode)

@@ -12,7 +12,7 @@ from envman.host.config import Config
 from envman.host.readfile import SCRIPT_MAX
 from envman.paths import Paths
 from envman.profile.boundary import read_input_bytes, read_profile_text
-from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
+from envman.profile.model import DEFAULT_IMAGE, FileLine, Hook, Profile
 from envman.profile.resolver import Include, ProfileRef, Resolver, find
 from envman.render.container import parse_podman_args
 from envman.render.containerfile import (
@@ -69,7 +69,7 @@ class Resolved:
     includes: tuple[Include, ...] = ()  # the include chain, parents first
     trust: Mapping[str, Provenance] = field(default_factory=dict)  # by file, as origins name it
 
-    def provenance_of(self, origin: Origin | None) -> Provenance:
+    def provenance_of(self, origin: FileLine | None) -> Provenance:
         """Where the file of a value (a hook, say) comes from; unknown when not read for this."""
         file = str(self.ref.path) if origin is None else origin.file
         return self.trust.get(file, Provenance("unknown", file))

@@ -7,13 +7,13 @@ from dataclasses import replace
 from envman.errors import UsageError
 from envman.host.config import Config, save_config
 from envman.ops.context import Context
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 from envman.profile.validate import check_image
 
 
 def set_image_override(ctx: Context, image: str, local: str) -> Config:
     """Build profiles based on `image` from `local` instead (e.g. an offline bootstrap)."""
-    origin = Origin("command line")
+    origin = FileLine("command line")
     check_image(image, origin, "IMAGE")
     check_image(local, origin, "LOCAL_IMAGE")
     config = replace(ctx.config, image_overrides={**ctx.config.image_overrides, image: local})

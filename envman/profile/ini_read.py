@@ -21,11 +21,11 @@ from envman.profile.model import (
     UNSHARE_OPTIONS,
     DistroboxCompat,
     Exports,
+    FileLine,
     Hook,
     HookStage,
     HookWhen,
     Integration,
-    Origin,
     Profile,
 )
 
@@ -107,7 +107,7 @@ class SectionReader:
         self.env: list[tuple[str, str]] = []
         self.hook_lines: dict[str, list[Value]] = {k: [] for k in HOOK_STAGES}
         self.warnings: list[str] = list(section.notes)
-        self.locations: dict[str, Origin] = {"name": section.origin}
+        self.locations: dict[str, FileLine] = {"name": section.origin}
 
     def warn(self, val: Value, message: str) -> None:
         """A warning located at the line of `val`."""
@@ -220,7 +220,7 @@ class SectionReader:
         )
         return None
 
-    def add(self, target: str, item: str, origin: Origin) -> None:
+    def add(self, target: str, item: str, origin: FileLine) -> None:
         """Append to a list, remembering where each item was first written."""
         if target == "podman_args":
             self.locations[f"podman_args[{len(self.lists[target])}]"] = origin

@@ -7,7 +7,7 @@ import shlex
 from envman.errors import ProfileSchemaError
 from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
 from envman.profile.keys import ini_since
-from envman.profile.model import UNSHARE_OPTIONS, Hook, Origin, Profile
+from envman.profile.model import UNSHARE_OPTIONS, FileLine, Hook, Profile
 
 FILE_HEADER = "# Written by envman for distrobox >= 1.5: distrobox assemble create --file FILE\n"
 # first distrobox release whose assemble knows the key (assemble itself appeared in 1.5.0)
@@ -32,7 +32,7 @@ def write_ini_profiles(profiles: list[Profile]) -> tuple[str, list[str]]:
 def portable_lines(key: str, value: str) -> list[str] | None:
     """The lines `profile export --ini` writes for one value (as distrobox 1.x reads it), which
     both versions read alike; None when no such spelling exists."""
-    writer = SectionWriter(Profile("portable", Origin("-", 1)), [])
+    writer = SectionWriter(Profile("portable", FileLine("-", 1)), [])
     try:
         if key in HOOK_KEYS.values():
             lines = writer.split_at_semicolons(key, value)

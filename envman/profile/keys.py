@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from envman.profile import validate as v
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 
 Kind = Literal["int", "str", "bool", "list", "map", "hooks"]
 # own: always the including profile's; scalar: the including profile's unless unset;
@@ -18,7 +18,7 @@ Merge = Literal["own", "scalar", "append-dedupe", "append", "map"]
 # image: part of the build (a change rebuilds); container: only how the container is created
 # (a change recreates it); both: some of its values each (hooks by their `when`); none: neither.
 Affects = Literal["image", "container", "both", "none"]
-Check = Callable[[str, Origin, str], str]
+Check = Callable[[str, FileLine, str], str]
 
 ASSEMBLE_SINCE = "1.5"  # distrobox assemble itself; an ini key newer than this is noted
 
@@ -56,7 +56,7 @@ class Key:
 SIZE_RE = re.compile(r"^[1-9][0-9]{0,12}[bkmg]?$")
 
 
-def _check_size(value: str, origin: Origin, key: str) -> str:
+def _check_size(value: str, origin: FileLine, key: str) -> str:
     """A podman size: a number with an optional b, k, m or g."""
     if not SIZE_RE.fullmatch(value):
         raise v.schema_error(origin, key, f"'{value}' is not a size", "e.g. 64m or 1g")

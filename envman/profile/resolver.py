@@ -11,7 +11,7 @@ from envman.names import is_name
 from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.ini_format import read_ini_profiles
 from envman.profile.merge import conflicting_scalars, merge
-from envman.profile.model import Origin, Profile
+from envman.profile.model import FileLine, Profile
 from envman.profile.yaml_format import read_yaml_profile
 
 FORMAT_PRECEDENCE = ("yaml", "ini", "containerfile")
@@ -47,7 +47,7 @@ class Include:
 
     name: str
     ref: ProfileRef
-    by: Origin  # the including file and the line of the include
+    by: FileLine  # the including file and the line of the include
     depth: int  # 1 for the profile's own includes, 2 for theirs, ...
 
 
@@ -210,7 +210,7 @@ class Resolver:
         return self._resolve(ref, ())[0]
 
     def _resolve(
-        self, ref: ProfileRef, chain: tuple[ProfileRef, ...], via: Origin | None = None
+        self, ref: ProfileRef, chain: tuple[ProfileRef, ...], via: FileLine | None = None
     ) -> tuple[Profile, int]:
         """The resolved profile and how many profiles were merged into it (itself included)."""
         if any(r.key == ref.key for r in chain):
@@ -321,6 +321,6 @@ def resolve(arg: str, dirs: tuple[Path, ...], cwd: Path) -> tuple[ProfileRef, Pr
     return ref, Resolver(dirs, cwd).resolve(ref)
 
 
-def origin_for(ref: ProfileRef) -> Origin:
+def origin_for(ref: ProfileRef) -> FileLine:
     """The origin of a whole profile file."""
-    return Origin(str(ref.path), 1)
+    return FileLine(str(ref.path), 1)

@@ -19,8 +19,8 @@ from envman.profile.model import (
     HOOK_WHENS,
     SCHEMA_VERSION,
     UNSHARE_OPTIONS,
+    FileLine,
     Hook,
-    Origin,
     Profile,
 )
 from envman.profile.reader import Reader
@@ -59,7 +59,7 @@ def _read(text: str, file: str, default_name: str) -> Profile:
                 n.split(".", 1)[1]: val for n, val in values.items() if n.startswith(f"{f.name}.")
             }
             top[f.name] = replace(cast(Any, f.default), **group)
-    profile = Profile(origin=Origin(file, 1), format="yaml", **top)
+    profile = Profile(origin=FileLine(file, 1), format="yaml", **top)
     return replace(profile, locations=_locations(profile, r.doc))
 
 
@@ -76,7 +76,7 @@ def _value(r: Reader, key: Key) -> Any:
 
 
 def _name(r: Reader, default_name: str) -> dict[str, Any]:
-    origin = Origin(r.doc.file, 1)
+    origin = FileLine(r.doc.file, 1)
     return {"name": r.string(("name",), v.check_name) or v.check_name(default_name, origin)}
 
 
@@ -88,12 +88,12 @@ def _hooks(r: Reader, _default: str) -> dict[str, Any]:
     return {"hooks": tuple(_hook(r, i) for i in range(len(r.expect(("hooks",), list) or [])))}
 
 
-def _locations(p: Profile, doc: Located) -> dict[str, Origin]:
+def _locations(p: Profile, doc: Located) -> dict[str, FileLine]:
     """The file:line of every value: profile_to_data has the document's own layout."""
-    locations = {"name": Origin(doc.file, doc.lines.get(("name",), 0))}
+    locations = {"name": FileLine(doc.file, doc.lines.get(("name",), 0))}
     for key, _, path in flatten(profile_to_data(p)):
         if key not in ("envman", "name"):
-            locations.setdefault(key, Origin(doc.file, doc.line(path)))
+            locations.setdefault(key, FileLine(doc.file, doc.line(path)))
     return locations
 
 

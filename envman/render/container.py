@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from envman.engine.types import ContainerSpec, Mount
 from envman.errors import ProfileSchemaError
 from envman.host.facts import KCM_SOCKETS, SYSTEM_BUS, HostFacts
-from envman.profile.model import Integration, Origin, Profile
+from envman.profile.model import FileLine, Integration, Profile
 from envman.profile.validate import ENV_KEY_RE
 from envman.profile.yaml_format import hook_to_data
 from envman.render.containerfile import data_file
@@ -43,7 +43,7 @@ FLAG_FIELDS = {
 
 
 def parse_podman_args(
-    args: tuple[str, ...], where: Origin | str, locations: Mapping[str, Origin] | None = None
+    args: tuple[str, ...], where: FileLine | str, locations: Mapping[str, FileLine] | None = None
 ) -> ExtraFlags:
     """Map raw flags onto the spec; anything else is refused rather than passed blindly.
 

@@ -61,7 +61,7 @@ class SourceDir:
         return self.root / ".lock"
 
 
-def read_record(directory: SourceDir) -> SyncRecord | None:
+def read_sync_record(directory: SourceDir) -> SyncRecord | None:
     """The last good sync, or None when the source was never synced (or its mirror is gone)."""
     path = directory.record_file
     try:
@@ -82,7 +82,7 @@ def read_record(directory: SourceDir) -> SyncRecord | None:
     return record if directory.mirror(record.mirror).is_dir() else None
 
 
-def write_record(directory: SourceDir, record: SyncRecord) -> None:
+def write_sync_record(directory: SourceDir, record: SyncRecord) -> None:
     """Swap in a new record: the moment a sync takes effect."""
     write_atomic(directory.record_file, json.dumps(asdict(record), indent=2) + "\n")
 

@@ -21,7 +21,7 @@ from envman.ops import config, lockfile, profiles
 from envman.ops.build_inputs import check_build_hooks
 from envman.ops.context import Context
 from envman.paths import Paths
-from envman.profile.model import Hook, Origin
+from envman.profile.model import FileLine, Hook
 
 
 def test_unsetting_an_override_that_is_not_there_is_a_usage_error(paths: Paths) -> None:
@@ -59,7 +59,7 @@ def test_importing_a_containerfile_from_outside_is_a_usage_error(tmp_path: Path)
 
 
 def test_a_build_hook_that_needs_the_container_is_a_profile_error() -> None:
-    hook = Hook(sh="cp $HOME/.bashrc /etc/skel/", origin=Origin("dev.yaml", 4))
+    hook = Hook(sh="cp $HOME/.bashrc /etc/skel/", origin=FileLine("dev.yaml", 4))
     with pytest.raises(ProfileSchemaError) as caught:
         check_build_hooks([hook])
     assert caught.value.exit_code == ExitCode.PROFILE_SCHEMA
