@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from envman.errors import StateCorrupt
 from envman.host.files import remove_file, write_atomic
-from envman.host.json_state import force_state_hint, read_json
+from envman.host.json_state import force_state_hint, read_json_record, write_json_record
 from envman.names import env_name
 from envman.paths import Paths
 
 STATE_VERSION = 1
+VERSION_KEY = "state_version"  # the record predates the shared "version" member
 
 
 @dataclass(frozen=True)
@@ -51,22 +50,14 @@ def run_file(paths: Paths, name: str) -> Path:
 
 def load_state(paths: Paths, name: str) -> EnvState | None:
     """The record of an environment, or None when there is none."""
-    path = state_file(paths, name)
-    hint = force_state_hint(name)
-    data = read_json(path, hint)
-    if data is None:
-        return None
-    version = data.get("state_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise StateCorrupt(f"{path}: state_version is not a number", hint)
-    if version > STATE_VERSION:
-        raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
-    try:
-        return state_from_data(data)
-    except ValueError as exc:
-        raise StateCorrupt(f"{path}: {exc}", hint) from None
-    except TypeError as exc:
-        raise StateCorrupt(f"{path}: {exc}", hint) from None
+    return read_json_record(
+        state_file(paths, name),
+        STATE_VERSION,
+        "the environment's record",
+        state_from_data,
+        force_state_hint(name),
+        version_key=VERSION_KEY,
+    )
 
 
 def _fits(value: object, annotation: object) -> bool:
@@ -97,9 +88,8 @@ def state_from_data(data: dict[str, Any]) -> EnvState:
 
 def save_state(paths: Paths, state: EnvState) -> None:
     """Write the record and the hot path's run-file, each atomically."""
-    write_atomic(
-        state_file(paths, state.name), json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
-    )
+    record = asdict(state)
+    write_json_record(state_file(paths, state.name), STATE_VERSION, record, version_key=VERSION_KEY)
     write_atomic(run_file(paths, state.name), render_run_file(state))
 
 
