@@ -43,6 +43,7 @@ class Generation:
     layers: tuple[tuple[str, str], ...] = ()
     address: str = ""
     pinned: bool = False
+    run_settings: tuple[tuple[str, str], ...] = ()  # profile keys for run/enter (keys.py "run")
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _generation(data: dict[str, Any]) -> Generation:
         layers=tuple((text, digest) for text, digest in data.get("layers", ())),
         address=str(data.get("address", "")),
         pinned=bool(data["pinned"]),
+        run_settings=tuple((str(k), str(v)) for k, v in data.get("run_settings", ())),
     )
 
 

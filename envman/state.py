@@ -35,6 +35,7 @@ class EnvState:
     pid_file: str = ""
     podman: str = "podman"
     address: str = ""  # the profile's absolute file or SOURCE/PROFILE@REF (envman/ops/address.py)
+    run_settings: tuple[tuple[str, str], ...] = ()  # profile keys for run/enter, as key=value
     state_version: int = field(default=STATE_VERSION)
 
 
@@ -66,7 +67,16 @@ def _fits(value: object, annotation: object) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if annotation == "tuple[str, ...]":
         return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+    if annotation == "tuple[tuple[str, str], ...]":
+        return isinstance(value, tuple) and all(_fits(item, "pair") for item in value)
+    if annotation == "pair":
+        return isinstance(value, tuple) and len(value) == 2 and _fits(value, "tuple[str, ...]")
     return isinstance(value, str)
+
+
+def _tuples(value: object) -> object:
+    """JSON lists back as tuples, nested ones too."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 def state_from_data(data: dict[str, Any]) -> EnvState:
@@ -75,8 +85,7 @@ def state_from_data(data: dict[str, Any]) -> EnvState:
     for f in fields(EnvState):
         if f.name not in data:
             continue
-        value = data[f.name]
-        value = tuple(value) if isinstance(value, list) else value
+        value = _tuples(data[f.name])
         if not _fits(value, f.type):
             raise ValueError(f"'{f.name}' holds {type(value).__name__}")
         values[f.name] = value
@@ -110,4 +119,5 @@ def render_run_file(state: EnvState) -> str:
         "visible": "\t".join(state.visible_paths),
         "forward": " ".join(state.forward_env),
     }
+    rows.update((k, v) for k, v in state.run_settings if k not in rows)
     return "".join(f"{k}={v}\n" for k, v in rows.items() if "\n" not in v)

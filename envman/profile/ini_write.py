@@ -6,7 +6,7 @@ import shlex
 
 from envman.errors import ProfileSchemaError
 from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
-from envman.profile.keys import ini_since
+from envman.profile.keys import ini_lost, ini_since
 from envman.profile.model import UNSHARE_OPTIONS, FileLine, Hook, Profile
 
 FILE_HEADER = "# Written by envman for distrobox >= 1.5: distrobox assemble create --file FILE\n"
@@ -321,12 +321,8 @@ class SectionWriter:
                 self.warn(f"integration.{name}", "distrobox always shares it with the host")
         if i.home is False:
             self.warn("integration.home", "distrobox always mounts a home; false is lost")
-        if p.containerfile:
-            self.warn("build.containerfile", "the ini cannot build it; distrobox uses the image")
-        if p.build_steps:
-            self.warn("build.steps", "the ini has no build steps; distrobox uses the image as is")
-        if p.shm_size:
-            self.warn("shm_size", "the ini has no such key; distrobox gives no private /dev/shm")
+        for key, warning in ini_lost(p):
+            self.warn(key, warning)
         for key, value in (("version", p.version), ("description", p.description)):
             if value:
                 self.warn(key, "kept only as a comment")

@@ -137,6 +137,7 @@ class Profile:
     hostname: str | None = None
     podman_args: tuple[str, ...] = ()
     shm_size: str | None = None
+    workdir: str | None = None
     includes: tuple[str, ...] = ()
     distrobox: DistroboxCompat = DistroboxCompat()
     format: Literal["yaml", "ini", "containerfile"] = "yaml"
