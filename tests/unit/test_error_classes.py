@@ -29,6 +29,14 @@ def test_unsetting_an_override_that_is_not_there_is_a_usage_error(paths: Paths) 
         config.unset_image_override(Context(paths=paths), "docker.io/library/nothing:1")
 
 
+@pytest.mark.parametrize(("image", "local"), [("bad image", "x"), ("debian:12", "a local image")])
+def test_a_bad_image_argument_is_a_usage_error(paths: Paths, image: str, local: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        config.set_image_override(Context(paths=paths), image, local)
+    assert caught.value.message.startswith("command line: ")
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
 def test_locking_with_no_profiles_here_is_a_usage_error(paths: Paths) -> None:
     (paths.profile_dirs[0]).mkdir(parents=True, exist_ok=True)
     with pytest.raises(UsageError):
