@@ -64,8 +64,17 @@ def _digest(
 ) -> str:
     if ins.keyword == "FROM":
         return bases.get(ins.args.split()[0], "") if ins.args.split() else ""
-    if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or ins.heredocs:
+    if not _copies_context(ins):
         return ""
+    return _files_digest(ins, files)
+
+
+def _copies_context(ins: Instruction) -> bool:
+    """A COPY or ADD of build-context files (not from a stage, not a here-document)."""
+    return ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs
+
+
+def _files_digest(ins: Instruction, files: Mapping[str, tuple[bytes, int]]) -> str:
     words = list(ins.argv) if ins.json_form else ins.args.split()
     sources = [w.removeprefix("./") for w in words[:-1]]
     digest = hashlib.sha256()
