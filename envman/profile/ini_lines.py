@@ -258,14 +258,8 @@ def _include_value(raw: str, origin: FileLine, v2: str | None) -> Value:
     return Value("include", name, origin, name, v2)
 
 
-def _shell_value(key: str, value: str, origin: FileLine, v2: str | None) -> Value:
-    """1.x sources `key=value` as shell, first wrapping a value with spaces in quotes."""
-    if not value or value in ('""', "''"):
-        val = Value(key, "", origin, value, v2)
-        val.note("has no value: distrobox 1.x ignores the line; remove it")
-        return val
-    spaced = value[:1] == " "
-    body = value.lstrip(" ")
+def _shell_unquoted(key: str, body: str, origin: FileLine, *, spaced: bool) -> tuple[str, str]:
+    """The value without its quotes, and the quote 1.x reads it in ("" for none)."""
     if spaced and body[:1] in ("'", '"'):
         raise v.schema_error(
             origin,
@@ -273,7 +267,6 @@ def _shell_value(key: str, value: str, origin: FileLine, v2: str | None) -> Valu
             "a quoted value after a space",
             'distrobox 1.x keeps the space and the quotes; write key="value"',
         )
-    quoted = ""
     if body[:1] in ("'", '"'):
         quoted = body[0]
         if len(body) < 2 or body[-1] != quoted or quoted in body[1:-1]:
@@ -283,9 +276,18 @@ def _shell_value(key: str, value: str, origin: FileLine, v2: str | None) -> Valu
                 f"unbalanced {quoted} quotes",
                 "a value starting with a quote must end with it, none inside",
             )
-        body = body[1:-1]
-    elif " " in body and '"' in body:
-        quoted = "'"  # 1.x wraps it in single quotes
+        return body[1:-1], quoted
+    return body, ("'" if " " in body and '"' in body else "")  # 1.x wraps it in single quotes
+
+
+def _shell_value(key: str, value: str, origin: FileLine, v2: str | None) -> Value:
+    """1.x sources `key=value` as shell, first wrapping a value with spaces in quotes."""
+    if not value or value in ('""', "''"):
+        val = Value(key, "", origin, value, v2)
+        val.note("has no value: distrobox 1.x ignores the line; remove it")
+        return val
+    spaced = value[:1] == " "
+    body, quoted = _shell_unquoted(key, value.lstrip(" "), origin, spaced=spaced)
     val = Value(key, body, origin, value, v2, spaced, quoted)
     same = v2 is not None and " ".join(v2.split()) == " ".join(body.split())
     if not same and key not in BOOL_KEYS:

@@ -126,10 +126,12 @@ class SectionReader:
             self.ordered_before = True
         if val.key in HOOK_STAGES:
             self.hook_lines[val.key].append(val)
-            return
-        if not val.text:
-            return  # distrobox 1.x ignores a line without a value (noted where it was read)
-        check_literal(val)
+        elif val.text:  # distrobox 1.x ignores a line without a value (noted where it was read)
+            check_literal(val)
+            self.setting(val)
+
+    def setting(self, val: Value) -> None:
+        """Dispatch one line with a value that is not a hook."""
         if val.key in SCALAR_KEYS or val.key in BOOL_KEYS:
             self.locations[LOCATION_KEYS[val.key]] = val.origin
         if val.key in SCALAR_KEYS:

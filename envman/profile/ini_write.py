@@ -161,17 +161,7 @@ class SectionWriter:
         self, key: str, value: str, *, home_ok: bool = False, quotes_ok: bool = False
     ) -> str:
         """A non-hook value both distrobox versions read as written, or a ProfileSchemaError."""
-        if not value or value != value.strip() or any(c in value for c in "\n\r\t\0"):
-            raise self.fail(
-                key,
-                f"{value!r} is empty, padded or spans lines",
-                "distrobox reads one trimmed line per value",
-            )
-        for char in "#;":
-            if char in value:
-                raise self.fail(
-                    key, f"'{char}' in {value!r}", "distrobox 2.x would start a comment there"
-                )
+        self.one_trimmed_line(key, value)
         rest = strip_home(value) if home_ok else value
         if "$" in rest or "`" in rest:
             raise self.fail(
@@ -185,6 +175,20 @@ class SectionWriter:
                 key, f"'{bad[0]}' in {value!r}", "distrobox 1.x would read it as shell syntax"
             )
         return value
+
+    def one_trimmed_line(self, key: str, value: str) -> None:
+        """Refuse what either version reads differently: padding, line breaks, comment marks."""
+        if not value or value != value.strip() or any(c in value for c in "\n\r\t\0"):
+            raise self.fail(
+                key,
+                f"{value!r} is empty, padded or spans lines",
+                "distrobox reads one trimmed line per value",
+            )
+        for char in "#;":
+            if char in value:
+                raise self.fail(
+                    key, f"'{char}' in {value!r}", "distrobox 2.x would start a comment there"
+                )
 
     def word(self, key: str, value: str, *, home_ok: bool = False) -> str:
         """An item of a whitespace-split list."""
@@ -236,11 +240,11 @@ class SectionWriter:
         if hook.env:
             self.warn(key, "skipped an sh hook with env: distrobox hooks have no environment")
             return None
-        lines = [
-            part
-            for raw in (hook.sh or "").split("\n")
-            for part in self.split_at_semicolons(key, raw)
-        ]
+        return self.sh_lines(key, hook.sh or "")
+
+    def sh_lines(self, key: str, sh: str) -> list[str]:
+        """An sh hook's lines as distrobox joins them: each but the last ends in ';' or '&&'."""
+        lines = [part for raw in sh.split("\n") for part in self.split_at_semicolons(key, raw)]
         for line in lines[:-1]:
             if not line.endswith((";", "&&")):
                 raise self.fail(
