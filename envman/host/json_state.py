@@ -70,7 +70,7 @@ def read_json_record(
         raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
     try:
         return decode(data)
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
         raise StateCorrupt(f"{path}: unexpected content ({_short(str(exc))})", hint) from None
 
 

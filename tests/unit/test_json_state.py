@@ -44,6 +44,17 @@ def test_missing_records_are_empty(paths: Paths) -> None:
     assert load_history(paths, "dev").generations == ()
 
 
+@pytest.mark.parametrize("current", ["1e999", "Infinity", "NaN"])
+def test_a_history_with_an_endless_number_is_damaged_not_a_crash(
+    paths: Paths, current: str
+) -> None:
+    path = paths.state / "generations" / "dev.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(f'{{"version": 1, "generations": [], "current": {current}}}')
+    with pytest.raises(StateCorrupt, match="unexpected content"):
+        load_history(paths, "dev")
+
+
 def test_a_damaged_history_names_its_file(paths: Paths) -> None:
     path = paths.state / "generations" / "dev.json"
     path.parent.mkdir(parents=True)
