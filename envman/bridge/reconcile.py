@@ -51,6 +51,14 @@ class RuleVerdict:
     done: bool = False
 
 
+def _matches(name: str, rules: list[Rule]) -> bool:
+    """Whether some rule's glob matches a file name (envman's own temporary files never)."""
+    return not fsops.is_temp_name(name) and any(fnmatchcase(name, r.glob) for r in rules)
+
+
+RACED = "the file changed while being rewritten; its next event retries"
+
+
 def _diff(path: str, before: bytes | None, after: bytes | None) -> str:
     a = (before or b"").decode("utf-8", "replace").splitlines(keepends=True)
     b = (after or b"").decode("utf-8", "replace").splitlines(keepends=True)
@@ -89,8 +97,7 @@ class Reconciler:
         """Every file of DIRECTORY that some rule's glob matches."""
         rules = [r for r in self.rules.rules if r.dir == directory]
         try:
-            with fsops.open_dir(directory, self.env.roots) as dir_fd:
-                names = sorted(e.name for e in os.scandir(dir_fd))
+            names = self._names(directory)
         except FileNotFoundError:
             return [
                 RuleVerdict(r.id, str(directory), "absent", "the directory does not exist (yet)")
@@ -98,15 +105,15 @@ class Reconciler:
             ]
         except (fsops.Unsafe, OSError) as exc:
             return [RuleVerdict(r.id, str(directory), "skipped", str(exc)) for r in rules]
-        wanted = [
-            n
-            for n in names
-            if not fsops.is_temp_name(n) and any(fnmatchcase(n, r.glob) for r in rules)
-        ]
         actions: list[RuleVerdict] = []
-        for name in wanted:
-            actions += self.file(directory, name)
+        for name in names:
+            if _matches(name, rules):
+                actions += self.file(directory, name)
         return actions
+
+    def _names(self, directory: Path) -> list[str]:
+        with fsops.open_dir(directory, self.env.roots) as dir_fd:
+            return sorted(e.name for e in os.scandir(dir_fd))
 
     def file(self, directory: Path, name: str) -> list[RuleVerdict]:
         """Apply the rules of DIRECTORY/NAME: in-place rewrites first, then mirrors of that."""
@@ -121,22 +128,12 @@ class Reconciler:
             ]
 
     def _file(self, directory: Path, name: str) -> list[RuleVerdict]:
-        rules = self.rules.for_file(directory, name)
         path = str(directory / name)
-        actions = [
-            RuleVerdict(r.id, path, "inactive", f"{r.requires} does not exist")
-            for r in rules
-            if not self._active(r)
-        ]
-        rules = [r for r in rules if self._active(r)]
+        actions, rules = self._active_rules(self.rules.for_file(directory, name), path)
         if not rules:
             return actions
         try:
-            with fsops.open_dir(directory, self.env.roots) as dir_fd:
-                snap = fsops.read_file(dir_fd, name)
-                content, done = self._in_place(
-                    dir_fd, directory, snap, [r for r in rules if not r.mirror]
-                )
+            snap, content, done = self._read_and_rewrite(directory, name, rules)
         except FileNotFoundError:
             return actions
         except (fsops.Unsafe, OSError) as exc:
@@ -144,10 +141,28 @@ class Reconciler:
         actions += done
         if any(a.status == "changed" for a in done):
             return actions
-        for rule in rules:
-            if rule.mirror is not None:
-                actions.append(self._mirror(rule, rule.mirror, name, snap, content))
-        return actions
+        return actions + [
+            self._mirror(rule, rule.mirror, name, snap, content)
+            for rule in rules
+            if rule.mirror is not None
+        ]
+
+    def _read_and_rewrite(
+        self, directory: Path, name: str, rules: list[Rule]
+    ) -> tuple[fsops.Snapshot | None, bytes | None, list[RuleVerdict]]:
+        """The file as read, as rewritten in place by the rules without a mirror, and verdicts."""
+        with fsops.open_dir(directory, self.env.roots) as dir_fd:
+            snap = fsops.read_file(dir_fd, name)
+            in_place = [r for r in rules if not r.mirror]
+            return snap, *self._in_place(dir_fd, directory, snap, in_place)
+
+    def _active_rules(self, rules: list[Rule], path: str) -> tuple[list[RuleVerdict], list[Rule]]:
+        """An `inactive` verdict for each rule whose `requires` is absent, and the other rules."""
+        active = [r for r in rules if self._active(r)]
+        inactive = [r for r in rules if r not in active]
+        return [
+            RuleVerdict(r.id, path, "inactive", f"{r.requires} does not exist") for r in inactive
+        ], active
 
     def _active(self, rule: Rule) -> bool:
         return rule.requires is None or os.path.lexists(rule.requires)
@@ -158,7 +173,28 @@ class Reconciler:
         if snap is None:
             return None, []
         path = str(directory / snap.name)
-        content = snap.content
+        content, pending, actions = self._judge(snap.content, rules, path)
+        if not pending:
+            return content, actions
+        diff = _diff(path, snap.content, content)
+        try:
+            done = self._write(dir_fd, directory, snap, content, [r for r, _ in pending])
+        except fsops.Changed:
+            return snap.content, [
+                *actions,
+                *(RuleVerdict(r.id, path, "changed", RACED) for r, _ in pending),
+            ]
+        actions += [
+            RuleVerdict(r.id, path, "rewrite", out.detail, out.old, out.new, diff, done)
+            for r, out in pending
+        ]
+        return content, actions
+
+    def _judge(
+        self, content: bytes, rules: Iterable[Rule], path: str
+    ) -> tuple[bytes, list[tuple[Rule, Outcome]], list[RuleVerdict]]:
+        """Each rule's rewrite applied in turn: the content, the pending rewrites, the verdicts
+        of the rules with nothing to rewrite."""
         pending: list[tuple[Rule, Outcome]] = []
         actions: list[RuleVerdict] = []
         for rule in rules:
@@ -170,37 +206,20 @@ class Reconciler:
             if out.status == "ok" and not self.dry_run:
                 self._ensure_wrapper(rule)  # the file names it: it must exist
             actions.append(RuleVerdict(rule.id, path, out.status, out.detail, out.old))
-        if not pending:
-            return content, actions
-        diff = _diff(path, snap.content, content)
-        done = False
-        if not self.dry_run:
-            try:
-                for rule, _ in pending:
-                    self._ensure_wrapper(rule)
-                fsops.backup_once(
-                    self.env.backups, directory / snap.name, snap.content, self.env.roots
-                )
-                fsops.replace_file(dir_fd, snap.name, content, snap.mode, snap)
-                done = True
-            except fsops.Changed:
-                return snap.content, [
-                    *actions,
-                    *(
-                        RuleVerdict(
-                            r.id,
-                            path,
-                            "changed",
-                            "the file changed while being rewritten; its next event retries",
-                        )
-                        for r, _ in pending
-                    ),
-                ]
-        actions += [
-            RuleVerdict(r.id, path, "rewrite", out.detail, out.old, out.new, diff, done)
-            for r, out in pending
-        ]
-        return content, actions
+        return content, pending, actions
+
+    def _write(
+        self, dir_fd: int, directory: Path, snap: fsops.Snapshot, content: bytes, rules: list[Rule]
+    ) -> bool:
+        """Write the rewritten file (wrappers first, the original backed up once); False on a
+        dry run. fsops.Changed when the file changed since it was read."""
+        if self.dry_run:
+            return False
+        for rule in rules:
+            self._ensure_wrapper(rule)
+        fsops.backup_once(self.env.backups, directory / snap.name, snap.content, self.env.roots)
+        fsops.replace_file(dir_fd, snap.name, content, snap.mode, snap)
+        return True
 
     def _mirror(
         self,
