@@ -348,6 +348,10 @@ def _locator(r: Reader, at: tuple[str | int, ...]) -> Locator:
         return Locator("json", pointer)
     if kind == "regex":
         return Locator("regex", _regex(r, (*at, "regex"), groups=1))
+    return _ini_locator(r, at)
+
+
+def _ini_locator(r: Reader, at: tuple[str | int, ...]) -> Locator:
     r.mapping((*at, "ini"), ("section", "key"))
     section = r.string((*at, "ini", "section")) or ""
     key = r.string((*at, "ini", "key")) or ""
@@ -367,17 +371,7 @@ def _replacement(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Repl
     if "flatpak" in body and "host" in body:
         raise r.fail((*at, "host"), "give either `flatpak` + `command` or `host`, not both")
     if "flatpak" in body:
-        app = r.string((*at, "flatpak")) or ""
-        command = r.string((*at, "command")) or ""
-        if not FLATPAK_ID_RE.match(app):
-            raise r.fail(
-                (*at, "flatpak"), f"'{app}' is not a Flatpak app ID", "e.g. org.keepassxc.KeePassXC"
-            )
-        if not COMMAND_RE.match(command):
-            raise r.fail(
-                (*at, "command"), f"'{command}' is not a command name in the app's /app/bin"
-            )
-        return FlatpakCommand(app, command, consumer)
+        return _flatpak_command(r, at, consumer)
     if "host" in body:
         if consumer == "host":
             raise r.fail(
@@ -387,3 +381,15 @@ def _replacement(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Repl
             )
         return HostCommand(str(_path(r, (*at, "host"), expand)), consumer)
     raise r.fail(at, "needs a path, or `flatpak` + `command`, or `host` + `consumer`")
+
+
+def _flatpak_command(r: Reader, at: tuple[str | int, ...], consumer: str) -> FlatpakCommand:
+    app = r.string((*at, "flatpak")) or ""
+    command = r.string((*at, "command")) or ""
+    if not FLATPAK_ID_RE.match(app):
+        raise r.fail(
+            (*at, "flatpak"), f"'{app}' is not a Flatpak app ID", "e.g. org.keepassxc.KeePassXC"
+        )
+    if not COMMAND_RE.match(command):
+        raise r.fail((*at, "command"), f"'{command}' is not a command name in the app's /app/bin")
+    return FlatpakCommand(app, command, consumer)
