@@ -63,15 +63,26 @@ def load_state(paths: Paths, name: str) -> EnvState | None:
 
 def _fits(value: object, annotation: object) -> bool:
     """Whether a decoded JSON value has the type an EnvState field is annotated with."""
-    if annotation == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if annotation == "tuple[str, ...]":
-        return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
-    if annotation == "tuple[tuple[str, str], ...]":
-        return isinstance(value, tuple) and all(_fits(item, "pair") for item in value)
-    if annotation == "pair":
-        return isinstance(value, tuple) and len(value) == 2 and _fits(value, "tuple[str, ...]")
+    return _CHECKS.get(str(annotation), _is_str)(value)
+
+
+def _is_str(value: object) -> bool:
     return isinstance(value, str)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _are_strs(value: object) -> bool:
+    return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+
+
+def _are_pairs(value: object) -> bool:
+    return isinstance(value, tuple) and all(_are_strs(i) and len(i) == 2 for i in value)
+
+
+_CHECKS = {"int": _is_int, "tuple[str, ...]": _are_strs, "tuple[tuple[str, str], ...]": _are_pairs}
 
 
 def _tuples(value: object) -> object:
