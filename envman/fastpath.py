@@ -115,9 +115,9 @@ def ensure_running(info: dict[str, str], name: str) -> None:
 
 
 def workdir(info: dict[str, str], requested: str | None) -> str:
-    """The current directory when the container sees it at the same path, else via /run/host."""
-    if requested:
-        return requested
+    """-w, else the profile's workdir, else the current directory (via /run/host if unseen)."""
+    if requested or info.get("workdir"):
+        return requested or info["workdir"]
     try:
         cwd = os.getcwd()
     except OSError:

@@ -9,7 +9,7 @@ from typing import Any
 
 from envman.engine.types import ContainerSpec, Mount
 from envman.host.files import remove_file
-from envman.host.json_state import force_state_hint, read_record, write_record
+from envman.host.json_state import force_state_hint, read_json_record, write_json_record
 from envman.names import env_name
 from envman.paths import Paths
 
@@ -43,6 +43,7 @@ class Generation:
     layers: tuple[tuple[str, str], ...] = ()
     address: str = ""
     pinned: bool = False
+    run_settings: tuple[tuple[str, str], ...] = ()  # profile keys for run/enter (keys.py "run")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def history_file(paths: Paths, env: str) -> Path:
 def load_history(paths: Paths, env: str) -> History:
     """The generations of an environment (none yet when there is no file)."""
     path = history_file(paths, env)
-    found = read_record(
+    found = read_json_record(
         path, HISTORY_VERSION, "the generation history", _history(env), force_state_hint(env)
     )
     return found if found is not None else History(env)
@@ -110,6 +111,7 @@ def _generation(data: dict[str, Any]) -> Generation:
         layers=tuple((text, digest) for text, digest in data.get("layers", ())),
         address=str(data.get("address", "")),
         pinned=bool(data["pinned"]),
+        run_settings=tuple((str(k), str(v)) for k, v in data.get("run_settings", ())),
     )
 
 
@@ -168,7 +170,7 @@ def history_from_data(env: str, data: dict[str, Any]) -> History:
 
 def save_history(paths: Paths, history: History) -> None:
     """Write the history atomically."""
-    write_record(history_file(paths, history.env), HISTORY_VERSION, history_to_data(history))
+    write_json_record(history_file(paths, history.env), HISTORY_VERSION, history_to_data(history))
 
 
 def forget_history(paths: Paths, env: str) -> list[Path]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from envman.history import History, history_from_data, history_to_data
 from envman.host.files import remove_file
-from envman.host.json_state import read_record, write_record
+from envman.host.json_state import read_json_record, write_json_record
 from envman.paths import Paths
 from envman.state import EnvState, state_from_data
 
@@ -51,7 +51,7 @@ def journal_file(paths: Paths, name: str) -> Path:
 
 def load_journal(paths: Paths, name: str) -> Journal | None:
     """The journal of a swap that did not finish, or None."""
-    return read_record(journal_file(paths, name), JOURNAL_VERSION, "the swap journal", _decode)
+    return read_json_record(journal_file(paths, name), JOURNAL_VERSION, "the swap journal", _decode)
 
 
 def save_journal(paths: Paths, journal: Journal) -> None:
@@ -69,7 +69,7 @@ def save_journal(paths: Paths, journal: Journal) -> None:
             "image_id": journal.commit.image_id,
             "tag": journal.commit.tag,
         }
-    write_record(journal_file(paths, journal.name), JOURNAL_VERSION, body, mode=0o600)
+    write_json_record(journal_file(paths, journal.name), JOURNAL_VERSION, body, mode=0o600)
 
 
 def clear_journal(paths: Paths, name: str) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from envman.errors import StateCorrupt
 from envman.host.files import remove_file, write_atomic
-from envman.host.json_state import force_state_hint, read_json
+from envman.host.json_state import force_state_hint, read_json_record, write_json_record
 from envman.names import env_name
 from envman.paths import Paths
 
 STATE_VERSION = 1
+VERSION_KEY = "state_version"  # the record predates the shared "version" member
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,7 @@ class EnvState:
     pid_file: str = ""
     podman: str = "podman"
     address: str = ""  # the profile's absolute file or SOURCE/PROFILE@REF (envman/ops/address.py)
+    run_settings: tuple[tuple[str, str], ...] = ()  # profile keys for run/enter, as key=value
     state_version: int = field(default=STATE_VERSION)
 
 
@@ -51,31 +51,43 @@ def run_file(paths: Paths, name: str) -> Path:
 
 def load_state(paths: Paths, name: str) -> EnvState | None:
     """The record of an environment, or None when there is none."""
-    path = state_file(paths, name)
-    hint = force_state_hint(name)
-    data = read_json(path, hint)
-    if data is None:
-        return None
-    version = data.get("state_version", 0)
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise StateCorrupt(f"{path}: state_version is not a number", hint)
-    if version > STATE_VERSION:
-        raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
-    try:
-        return state_from_data(data)
-    except ValueError as exc:
-        raise StateCorrupt(f"{path}: {exc}", hint) from None
-    except TypeError as exc:
-        raise StateCorrupt(f"{path}: {exc}", hint) from None
+    return read_json_record(
+        state_file(paths, name),
+        STATE_VERSION,
+        "the environment's record",
+        state_from_data,
+        force_state_hint(name),
+        version_key=VERSION_KEY,
+    )
 
 
 def _fits(value: object, annotation: object) -> bool:
     """Whether a decoded JSON value has the type an EnvState field is annotated with."""
-    if annotation == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if annotation == "tuple[str, ...]":
-        return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+    return _CHECKS.get(str(annotation), _is_str)(value)
+
+
+def _is_str(value: object) -> bool:
     return isinstance(value, str)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _are_strs(value: object) -> bool:
+    return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+
+
+def _are_pairs(value: object) -> bool:
+    return isinstance(value, tuple) and all(_are_strs(i) and len(i) == 2 for i in value)
+
+
+_CHECKS = {"int": _is_int, "tuple[str, ...]": _are_strs, "tuple[tuple[str, str], ...]": _are_pairs}
+
+
+def _tuples(value: object) -> object:
+    """JSON lists back as tuples, nested ones too."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value
 
 
 def state_from_data(data: dict[str, Any]) -> EnvState:
@@ -84,8 +96,7 @@ def state_from_data(data: dict[str, Any]) -> EnvState:
     for f in fields(EnvState):
         if f.name not in data:
             continue
-        value = data[f.name]
-        value = tuple(value) if isinstance(value, list) else value
+        value = _tuples(data[f.name])
         if not _fits(value, f.type):
             raise ValueError(f"'{f.name}' holds {type(value).__name__}")
         values[f.name] = value
@@ -97,9 +108,8 @@ def state_from_data(data: dict[str, Any]) -> EnvState:
 
 def save_state(paths: Paths, state: EnvState) -> None:
     """Write the record and the hot path's run-file, each atomically."""
-    write_atomic(
-        state_file(paths, state.name), json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
-    )
+    record = asdict(state)
+    write_json_record(state_file(paths, state.name), STATE_VERSION, record, version_key=VERSION_KEY)
     write_atomic(run_file(paths, state.name), render_run_file(state))
 
 
@@ -120,4 +130,5 @@ def render_run_file(state: EnvState) -> str:
         "visible": "\t".join(state.visible_paths),
         "forward": " ".join(state.forward_env),
     }
+    rows.update((k, v) for k, v in state.run_settings if k not in rows)
     return "".join(f"{k}={v}\n" for k, v in rows.items() if "\n" not in v)

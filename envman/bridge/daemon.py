@@ -15,7 +15,7 @@ from pathlib import Path
 
 from envman.bridge.fsops import is_temp_name
 from envman.bridge.notify import sd_notify
-from envman.bridge.reconcile import Action, BridgeEnv, Reconciler
+from envman.bridge.reconcile import BridgeEnv, Reconciler, RuleVerdict
 from envman.bridge.rules import RuleSet
 from envman.bridge.watcher import DirChange, FileEvent, Watcher
 from envman.errors import BridgeError
@@ -43,7 +43,7 @@ class Bridge:
     load: Callable[[], RuleSet]
     env: BridgeEnv
     reload_dirs: Sequence[Path] = ()
-    on_action: Callable[[Action], None] = lambda _: None
+    on_action: Callable[[RuleVerdict], None] = lambda _: None
     settle: float = SETTLE
     resync: float = RESYNC
     writes: int = 0
@@ -208,7 +208,7 @@ class Bridge:
         self._rearm(rescan=False)
         self._report(self.reconciler.everything())
 
-    def _report(self, actions: list[Action]) -> None:
+    def _report(self, actions: list[RuleVerdict]) -> None:
         wrote = False
         for action in actions:
             if action.done and action.status in WRITE_STATUSES:
@@ -229,7 +229,7 @@ class Bridge:
         if wrote:
             sd_notify(f"STATUS={self.status()}")
 
-    def _note_write(self, key: tuple[Path, str], action: Action) -> None:
+    def _note_write(self, key: tuple[Path, str], action: RuleVerdict) -> None:
         now = time.monotonic()
         history = self._recent(key, now)
         history.append(now)

@@ -21,8 +21,8 @@ from envman.bridge.rules import (
     Locator,
     Replacement,
     Rule,
+    RuleProvenance,
     RuleSet,
-    Source,
 )
 from envman.errors import BridgeError, ProfileSchemaError, ProfileSyntaxError
 from envman.profile.located import load_yaml
@@ -111,8 +111,8 @@ class Expander:
 def load_rules(files: Sequence[RuleFile], expand: Expander) -> RuleSet:
     """Read FILES in precedence order (lowest first); a later rule with the same id replaces one."""
     effective: dict[str, Rule] = {}
-    overridden: list[tuple[Rule, Source]] = []
-    presets: list[tuple[str, Source]] = []
+    overridden: list[tuple[Rule, RuleProvenance]] = []
+    presets: list[tuple[str, RuleProvenance]] = []
     for rule_file in files:
         text = _read(rule_file.path)
         if text is None:
@@ -217,7 +217,7 @@ def _deepest_line(text: str) -> int:
 
 @dataclass
 class _Parsed:
-    presets: list[tuple[str, Source]]
+    presets: list[tuple[str, RuleProvenance]]
     rules: list[tuple[Rule, bool]]
 
 
@@ -232,7 +232,7 @@ def _parse(text: str, rule_file: RuleFile, expand: Expander) -> _Parsed:
                 f"unknown preset '{name}'",
                 suggest(name, PRESETS) or "see `envman bridge rules --presets`",
             )
-        source = Source(rule_file.label, str(rule_file.path), r.doc.line(("presets", i)))
+        source = RuleProvenance(rule_file.label, str(rule_file.path), r.doc.line(("presets", i)))
         out.presets.append((name, source))
         out.rules.extend((rule, True) for rule in preset_rules(name, source, expand))
     items = r.expect(("rules",), list) or []
@@ -262,7 +262,7 @@ def _rule(
             f"'{rule_id or ''}' is not a rule id",
             "lowercase letters, digits, '.', '_' and '-' (the id is required)",
         )
-    source = Source(rule_file.label, str(rule_file.path), r.doc.line(at))
+    source = RuleProvenance(rule_file.label, str(rule_file.path), r.doc.line(at))
     enabled = r.boolean((*at, "enabled"))
     if enabled is False:
         # `enabled: false` with an id switches off a rule of a preset or an earlier file.
@@ -348,6 +348,10 @@ def _locator(r: Reader, at: tuple[str | int, ...]) -> Locator:
         return Locator("json", pointer)
     if kind == "regex":
         return Locator("regex", _regex(r, (*at, "regex"), groups=1))
+    return _ini_locator(r, at)
+
+
+def _ini_locator(r: Reader, at: tuple[str | int, ...]) -> Locator:
     r.mapping((*at, "ini"), ("section", "key"))
     section = r.string((*at, "ini", "section")) or ""
     key = r.string((*at, "ini", "key")) or ""
@@ -367,17 +371,7 @@ def _replacement(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Repl
     if "flatpak" in body and "host" in body:
         raise r.fail((*at, "host"), "give either `flatpak` + `command` or `host`, not both")
     if "flatpak" in body:
-        app = r.string((*at, "flatpak")) or ""
-        command = r.string((*at, "command")) or ""
-        if not FLATPAK_ID_RE.match(app):
-            raise r.fail(
-                (*at, "flatpak"), f"'{app}' is not a Flatpak app ID", "e.g. org.keepassxc.KeePassXC"
-            )
-        if not COMMAND_RE.match(command):
-            raise r.fail(
-                (*at, "command"), f"'{command}' is not a command name in the app's /app/bin"
-            )
-        return FlatpakCommand(app, command, consumer)
+        return _flatpak_command(r, at, consumer)
     if "host" in body:
         if consumer == "host":
             raise r.fail(
@@ -387,3 +381,15 @@ def _replacement(r: Reader, at: tuple[str | int, ...], expand: Expander) -> Repl
             )
         return HostCommand(str(_path(r, (*at, "host"), expand)), consumer)
     raise r.fail(at, "needs a path, or `flatpak` + `command`, or `host` + `consumer`")
+
+
+def _flatpak_command(r: Reader, at: tuple[str | int, ...], consumer: str) -> FlatpakCommand:
+    app = r.string((*at, "flatpak")) or ""
+    command = r.string((*at, "command")) or ""
+    if not FLATPAK_ID_RE.match(app):
+        raise r.fail(
+            (*at, "flatpak"), f"'{app}' is not a Flatpak app ID", "e.g. org.keepassxc.KeePassXC"
+        )
+    if not COMMAND_RE.match(command):
+        raise r.fail((*at, "command"), f"'{command}' is not a command name in the app's /app/bin")
+    return FlatpakCommand(app, command, consumer)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from envman.bridge.rules import FlatpakCommand, HostCommand, Locator, Rule, Source
+from envman.bridge.rules import FlatpakCommand, HostCommand, Locator, Rule, RuleProvenance
 
 JSON_PATH = Locator("json", "/path")
 
@@ -114,7 +114,7 @@ def flatpak_bad_values(flatpak_app: str, command: str) -> str:
     return re.escape(f"/app/bin/{command}") + r"|.*/exports/bin/" + re.escape(flatpak_app)
 
 
-def preset_rules(name: str, source: Source, expand: Expand) -> list[Rule]:
+def preset_rules(name: str, source: RuleProvenance, expand: Expand) -> list[Rule]:
     """The rules of preset NAME, all labelled with SOURCE (where the preset was enabled)."""
     app, browser = PRESETS[name]
     var_app = f"~/.var/app/{browser.flatpak_id}"
@@ -138,7 +138,7 @@ def preset_rules(name: str, source: Source, expand: Expand) -> list[Rule]:
                 replace=replace,
                 mirror=expand(mirror) if mirror else None,
                 requires=None if replace.consumer == "host" else expand(var_app),
-                source=Source(f"preset {name}", source.file, source.line),
+                source=RuleProvenance(f"preset {name}", source.file, source.line),
             )
         )
 

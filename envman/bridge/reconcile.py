@@ -33,7 +33,7 @@ class BridgeEnv:
 
 
 @dataclass(frozen=True)
-class Action:
+class RuleVerdict:
     """One rule's verdict on one file.
 
     status: rewrite | mirror | remove (with `done` once written), ok, custom, missing, malformed,
@@ -49,6 +49,14 @@ class Action:
     new: str | None = None
     diff: str = ""
     done: bool = False
+
+
+def _matches(name: str, rules: list[Rule]) -> bool:
+    """Whether some rule's glob matches a file name (envman's own temporary files never)."""
+    return not fsops.is_temp_name(name) and any(fnmatchcase(name, r.glob) for r in rules)
+
+
+RACED = "the file changed while being rewritten; its next event retries"
 
 
 def _diff(path: str, before: bytes | None, after: bytes | None) -> str:
@@ -78,37 +86,36 @@ class Reconciler:
             r.id: frozenset(by_program.get(program_key(r.replace), ())) for r in self.rules.rules
         }
 
-    def everything(self) -> list[Action]:
+    def everything(self) -> list[RuleVerdict]:
         """Every file in every rule's directory (what `once` and the periodic resync do)."""
-        actions: list[Action] = []
+        actions: list[RuleVerdict] = []
         for directory in sorted(self.rules.dirs()):
             actions += self.directory(directory)
         return actions
 
-    def directory(self, directory: Path) -> list[Action]:
+    def directory(self, directory: Path) -> list[RuleVerdict]:
         """Every file of DIRECTORY that some rule's glob matches."""
         rules = [r for r in self.rules.rules if r.dir == directory]
         try:
-            with fsops.open_dir(directory, self.env.roots) as dir_fd:
-                names = sorted(e.name for e in os.scandir(dir_fd))
+            names = self._names(directory)
         except FileNotFoundError:
             return [
-                Action(r.id, str(directory), "absent", "the directory does not exist (yet)")
+                RuleVerdict(r.id, str(directory), "absent", "the directory does not exist (yet)")
                 for r in rules
             ]
         except (fsops.Unsafe, OSError) as exc:
-            return [Action(r.id, str(directory), "skipped", str(exc)) for r in rules]
-        wanted = [
-            n
-            for n in names
-            if not fsops.is_temp_name(n) and any(fnmatchcase(n, r.glob) for r in rules)
-        ]
-        actions: list[Action] = []
-        for name in wanted:
-            actions += self.file(directory, name)
+            return [RuleVerdict(r.id, str(directory), "skipped", str(exc)) for r in rules]
+        actions: list[RuleVerdict] = []
+        for name in names:
+            if _matches(name, rules):
+                actions += self.file(directory, name)
         return actions
 
-    def file(self, directory: Path, name: str) -> list[Action]:
+    def _names(self, directory: Path) -> list[str]:
+        with fsops.open_dir(directory, self.env.roots) as dir_fd:
+            return sorted(e.name for e in os.scandir(dir_fd))
+
+    def file(self, directory: Path, name: str) -> list[RuleVerdict]:
         """Apply the rules of DIRECTORY/NAME: in-place rewrites first, then mirrors of that."""
         try:
             return self._file(directory, name)
@@ -116,50 +123,80 @@ class Reconciler:
             detail = f"internal error, please report it: {type(exc).__name__}: {exc}"
             path = str(directory / name)
             return [
-                Action(r.id, path, "skipped", detail) for r in self.rules.for_file(directory, name)
+                RuleVerdict(r.id, path, "skipped", detail)
+                for r in self.rules.for_file(directory, name)
             ]
 
-    def _file(self, directory: Path, name: str) -> list[Action]:
-        rules = self.rules.for_file(directory, name)
+    def _file(self, directory: Path, name: str) -> list[RuleVerdict]:
         path = str(directory / name)
-        actions = [
-            Action(r.id, path, "inactive", f"{r.requires} does not exist")
-            for r in rules
-            if not self._active(r)
-        ]
-        rules = [r for r in rules if self._active(r)]
+        actions, rules = self._active_rules(self.rules.for_file(directory, name), path)
         if not rules:
             return actions
         try:
-            with fsops.open_dir(directory, self.env.roots) as dir_fd:
-                snap = fsops.read_file(dir_fd, name)
-                content, done = self._in_place(
-                    dir_fd, directory, snap, [r for r in rules if not r.mirror]
-                )
+            snap, content, done = self._read_and_rewrite(directory, name, rules)
         except FileNotFoundError:
             return actions
         except (fsops.Unsafe, OSError) as exc:
-            return actions + [Action(r.id, path, "skipped", str(exc)) for r in rules]
+            return actions + [RuleVerdict(r.id, path, "skipped", str(exc)) for r in rules]
         actions += done
         if any(a.status == "changed" for a in done):
             return actions
-        for rule in rules:
-            if rule.mirror is not None:
-                actions.append(self._mirror(rule, rule.mirror, name, snap, content))
-        return actions
+        return actions + [
+            self._mirror(rule, rule.mirror, name, snap, content)
+            for rule in rules
+            if rule.mirror is not None
+        ]
+
+    def _read_and_rewrite(
+        self, directory: Path, name: str, rules: list[Rule]
+    ) -> tuple[fsops.Snapshot | None, bytes | None, list[RuleVerdict]]:
+        """The file as read, as rewritten in place by the rules without a mirror, and verdicts."""
+        with fsops.open_dir(directory, self.env.roots) as dir_fd:
+            snap = fsops.read_file(dir_fd, name)
+            in_place = [r for r in rules if not r.mirror]
+            return snap, *self._in_place(dir_fd, directory, snap, in_place)
+
+    def _active_rules(self, rules: list[Rule], path: str) -> tuple[list[RuleVerdict], list[Rule]]:
+        """An `inactive` verdict for each rule whose `requires` is absent, and the other rules."""
+        active = [r for r in rules if self._active(r)]
+        inactive = [r for r in rules if r not in active]
+        return [
+            RuleVerdict(r.id, path, "inactive", f"{r.requires} does not exist") for r in inactive
+        ], active
 
     def _active(self, rule: Rule) -> bool:
         return rule.requires is None or os.path.lexists(rule.requires)
 
     def _in_place(
         self, dir_fd: int, directory: Path, snap: fsops.Snapshot | None, rules: Iterable[Rule]
-    ) -> tuple[bytes | None, list[Action]]:
+    ) -> tuple[bytes | None, list[RuleVerdict]]:
         if snap is None:
             return None, []
         path = str(directory / snap.name)
-        content = snap.content
+        content, pending, actions = self._judge(snap.content, rules, path)
+        if not pending:
+            return content, actions
+        diff = _diff(path, snap.content, content)
+        try:
+            done = self._write(dir_fd, directory, snap, content, [r for r, _ in pending])
+        except fsops.Changed:
+            return snap.content, [
+                *actions,
+                *(RuleVerdict(r.id, path, "changed", RACED) for r, _ in pending),
+            ]
+        actions += [
+            RuleVerdict(r.id, path, "rewrite", out.detail, out.old, out.new, diff, done)
+            for r, out in pending
+        ]
+        return content, actions
+
+    def _judge(
+        self, content: bytes, rules: Iterable[Rule], path: str
+    ) -> tuple[bytes, list[tuple[Rule, Outcome]], list[RuleVerdict]]:
+        """Each rule's rewrite applied in turn: the content, the pending rewrites, the verdicts
+        of the rules with nothing to rewrite."""
         pending: list[tuple[Rule, Outcome]] = []
-        actions: list[Action] = []
+        actions: list[RuleVerdict] = []
         for rule in rules:
             out = rewrite(content, rule.locator, rule.pattern, self._values[rule.id])
             if out.status == "rewrite" and out.content is not None:
@@ -168,38 +205,21 @@ class Reconciler:
                 continue
             if out.status == "ok" and not self.dry_run:
                 self._ensure_wrapper(rule)  # the file names it: it must exist
-            actions.append(Action(rule.id, path, out.status, out.detail, out.old))
-        if not pending:
-            return content, actions
-        diff = _diff(path, snap.content, content)
-        done = False
-        if not self.dry_run:
-            try:
-                for rule, _ in pending:
-                    self._ensure_wrapper(rule)
-                fsops.backup_once(
-                    self.env.backups, directory / snap.name, snap.content, self.env.roots
-                )
-                fsops.replace_file(dir_fd, snap.name, content, snap.mode, snap)
-                done = True
-            except fsops.Changed:
-                return snap.content, [
-                    *actions,
-                    *(
-                        Action(
-                            r.id,
-                            path,
-                            "changed",
-                            "the file changed while being rewritten; its next event retries",
-                        )
-                        for r, _ in pending
-                    ),
-                ]
-        actions += [
-            Action(r.id, path, "rewrite", out.detail, out.old, out.new, diff, done)
-            for r, out in pending
-        ]
-        return content, actions
+            actions.append(RuleVerdict(rule.id, path, out.status, out.detail, out.old))
+        return content, pending, actions
+
+    def _write(
+        self, dir_fd: int, directory: Path, snap: fsops.Snapshot, content: bytes, rules: list[Rule]
+    ) -> bool:
+        """Write the rewritten file (wrappers first, the original backed up once); False on a
+        dry run. fsops.Changed when the file changed since it was read."""
+        if self.dry_run:
+            return False
+        for rule in rules:
+            self._ensure_wrapper(rule)
+        fsops.backup_once(self.env.backups, directory / snap.name, snap.content, self.env.roots)
+        fsops.replace_file(dir_fd, snap.name, content, snap.mode, snap)
+        return True
 
     def _mirror(
         self,
@@ -208,7 +228,7 @@ class Reconciler:
         name: str,
         snap: fsops.Snapshot | None,
         content: bytes | None,
-    ) -> Action:
+    ) -> RuleVerdict:
         path = str(mirror / name)
         try:
             if snap is None or content is None:
@@ -216,13 +236,15 @@ class Reconciler:
                     return self._unmirror(rule, dir_fd, path, fsops.read_file(dir_fd, name))
             return self._mirror_to(rule, mirror, path, content, snap.mode)
         except FileNotFoundError:
-            return Action(rule.id, path, "absent", f"{mirror} does not exist")
+            return RuleVerdict(rule.id, path, "absent", f"{mirror} does not exist")
         except fsops.Changed:
-            return Action(rule.id, path, "changed", "the copy changed while being written")
+            return RuleVerdict(rule.id, path, "changed", "the copy changed while being written")
         except (fsops.Unsafe, OSError) as exc:
-            return Action(rule.id, path, "skipped", str(exc))
+            return RuleVerdict(rule.id, path, "skipped", str(exc))
 
-    def _mirror_to(self, rule: Rule, mirror: Path, path: str, content: bytes, mode: int) -> Action:
+    def _mirror_to(
+        self, rule: Rule, mirror: Path, path: str, content: bytes, mode: int
+    ) -> RuleVerdict:
         """The copy of CONTENT in MIRROR: bridged if the source value is bad, as is if right."""
         value = self._values[rule.id]
         out = rewrite(
@@ -230,7 +252,7 @@ class Reconciler:
         )
         if out.status not in ("rewrite", "ok"):
             detail = f"source: {out.detail}" if out.detail else "source value"
-            return Action(rule.id, path, out.status, detail, out.old)
+            return RuleVerdict(rule.id, path, out.status, detail, out.old)
         desired = out.content if out.content is not None else content
         try:
             with fsops.open_dir(mirror, self.env.roots, create=self._create) as dir_fd:
@@ -239,7 +261,7 @@ class Reconciler:
         except FileNotFoundError:
             if not self.dry_run:
                 raise
-            return Action(rule.id, path, "mirror", diff=_diff(path, None, desired), new=value)
+            return RuleVerdict(rule.id, path, "mirror", diff=_diff(path, None, desired), new=value)
 
     @property
     def _create(self) -> int | None:
@@ -263,11 +285,11 @@ class Reconciler:
         desired: bytes,
         *,
         mode: int,
-    ) -> Action:
+    ) -> RuleVerdict:
         if current is not None and current.content == desired:
             if not self.dry_run:
                 self._ensure_wrapper(rule)
-            return Action(rule.id, path, "ok")
+            return RuleVerdict(rule.id, path, "ok")
         if current is not None:
             ours, verdict = self._owned(rule, current)
             if not ours:
@@ -277,7 +299,7 @@ class Reconciler:
                 status = {"malformed": "malformed", "rewrite": "skipped"}.get(
                     verdict.status, "custom"
                 )
-                return Action(
+                return RuleVerdict(
                     rule.id,
                     path,
                     status,
@@ -286,24 +308,26 @@ class Reconciler:
                 )
         diff = _diff(path, current.content if current else None, desired)
         if self.dry_run:
-            return Action(rule.id, path, "mirror", diff=diff, new=self._values[rule.id])
+            return RuleVerdict(rule.id, path, "mirror", diff=diff, new=self._values[rule.id])
         self._ensure_wrapper(rule)
         fsops.replace_file(
             dir_fd, Path(path).name, desired, current.mode if current else mode, current
         )
-        return Action(rule.id, path, "mirror", diff=diff, new=self._values[rule.id], done=True)
+        return RuleVerdict(rule.id, path, "mirror", diff=diff, new=self._values[rule.id], done=True)
 
     def _unmirror(
         self, rule: Rule, dir_fd: int, path: str, current: fsops.Snapshot | None
-    ) -> Action:
+    ) -> RuleVerdict:
         """The source is gone (the app unticked that browser): drop the copy if it is still ours."""
         if current is None:
-            return Action(rule.id, path, "ok", "source and copy are both absent")
+            return RuleVerdict(rule.id, path, "ok", "source and copy are both absent")
         if self._owned(rule, current)[1].status != "ok":
-            return Action(rule.id, path, "custom", "source removed; the copy is not envman's, kept")
+            return RuleVerdict(
+                rule.id, path, "custom", "source removed; the copy is not envman's, kept"
+            )
         if not self.dry_run:
             fsops.remove_file(dir_fd, current.name, current)
-        return Action(rule.id, path, "remove", "source removed", done=not self.dry_run)
+        return RuleVerdict(rule.id, path, "remove", "source removed", done=not self.dry_run)
 
     def _ensure_wrapper(self, rule: Rule) -> None:
         if isinstance(rule.replace, FlatpakCommand | HostCommand):

@@ -185,28 +185,9 @@ def _dump_like(doc: Any, original: str) -> str:
 
 def _ini(text: str, locator: Locator, decide: Decide) -> Outcome:
     lines = text.splitlines(keepends=True)
-    section: str | None = None
-    hit: int | None = None
-    for number, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if not stripped or stripped[0] in "#;":
-            continue
-        if stripped.startswith("["):
-            if not stripped.endswith("]"):
-                return Outcome("malformed", detail=f"line {number}: unclosed section header")
-            section = stripped[1:-1]
-            continue
-        key, sep, _ = line.partition("=")
-        if not sep or not key.strip():
-            return Outcome("malformed", detail=f"line {number} is neither [section] nor key=value")
-        if section == locator.section and key.strip() == locator.key:
-            if hit is not None:
-                return Outcome(
-                    "malformed", detail=f"line {number}: {locator.key} repeats line {hit + 1}"
-                )
-            hit = number - 1
-    if hit is None:
-        return Outcome("missing", detail=f"no {locator.key} in [{locator.section}]")
+    hit = _ini_find(lines, locator)
+    if isinstance(hit, Outcome):
+        return hit
     prefix, _, rest = lines[hit].partition("=")
     body = rest.rstrip("\r\n")
     eol = rest[len(body) :]
@@ -218,6 +199,42 @@ def _ini(text: str, locator: Locator, decide: Decide) -> Outcome:
         return Outcome(status, old=value)
     lines[hit] = f"{prefix}={lead}{new}{trail}{eol}"
     return Outcome("rewrite", "".join(lines).encode("utf-8"), value, new)
+
+
+def _ini_find(lines: list[str], locator: Locator) -> int | Outcome:
+    """The index of the locator's one line, else why not (malformed, missing)."""
+    section: str | None = None
+    hit: int | None = None
+    for number, line in enumerate(lines, 1):
+        kind, name = _ini_line(line)
+        if kind == "malformed":
+            return Outcome("malformed", detail=f"line {number}{name}")
+        if kind == "section":
+            section = name
+        elif kind == "key" and section == locator.section and name == locator.key:
+            if hit is not None:
+                return Outcome(
+                    "malformed", detail=f"line {number}: {locator.key} repeats line {hit + 1}"
+                )
+            hit = number - 1
+    if hit is None:
+        return Outcome("missing", detail=f"no {locator.key} in [{locator.section}]")
+    return hit
+
+
+def _ini_line(line: str) -> tuple[str, str]:
+    """("blank" | "section" | "key", its name), or ("malformed", why)."""
+    stripped = line.strip()
+    if not stripped or stripped[0] in "#;":
+        return "blank", ""
+    if stripped.startswith("["):
+        if not stripped.endswith("]"):
+            return "malformed", ": unclosed section header"
+        return "section", stripped[1:-1]
+    key, sep, _ = line.partition("=")
+    if not sep or not key.strip():
+        return "malformed", " is neither [section] nor key=value"
+    return "key", key.strip()
 
 
 def _regex(text: str, pattern: re.Pattern[str], decide: Decide) -> Outcome:

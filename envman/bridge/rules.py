@@ -75,7 +75,7 @@ Replacement = LiteralPath | FlatpakCommand | HostCommand
 
 
 @dataclass(frozen=True)
-class Source:
+class RuleProvenance:
     """Where a rule was defined: a label (user, team, profile NAME, preset NAME) and file:line."""
 
     label: str
@@ -103,7 +103,7 @@ class Rule:
     replace: Replacement
     mirror: Path | None = None
     requires: Path | None = None
-    source: Source = field(default=Source("built-in", "-"), compare=False)
+    source: RuleProvenance = field(default=RuleProvenance("built-in", "-"), compare=False)
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -130,8 +130,8 @@ class RuleSet:
     """The effective rules in precedence order, plus the rules that later sources overrode."""
 
     rules: tuple[Rule, ...] = ()
-    overridden: tuple[tuple[Rule, Source], ...] = ()
-    presets: tuple[tuple[str, Source], ...] = ()
+    overridden: tuple[tuple[Rule, RuleProvenance], ...] = ()
+    presets: tuple[tuple[str, RuleProvenance], ...] = ()
 
     def dirs(self) -> set[Path]:
         """Every directory a rule reads from."""

@@ -184,7 +184,7 @@ WORKDIR_OPTION = Annotated[
         "--workdir",
         "-w",
         metavar="DIR",
-        help="Directory inside (default: the current one, or /run/host + it).",
+        help="Directory inside (default: the profile's workdir, else the current one).",
     ),
 ]
 
@@ -215,7 +215,10 @@ def run(
 
 @app.command()
 def enter(name: ENV_NAME, workdir: WORKDIR_OPTION = None) -> None:
-    """Open an interactive login shell in an environment, in the current directory."""
+    """Open an interactive login shell in an environment, in the current directory.
+
+    A profile's `workdir` starts it there instead (as `run`); -w overrides both.
+    """
     from envman.fastpath import main as fast_main
 
     sys.exit(fast_main(["enter", *_fast_args(None, workdir), name]))

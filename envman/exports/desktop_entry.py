@@ -97,31 +97,39 @@ def parse(text: str) -> DesktopFile:
         if _CONTROL_RE.search(line):
             raise DesktopEntryError(number, "control characters are not allowed")
         stripped = line.strip(" \t")  # ASCII blanks only, as GLib reads them
+        header = _GROUP_RE.fullmatch(stripped)
         if not stripped or stripped.startswith("#"):
             (groups[-1].lines if groups else head).append(line)
-            continue
-        header = _GROUP_RE.fullmatch(stripped)
-        if header:
-            name = header.group(1)
-            if name in seen:
-                raise DesktopEntryError(number, f"group [{name}] appears twice")
-            if not groups and name != MAIN_GROUP:
-                raise DesktopEntryError(number, f"the first group must be [{MAIN_GROUP}]")
-            seen.add(name)
-            groups.append(Group(name))
-            continue
-        entry = _ENTRY_RE.fullmatch(line)
-        if entry is None:
-            raise DesktopEntryError(number, f"not a key=value line or a [group]: {line[:60]!r}")
-        if not groups:
-            raise DesktopEntryError(number, f"a key before the [{MAIN_GROUP}] group")
-        key, value = entry.group(1), entry.group(2)
-        if groups[-1].get(key) is not None:
-            raise DesktopEntryError(number, f"key {key} appears twice in [{groups[-1].name}]")
-        groups[-1].lines.append(Entry(key, value))
+        elif header:
+            groups.append(_new_group(header.group(1), not groups, seen, number))
+        else:
+            _add_entry(line, groups, number)
     if not groups:
         raise DesktopEntryError(1, f"no [{MAIN_GROUP}] group")
     return DesktopFile(head, groups)
+
+
+def _new_group(name: str, first: bool, seen: set[str], number: int) -> Group:
+    """A [group] header: once each, [Desktop Entry] first."""
+    if name in seen:
+        raise DesktopEntryError(number, f"group [{name}] appears twice")
+    if first and name != MAIN_GROUP:
+        raise DesktopEntryError(number, f"the first group must be [{MAIN_GROUP}]")
+    seen.add(name)
+    return Group(name)
+
+
+def _add_entry(line: str, groups: list[Group], number: int) -> None:
+    """A key=value line into the current group, each key once."""
+    entry = _ENTRY_RE.fullmatch(line)
+    if entry is None:
+        raise DesktopEntryError(number, f"not a key=value line or a [group]: {line[:60]!r}")
+    if not groups:
+        raise DesktopEntryError(number, f"a key before the [{MAIN_GROUP}] group")
+    key, value = entry.group(1), entry.group(2)
+    if groups[-1].get(key) is not None:
+        raise DesktopEntryError(number, f"key {key} appears twice in [{groups[-1].name}]")
+    groups[-1].lines.append(Entry(key, value))
 
 
 def render(desktop: DesktopFile) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from envman.exports.desktop_entry import DesktopFile, Entry, Group
 from envman.exports.exec_line import Arg, join_exec, split_exec
@@ -53,11 +53,7 @@ def _rewrite_group(
 ) -> None:
     # Exec is a plain string in the spec, yet KConfig reads Exec[de] for a German session: a
     # localised variant would run in the host, so only the one Exec, wrapped, is kept.
-    group.lines = [
-        x
-        for x in group.lines
-        if not (isinstance(x, Entry) and x.base_key == "Exec" and x.key != "Exec")
-    ]
+    _drop(group, lambda x: x.base_key == "Exec" and x.key != "Exec")
     exec_value = group.get("Exec")
     if exec_value is not None:
         prefix = [Arg(word) for word in (*launcher, "run", env, "--")]
@@ -66,11 +62,12 @@ def _rewrite_group(
         if entry.base_key == "Icon" and entry.value in icons:
             entry.value = icons[entry.value]
     # An icon envman refused (an unsafe name) maps to "": the launcher goes without it.
-    group.lines = [
-        x
-        for x in group.lines
-        if not (isinstance(x, Entry) and x.base_key == "Icon" and not x.value)
-    ]
+    _drop(group, lambda x: x.base_key == "Icon" and not x.value)
+
+
+def _drop(group: Group, unwanted: Callable[[Entry], bool]) -> None:
+    """Remove the entries `unwanted` picks; comments and blank lines stay."""
+    group.lines = [x for x in group.lines if not (isinstance(x, Entry) and unwanted(x))]
 
 
 def wrapper_script(env: str, binary: str, launcher: Sequence[str]) -> str:

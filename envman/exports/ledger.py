@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from envman.host.files import remove_file
-from envman.host.json_state import read_record, write_record
+from envman.host.json_state import read_json_record, write_json_record
 from envman.names import env_name, is_name
 from envman.paths import Paths
 
 LEDGER_VERSION = 1
 Kind = Literal["app", "bin"]
-Origin = Literal["profile", "cli"]
+RequestedBy = Literal["profile", "cli"]
 FileStatus = Literal["ours", "changed", "missing"]
 
 
@@ -32,7 +32,7 @@ class ExportRecord:
 
     kind: Kind
     key: str
-    origin: Origin
+    origin: RequestedBy
     image_id: str
     files: tuple[FileRecord, ...]
 
@@ -85,7 +85,7 @@ def ledger_envs(paths: Paths) -> list[str]:
 def load_ledger(paths: Paths, env: str) -> Ledger:
     """The ledger of an environment (empty when there is none)."""
     path = ledger_file(paths, env)
-    found = read_record(
+    found = read_json_record(
         path,
         LEDGER_VERSION,
         "the export ledger",
@@ -106,7 +106,7 @@ def save_ledger(paths: Paths, ledger: Ledger) -> None:
         remove_file(path)
         return
     body = {"env": ledger.env, "exports": [asdict(e) for e in ledger.exports]}
-    write_record(path, LEDGER_VERSION, body, mode=0o600)
+    write_json_record(path, LEDGER_VERSION, body, mode=0o600)
 
 
 def checksum(data: bytes) -> str:

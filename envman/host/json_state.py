@@ -1,4 +1,8 @@
-"""envman's JSON records: one clear error when damaged or newer, written atomically."""
+"""envman's JSON records, every kind read and written here: one clear error when damaged or newer.
+
+The kinds: environment state (state.py), generation history (history.py), swap journal
+(journal.py), export ledger (exports/ledger.py) and a source's sync record (sources/layout.py).
+"""
 
 from __future__ import annotations
 
@@ -42,32 +46,44 @@ def read_json(path: Path, hint: str) -> dict[str, Any] | None:
     return data
 
 
-def read_record(
+def read_json_record(
     path: Path,
     version: int,
     what: str,
     decode: Callable[[dict[str, Any]], T],
     hint: str | None = None,
+    *,
+    version_key: str = "version",
 ) -> T | None:
-    """Decode a record written by write_record; None when there is none."""
+    """Decode a record written by write_json_record; None when there is none.
+
+    `version_key` names the member holding the format version (older kinds use their own name).
+    """
     hint = hint or f"{what} is damaged; fix or move it"
     data = read_json(path, hint)
     if data is None:
         return None
-    found = data.get("version", 0)
+    found = data.get(version_key, 0)
     if not isinstance(found, int) or isinstance(found, bool):
-        raise StateCorrupt(f"{path}: its version is not a number", hint)
+        raise StateCorrupt(f"{path}: {version_key} is not a number", hint)
     if found > version:
         raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
     try:
         return decode(data)
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
         raise StateCorrupt(f"{path}: unexpected content ({_short(str(exc))})", hint) from None
 
 
-def write_record(path: Path, version: int, data: dict[str, Any], mode: int = 0o644) -> None:
-    """Write a record atomically, keys sorted, with its format version."""
-    body = {"version": version, **data}
+def write_json_record(
+    path: Path,
+    version: int,
+    data: dict[str, Any],
+    mode: int = 0o644,
+    *,
+    version_key: str = "version",
+) -> None:
+    """Write a record atomically, keys sorted, with the format version this envman writes."""
+    body = {**data, version_key: version}
     write_atomic(path, json.dumps(body, indent=2, sort_keys=True) + "\n", mode)
 
 

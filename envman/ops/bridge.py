@@ -11,7 +11,7 @@ from envman.bridge import flatpak, fsops, systemd
 from envman.bridge.daemon import Bridge, serve
 from envman.bridge.load import Expander, RuleFile, load_rules
 from envman.bridge.presets import PRESETS
-from envman.bridge.reconcile import Action, BridgeEnv, Reconciler
+from envman.bridge.reconcile import BridgeEnv, Reconciler, RuleVerdict
 from envman.bridge.rules import FlatpakCommand, Rule, RuleSet
 from envman.bridge.unit import UNIT_NAME, exec_start, render_unit
 from envman.bridge.wrapper import Places, replacement_value
@@ -134,7 +134,7 @@ class OnceReport:
     """What one reconcile of every rule did (or, with dry_run, would do)."""
 
     dry_run: bool
-    actions: list[Action]
+    actions: list[RuleVerdict]
 
     @property
     def changes(self) -> int:

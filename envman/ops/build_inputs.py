@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from envman.host.config import Config
 from envman.host.readfile import SCRIPT_MAX
 from envman.paths import Paths
 from envman.profile.boundary import read_input_bytes, read_profile_text
-from envman.profile.model import DEFAULT_IMAGE, Hook, Origin, Profile
+from envman.profile.model import DEFAULT_IMAGE, FileLine, Hook, Profile
 from envman.profile.resolver import Include, ProfileRef, Resolver, find
 from envman.render.container import parse_podman_args
 from envman.render.containerfile import (
@@ -69,7 +70,7 @@ class Resolved:
     includes: tuple[Include, ...] = ()  # the include chain, parents first
     trust: Mapping[str, Provenance] = field(default_factory=dict)  # by file, as origins name it
 
-    def provenance_of(self, origin: Origin | None) -> Provenance:
+    def provenance_of(self, origin: FileLine | None) -> Provenance:
         """Where the file of a value (a hook, say) comes from; unknown when not read for this."""
         file = str(self.ref.path) if origin is None else origin.file
         return self.trust.get(file, Provenance("unknown", file))
@@ -170,7 +171,7 @@ def _plan(
     host_cas: Mapping[str, bytes],
 ) -> BuildPlan:
     if profile.format == "containerfile":
-        text = _override_from(read_profile_text(ref.path), config)
+        text = _override_from(read_profile_text(ref.path), config, ref.path)
         return seal(text, _context(ref.path), image, image_labels(profile, image))
     scripts = {
         name: HookScript(name, read_input_bytes(path, SCRIPT_MAX))
@@ -180,7 +181,7 @@ def _plan(
     files: dict[str, tuple[bytes, int]] = {}
     if profile.containerfile is not None:
         path = _inside(ref.path.parent, profile.containerfile, profile, "build.containerfile")
-        user_file = _override_from(read_profile_text(path), config)
+        user_file = _override_from(read_profile_text(path), config, path)
         files = _context(path)
     clash = [p for p in files if p.startswith("envman/")]
     if clash:
@@ -201,18 +202,32 @@ def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def _override_from(text: str, config: Config) -> str:
-    """Host image overrides apply to FROM lines too (only exact matches of an overridden image)."""
-    lines = []
-    for line in text.splitlines(keepends=True):
-        words = line.split()
-        overridden = (
-            len(words) >= 2 and words[0].upper() == "FROM" and words[1] in config.image_overrides
-        )
-        lines.append(
-            line.replace(words[1], config.image_overrides[words[1]], 1) if overridden else line
-        )
-    return "".join(lines)
+def _override_from(text: str, config: Config, file: Path) -> str:
+    """Host image overrides apply to FROM lines too (only exact matches of an overridden image).
+
+    The FROM steps come from the Containerfile parser, so `--platform=...` flags, continuation
+    lines and here-document bodies that happen to start with FROM are read as podman reads them.
+    """
+    if not config.image_overrides:
+        return text
+    from envman.profile.containerfile.instructions import parse_instructions
+
+    lines = text.split("\n")
+    for ins in parse_instructions(text, str(file)):
+        image = ins.args.split()[0] if ins.keyword == "FROM" else ""
+        if image in config.image_overrides:
+            _replace_word(lines, range(ins.line - 1, ins.end_line), image, config.base_image(image))
+    return "\n".join(lines)
+
+
+def _replace_word(lines: list[str], where: range, old: str, new: str) -> None:
+    """Replace the first whitespace-delimited `old` on the lines `where` (0-based)."""
+    word = re.compile(rf"(?<!\S){re.escape(old)}(?!\S)")
+    for index in where:
+        changed, count = word.subn(lambda _: new, lines[index], count=1)
+        if count:
+            lines[index] = changed
+            return
 
 
 def _inside(directory: Path, relative: str, profile: Profile, key: str) -> Path:

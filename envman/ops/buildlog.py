@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from envman.engine.types import BuildRequest, BuildStep, Engine, ImageInfo
-from envman.errors import EnvmanError
+from envman.errors import EnvmanError, WriteFailed
 from envman.ops.events import (
     BuildFinished,
     BuildStarted,
@@ -86,7 +86,9 @@ def new_log(directory: Path, name: str, now: float | None = None) -> Path:
         except FileExistsError:
             continue
         return path
-    raise FileExistsError(f"{directory}: too many build logs of {name} in one second")
+    raise WriteFailed(
+        f"{directory}: too many build logs of {name} in one second", "run the command again"
+    )
 
 
 def prune_logs(directory: Path, name: str, keep: int = KEEP_LOGS) -> list[Path]:

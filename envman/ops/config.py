@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from envman.errors import UsageError
+from envman.errors import ProfileSchemaError, UsageError
 from envman.host.config import Config, save_config
 from envman.ops.context import Context
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 from envman.profile.validate import check_image
 
 
 def set_image_override(ctx: Context, image: str, local: str) -> Config:
     """Build profiles based on `image` from `local` instead (e.g. an offline bootstrap)."""
-    origin = Origin("command line")
-    check_image(image, origin, "IMAGE")
-    check_image(local, origin, "LOCAL_IMAGE")
+    _image_argument(image, "IMAGE")
+    _image_argument(local, "LOCAL_IMAGE")
     config = replace(ctx.config, image_overrides={**ctx.config.image_overrides, image: local})
     save_config(ctx.paths.config_file, config)
     return config
+
+
+def _image_argument(value: str, name: str) -> None:
+    """An image given on the command line: a bad one is a usage error, not a profile's."""
+    try:
+        check_image(value, FileLine("command line"), name)
+    except ProfileSchemaError as exc:
+        raise UsageError(exc.message, exc.hint) from None
 
 
 def set_keep_generations(ctx: Context, keep: int) -> Config:

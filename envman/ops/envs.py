@@ -62,6 +62,7 @@ from envman.ops.plan import (
     rollback_key,
 )
 from envman.ops.swap import commit, repair, replace_container
+from envman.profile.keys import run_settings
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.container import spec_hash as hash_of_spec
@@ -341,6 +342,7 @@ def state_of(ctx: Context, made: Generation, container: ContainerInfo) -> EnvSta
         pid_file=container.pid_file,
         podman=runner.which("podman") or "podman",
         address=made.address,
+        run_settings=made.run_settings,
     )
 
 
@@ -409,6 +411,7 @@ def _generation_of(
         forward_env=forwarded_env(resolved.profile.integration),
         layers=layers,
         address=address,
+        run_settings=run_settings(resolved.profile),
     )
 
 

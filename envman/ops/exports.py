@@ -17,7 +17,7 @@ from envman.exports.ledger import (
     FileRecord,
     Kind,
     Ledger,
-    Origin,
+    RequestedBy,
     checksum,
     file_status,
     ledger_envs,
@@ -35,7 +35,7 @@ Planned = tuple[Path, bytes, int]
 
 
 @dataclass(frozen=True)
-class Exported:
+class WrittenExport:
     """What one export wrote."""
 
     env: str
@@ -62,7 +62,7 @@ class ExportRow:
     env: str
     kind: Kind
     key: str
-    origin: Origin
+    origin: RequestedBy
     files: tuple[str, ...]
     status: str
 
@@ -96,8 +96,8 @@ def _box(ctx: Context, env: str) -> tuple[ContainerFiles, str]:
 
 
 def export_app(
-    ctx: Context, env: str, app: str, *, origin: Origin = "cli", label: bool = True
-) -> Exported:
+    ctx: Context, env: str, app: str, *, origin: RequestedBy = "cli", label: bool = True
+) -> WrittenExport:
     """Write the launcher (and icons) for one desktop app of the environment."""
     box, image_id = _box(ctx, env)
     key, app_id, source = _find_app(box, env, app)
@@ -119,7 +119,7 @@ def export_app(
     planned.append((target, text.encode("utf-8"), 0o644))
     record = _write(ctx, env, ExportRecord("app", key, origin, image_id, ()), planned)
     warnings += desktop_caches.refresh(data_home(ctx), icons=bool(icons))
-    return Exported(env, "app", key, tuple(f.path for f in record.files), tuple(warnings))
+    return WrittenExport(env, "app", key, tuple(f.path for f in record.files), tuple(warnings))
 
 
 def _find_app(box: ContainerFiles, env: str, app: str) -> tuple[str, str, str]:
@@ -199,8 +199,13 @@ def _icon_value(env: str, value: str, icons_dir: Path, found: list[IconFile]) ->
 
 
 def export_bin(
-    ctx: Context, env: str, binary: str, *, origin: Origin = "cli", bins_dir: Path | None = None
-) -> Exported:
+    ctx: Context,
+    env: str,
+    binary: str,
+    *,
+    origin: RequestedBy = "cli",
+    bins_dir: Path | None = None,
+) -> WrittenExport:
     """Write a wrapper for one binary of the environment."""
     try:
         name = names.bin_name(binary)
@@ -218,7 +223,7 @@ def export_bin(
     draft = ExportRecord("bin", binary, origin, image_id, ())
     record = _write(ctx, env, draft, [(target, text.encode(), 0o755)])
     shadowed = _shadows(ctx, name, directory)
-    return Exported(env, "bin", binary, tuple(f.path for f in record.files), shadowed)
+    return WrittenExport(env, "bin", binary, tuple(f.path for f in record.files), shadowed)
 
 
 def default_bins_dir(ctx: Context) -> Path:
@@ -409,7 +414,7 @@ def reconcile(ctx: Context, env: str, exports: Exports, image_id: str) -> Reconc
 
 
 def _current(record: ExportRecord, image_id: str, bins_dir: Path) -> bool:
-    """Exported by the profile from this image, in the right place, and untouched since."""
+    """WrittenExport by the profile from this image, in the right place, and untouched since."""
     placed = record.kind != "bin" or all(Path(f.path).parent == bins_dir for f in record.files)
     return (
         record.origin == "profile"

@@ -14,7 +14,7 @@ from envman.ops.context import Context
 from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.locations import flatten, value_text
-from envman.profile.model import DEFAULT_IMAGE, Origin, Profile
+from envman.profile.model import DEFAULT_IMAGE, FileLine, Profile
 from envman.profile.resolver import (
     Include,
     format_of,
@@ -156,7 +156,7 @@ def _explain_row(resolved: Resolved, key: str, value: Any) -> ExplainRow:
 
 
 def _include_row(resolved: Resolved, include: Include) -> IncludeRow:
-    came_from = resolved.provenance_of(Origin(str(include.ref.path)))
+    came_from = resolved.provenance_of(FileLine(str(include.ref.path)))
     by = resolved.provenance_of(include.by)
     at = f"{by.path}:{include.by.line}" if include.by.line else by.path
     return IncludeRow(
@@ -270,24 +270,24 @@ def _containerfile_as_yaml(source: Path, out_dir: Path) -> Profile:
             f"{source} is outside {out_dir}",
             "a YAML profile uses a Containerfile of its own directory: import into that directory",
         )
-    return Profile(name=name_of(source), origin=Origin(str(source), 1), containerfile=relative)
+    return Profile(name=name_of(source), origin=FileLine(str(source), 1), containerfile=relative)
 
 
 @dataclass(frozen=True)
-class Exported:
+class ConvertedProfile:
     """A profile in another format."""
 
     text: str
     warnings: tuple[str, ...]
 
 
-def export_profile(ctx: Context, arg: str, fmt: str) -> Exported:
+def export_profile(ctx: Context, arg: str, fmt: str) -> ConvertedProfile:
     """The resolved profile as a distrobox ini section or as envman YAML."""
     resolved = resolve_profile(ctx.paths, ctx.config, arg)
     profile = replace(resolved.profile, includes=())
     if fmt == "ini":
         text, warnings = write_ini_profiles([profile])
-        return Exported(text, tuple(warnings))
+        return ConvertedProfile(text, tuple(warnings))
     if fmt == "yaml":
-        return Exported(write_yaml_profile(profile), ())
+        return ConvertedProfile(write_yaml_profile(profile), ())
     raise UsageError(f"unknown export format {fmt!r}", "use ini or yaml")

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from envman.errors import EnvmanError, SourceNameError
 from envman.host.writer_locks import DEFAULT_WAIT, hold, sources_lock
 from envman.ops.context import Context
-from envman.sources.layout import read_record
+from envman.sources.layout import read_sync_record
 from envman.sources.names import check_ref, check_source_name, normalise_url
-from envman.sources.registry import Source, find_source, load_sources, save_sources
+from envman.sources.registry import TeamSource, find_source, load_sources, save_sources
 from envman.sources.sync import Synced, remove_source_dir, source_dir, sync_source
 
 WHAT = "the team sources"
@@ -48,12 +48,12 @@ def add(
     check_source_name(name)
     if ref is not None:
         check_ref(ref, name)
-    source = Source(name, normalise_url(url, ctx.paths.cwd), ref, verify)
+    source = TeamSource(name, normalise_url(url, ctx.paths.cwd), ref, verify)
     with hold(sources_lock(ctx.paths), WHAT, wait=wait):
         return _add(ctx, source)
 
 
-def _add(ctx: Context, source: Source) -> Synced:
+def _add(ctx: Context, source: TeamSource) -> Synced:
     name = source.name
     sources = load_sources(ctx.paths.sources_file)
     if any(s.name == name for s in sources):
@@ -77,7 +77,7 @@ def list_sources(ctx: Context) -> list[SourceInfo]:
     """The sources in lookup order with their last good sync."""
     rows = []
     for s in load_sources(ctx.paths.sources_file):
-        record = read_record(source_dir(ctx.paths, s.name))
+        record = read_sync_record(source_dir(ctx.paths, s.name))
         rows.append(
             SourceInfo(
                 s.name,

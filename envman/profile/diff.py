@@ -34,15 +34,24 @@ def diff_data(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "") 
 def _diff_value(key: str, old: Any, new: Any) -> list[Change]:
     if old == new:
         return []
-    if isinstance(old, dict | None) and isinstance(new, dict | None):
+    if _both(dict, old, new):
         return diff_data(old or {}, new or {}, key)
-    if isinstance(old, list | None) and isinstance(new, list | None):
+    if _both(list, old, new):
         return _diff_list(key, old or [], new or [])
+    return [_scalar_change(key, old, new)]
+
+
+def _both(kind: type, old: Any, new: Any) -> bool:
+    """Whether each side is of `kind` or unset."""
+    return isinstance(old, kind | None) and isinstance(new, kind | None)
+
+
+def _scalar_change(key: str, old: Any, new: Any) -> Change:
     if old is None:
-        return [Change("added", key, new=new)]
+        return Change("added", key, new=new)
     if new is None:
-        return [Change("removed", key, old=old)]
-    return [Change("changed", key, old, new)]
+        return Change("removed", key, old=old)
+    return Change("changed", key, old, new)
 
 
 def _diff_list(key: str, old: list[Any], new: list[Any]) -> list[Change]:

@@ -13,7 +13,7 @@ from envman.names import is_name
 from envman.profile import validate as v
 from envman.profile.ini_syntax import v1_line, v2_key_differs, v2_section, v2_value
 from envman.profile.ini_write import portable_lines
-from envman.profile.model import UNSHARE_OPTIONS, Origin
+from envman.profile.model import UNSHARE_OPTIONS, FileLine
 
 SCALAR_KEYS = ("image", "clone", "home", "hostname", "exported_bins_path")
 UNSHARE_KEYS = tuple(f"unshare_{option}" for option in UNSHARE_OPTIONS)
@@ -37,7 +37,7 @@ class Value:
 
     key: str
     text: str
-    origin: Origin
+    origin: FileLine
     raw: str = ""  # the value as 1.x sees it before unquoting: after '=', comments cut
     v2: str | None = ""  # what 2.x reads; None when it reads on into the next lines
     spaced: bool = False
@@ -54,13 +54,13 @@ class Section:
     """A `[name]` block and its lines, in file order."""
 
     name: str
-    origin: Origin
+    origin: FileLine
     header: str = ""  # the header line as written: 1.x includes only an exact `[name]` line
     values: list[Value] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-def syntax_error(origin: Origin, key: str, problem: str, hint: str = "") -> ProfileSyntaxError:
+def syntax_error(origin: FileLine, key: str, problem: str, hint: str = "") -> ProfileSyntaxError:
     """The 'file:line: key: problem' error for the file's structure."""
     return ProfileSyntaxError(f"{origin}: {key}: {problem}", hint or None)
 
@@ -77,7 +77,7 @@ def split_sections(text: str, file: str) -> list[Section]:
     """The file's sections with their decoded lines; comments and blank lines dropped."""
     if text.startswith("\ufeff"):
         raise syntax_error(
-            Origin(file, 1),
+            FileLine(file, 1),
             "file",
             "starts with a byte-order mark",
             "distrobox 1.x cannot read the first line; save the file as plain UTF-8",
@@ -86,7 +86,7 @@ def split_sections(text: str, file: str) -> list[Section]:
     before: list[Value] = []
     notes: list[str] = []
     for number, raw in enumerate(text.split("\n"), start=1):
-        origin = Origin(file, number)
+        origin = FileLine(file, number)
         if "\0" in raw:
             raise syntax_error(origin, "line", "contains a NUL byte", "save the file as text")
         raw = raw.removesuffix("\r")  # noqa: PLW2901 (a CRLF file reads as an LF file)
@@ -105,14 +105,14 @@ def split_sections(text: str, file: str) -> list[Section]:
     return _adopt(sections, before, notes)
 
 
-def _empty_key(origin: Origin) -> str:
+def _empty_key(origin: FileLine) -> str:
     return (
         f"{origin}: line: no key before '=': distrobox 1.x ignores the line, 2.x rejects the "
         "file; remove it"
     )
 
 
-def _check_line(raw: str, line: str, origin: Origin) -> None:
+def _check_line(raw: str, line: str, origin: FileLine) -> None:
     """Lines 1.x reads as garbage: shell commands, not settings."""
     stripped = raw.strip()
     if stripped.startswith(";"):
@@ -143,7 +143,7 @@ def _adopt(sections: list[Section], before: list[Value], notes: list[str]) -> li
     if not before and not notes:
         return sections
     if not sections:
-        origin = before[0].origin if before else Origin("-", 1)
+        origin = before[0].origin if before else FileLine("-", 1)
         raise syntax_error(
             origin,
             before[0].key if before else "line",
@@ -163,7 +163,7 @@ def _adopt(sections: list[Section], before: list[Value], notes: list[str]) -> li
     return sections
 
 
-def _section(line: str, raw: str, origin: Origin, sections: list[Section]) -> Section:
+def _section(line: str, raw: str, origin: FileLine, sections: list[Section]) -> Section:
     """1.x's name is the line without any '[', ']' or space (comments already cut)."""
     name = line.translate({ord("["): None, ord("]"): None, ord(" "): None})
     v.check_name(name, origin, "section")
@@ -191,7 +191,7 @@ def _section(line: str, raw: str, origin: Origin, sections: list[Section]) -> Se
     return Section(name, origin, raw, notes=notes)
 
 
-def decode_line(line: str, raw: str, origin: Origin) -> Value | None:
+def decode_line(line: str, raw: str, origin: FileLine) -> Value | None:
     """`key=value` read as 1.x does (None: 1.x ignores a line without a key)."""
     written_key, _, value = line.partition("=")
     key = written_key.replace(" ", "")
@@ -219,7 +219,7 @@ def decode_line(line: str, raw: str, origin: Origin) -> Value | None:
     return val
 
 
-def _hook_value(key: str, value: str, origin: Origin, v2: str | None) -> Value:
+def _hook_value(key: str, value: str, origin: FileLine, v2: str | None) -> Value:
     """1.x strips one leading quote and one trailing quote of the same kind, independently."""
     text, quoted = value, ""
     if text[:1] in ('"', "'"):
@@ -244,7 +244,7 @@ def _differs(v2: str | None, text: str) -> str:
     return f"distrobox 2.x {read}; 1.x (and envman) '{text}'"
 
 
-def _include_value(raw: str, origin: Origin, v2: str | None) -> Value:
+def _include_value(raw: str, origin: FileLine, v2: str | None) -> Value:
     """1.x's resolve_includes takes the raw text after '=' with every '"' removed."""
     name = raw.partition("=")[2].replace('"', "")
     if not is_name(name):
@@ -258,14 +258,8 @@ def _include_value(raw: str, origin: Origin, v2: str | None) -> Value:
     return Value("include", name, origin, name, v2)
 
 
-def _shell_value(key: str, value: str, origin: Origin, v2: str | None) -> Value:
-    """1.x sources `key=value` as shell, first wrapping a value with spaces in quotes."""
-    if not value or value in ('""', "''"):
-        val = Value(key, "", origin, value, v2)
-        val.note("has no value: distrobox 1.x ignores the line; remove it")
-        return val
-    spaced = value[:1] == " "
-    body = value.lstrip(" ")
+def _shell_unquoted(key: str, body: str, origin: FileLine, *, spaced: bool) -> tuple[str, str]:
+    """The value without its quotes, and the quote 1.x reads it in ("" for none)."""
     if spaced and body[:1] in ("'", '"'):
         raise v.schema_error(
             origin,
@@ -273,7 +267,6 @@ def _shell_value(key: str, value: str, origin: Origin, v2: str | None) -> Value:
             "a quoted value after a space",
             'distrobox 1.x keeps the space and the quotes; write key="value"',
         )
-    quoted = ""
     if body[:1] in ("'", '"'):
         quoted = body[0]
         if len(body) < 2 or body[-1] != quoted or quoted in body[1:-1]:
@@ -283,9 +276,18 @@ def _shell_value(key: str, value: str, origin: Origin, v2: str | None) -> Value:
                 f"unbalanced {quoted} quotes",
                 "a value starting with a quote must end with it, none inside",
             )
-        body = body[1:-1]
-    elif " " in body and '"' in body:
-        quoted = "'"  # 1.x wraps it in single quotes
+        return body[1:-1], quoted
+    return body, ("'" if " " in body and '"' in body else "")  # 1.x wraps it in single quotes
+
+
+def _shell_value(key: str, value: str, origin: FileLine, v2: str | None) -> Value:
+    """1.x sources `key=value` as shell, first wrapping a value with spaces in quotes."""
+    if not value or value in ('""', "''"):
+        val = Value(key, "", origin, value, v2)
+        val.note("has no value: distrobox 1.x ignores the line; remove it")
+        return val
+    spaced = value[:1] == " "
+    body, quoted = _shell_unquoted(key, value.lstrip(" "), origin, spaced=spaced)
     val = Value(key, body, origin, value, v2, spaced, quoted)
     same = v2 is not None and " ".join(v2.split()) == " ".join(body.split())
     if not same and key not in BOOL_KEYS:

@@ -21,11 +21,11 @@ from envman.profile.model import (
     UNSHARE_OPTIONS,
     DistroboxCompat,
     Exports,
+    FileLine,
     Hook,
     HookStage,
     HookWhen,
     Integration,
-    Origin,
     Profile,
 )
 
@@ -107,7 +107,7 @@ class SectionReader:
         self.env: list[tuple[str, str]] = []
         self.hook_lines: dict[str, list[Value]] = {k: [] for k in HOOK_STAGES}
         self.warnings: list[str] = list(section.notes)
-        self.locations: dict[str, Origin] = {"name": section.origin}
+        self.locations: dict[str, FileLine] = {"name": section.origin}
 
     def warn(self, val: Value, message: str) -> None:
         """A warning located at the line of `val`."""
@@ -126,10 +126,12 @@ class SectionReader:
             self.ordered_before = True
         if val.key in HOOK_STAGES:
             self.hook_lines[val.key].append(val)
-            return
-        if not val.text:
-            return  # distrobox 1.x ignores a line without a value (noted where it was read)
-        check_literal(val)
+        elif val.text:  # distrobox 1.x ignores a line without a value (noted where it was read)
+            check_literal(val)
+            self.setting(val)
+
+    def setting(self, val: Value) -> None:
+        """Dispatch one line with a value that is not a hook."""
         if val.key in SCALAR_KEYS or val.key in BOOL_KEYS:
             self.locations[LOCATION_KEYS[val.key]] = val.origin
         if val.key in SCALAR_KEYS:
@@ -220,7 +222,7 @@ class SectionReader:
         )
         return None
 
-    def add(self, target: str, item: str, origin: Origin) -> None:
+    def add(self, target: str, item: str, origin: FileLine) -> None:
         """Append to a list, remembering where each item was first written."""
         if target == "podman_args":
             self.locations[f"podman_args[{len(self.lists[target])}]"] = origin

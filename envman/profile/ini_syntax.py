@@ -64,7 +64,11 @@ def v2_value(rest: str) -> str | None:
     if quote:
         end = line.rfind(quote, len(quote))
         return line[len(quote) : end] if end >= len(quote) else None
-    line = line.strip()
+    return _v2_plain(line.strip())
+
+
+def _v2_plain(line: str) -> str | None:
+    """An unquoted (or simply quoted) go-ini value: comments cut, one pair of quotes dropped."""
     if line.endswith("\\"):
         return None
     cut = [i for i in (line.find("#"), line.find(";")) if i >= 0]

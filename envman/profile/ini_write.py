@@ -6,8 +6,8 @@ import shlex
 
 from envman.errors import ProfileSchemaError
 from envman.profile.ini_syntax import SHELL_CHARS, quote_state, strip_home
-from envman.profile.keys import ini_since
-from envman.profile.model import UNSHARE_OPTIONS, Hook, Origin, Profile
+from envman.profile.keys import ini_lost, ini_since
+from envman.profile.model import UNSHARE_OPTIONS, FileLine, Hook, Profile
 
 FILE_HEADER = "# Written by envman for distrobox >= 1.5: distrobox assemble create --file FILE\n"
 # first distrobox release whose assemble knows the key (assemble itself appeared in 1.5.0)
@@ -32,7 +32,7 @@ def write_ini_profiles(profiles: list[Profile]) -> tuple[str, list[str]]:
 def portable_lines(key: str, value: str) -> list[str] | None:
     """The lines `profile export --ini` writes for one value (as distrobox 1.x reads it), which
     both versions read alike; None when no such spelling exists."""
-    writer = SectionWriter(Profile("portable", Origin("-", 1)), [])
+    writer = SectionWriter(Profile("portable", FileLine("-", 1)), [])
     try:
         if key in HOOK_KEYS.values():
             lines = writer.split_at_semicolons(key, value)
@@ -161,17 +161,7 @@ class SectionWriter:
         self, key: str, value: str, *, home_ok: bool = False, quotes_ok: bool = False
     ) -> str:
         """A non-hook value both distrobox versions read as written, or a ProfileSchemaError."""
-        if not value or value != value.strip() or any(c in value for c in "\n\r\t\0"):
-            raise self.fail(
-                key,
-                f"{value!r} is empty, padded or spans lines",
-                "distrobox reads one trimmed line per value",
-            )
-        for char in "#;":
-            if char in value:
-                raise self.fail(
-                    key, f"'{char}' in {value!r}", "distrobox 2.x would start a comment there"
-                )
+        self.one_trimmed_line(key, value)
         rest = strip_home(value) if home_ok else value
         if "$" in rest or "`" in rest:
             raise self.fail(
@@ -185,6 +175,20 @@ class SectionWriter:
                 key, f"'{bad[0]}' in {value!r}", "distrobox 1.x would read it as shell syntax"
             )
         return value
+
+    def one_trimmed_line(self, key: str, value: str) -> None:
+        """Refuse what either version reads differently: padding, line breaks, comment marks."""
+        if not value or value != value.strip() or any(c in value for c in "\n\r\t\0"):
+            raise self.fail(
+                key,
+                f"{value!r} is empty, padded or spans lines",
+                "distrobox reads one trimmed line per value",
+            )
+        for char in "#;":
+            if char in value:
+                raise self.fail(
+                    key, f"'{char}' in {value!r}", "distrobox 2.x would start a comment there"
+                )
 
     def word(self, key: str, value: str, *, home_ok: bool = False) -> str:
         """An item of a whitespace-split list."""
@@ -236,11 +240,11 @@ class SectionWriter:
         if hook.env:
             self.warn(key, "skipped an sh hook with env: distrobox hooks have no environment")
             return None
-        lines = [
-            part
-            for raw in (hook.sh or "").split("\n")
-            for part in self.split_at_semicolons(key, raw)
-        ]
+        return self.sh_lines(key, hook.sh or "")
+
+    def sh_lines(self, key: str, sh: str) -> list[str]:
+        """An sh hook's lines as distrobox joins them: each but the last ends in ';' or '&&'."""
+        lines = [part for raw in sh.split("\n") for part in self.split_at_semicolons(key, raw)]
         for line in lines[:-1]:
             if not line.endswith((";", "&&")):
                 raise self.fail(
@@ -321,12 +325,8 @@ class SectionWriter:
                 self.warn(f"integration.{name}", "distrobox always shares it with the host")
         if i.home is False:
             self.warn("integration.home", "distrobox always mounts a home; false is lost")
-        if p.containerfile:
-            self.warn("build.containerfile", "the ini cannot build it; distrobox uses the image")
-        if p.build_steps:
-            self.warn("build.steps", "the ini has no build steps; distrobox uses the image as is")
-        if p.shm_size:
-            self.warn("shm_size", "the ini has no such key; distrobox gives no private /dev/shm")
+        for key, warning in ini_lost(p):
+            self.warn(key, warning)
         for key, value in (("version", p.version), ("description", p.description)):
             if value:
                 self.warn(key, "kept only as a comment")

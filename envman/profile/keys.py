@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from envman.profile import validate as v
-from envman.profile.model import Origin
+from envman.profile.model import FileLine, Profile
 
 Kind = Literal["int", "str", "bool", "list", "map", "hooks"]
 # own: always the including profile's; scalar: the including profile's unless unset;
@@ -16,9 +16,10 @@ Kind = Literal["int", "str", "bool", "list", "map", "hooks"]
 # map: key by key, own's entries win.
 Merge = Literal["own", "scalar", "append-dedupe", "append", "map"]
 # image: part of the build (a change rebuilds); container: only how the container is created
-# (a change recreates it); both: some of its values each (hooks by their `when`); none: neither.
-Affects = Literal["image", "container", "both", "none"]
-Check = Callable[[str, Origin, str], str]
+# (a change recreates it); both: some of its values each (hooks by their `when`); run: only how
+# `envman run`/`enter` start (up rewrites the run-file; nothing is rebuilt or recreated); none.
+Affects = Literal["image", "container", "both", "run", "none"]
+Check = Callable[[str, FileLine, str], str]
 
 ASSEMBLE_SINCE = "1.5"  # distrobox assemble itself; an ini key newer than this is noted
 
@@ -36,6 +37,7 @@ class Key:
     ini: tuple[tuple[str, str], ...] = ()  # (ini key, first distrobox release that reads it)
     check: Check | None = None  # value check of each string (item) the YAML reader applies
     generic: bool = True  # read and written by the table-driven YAML code
+    ini_lost: str = ""  # the warning when a set value cannot go into a distrobox ini
 
     @property
     def field(self) -> str:
@@ -56,7 +58,7 @@ class Key:
 SIZE_RE = re.compile(r"^[1-9][0-9]{0,12}[bkmg]?$")
 
 
-def _check_size(value: str, origin: Origin, key: str) -> str:
+def _check_size(value: str, origin: FileLine, key: str) -> str:
     """A podman size: a number with an optional b, k, m or g."""
     if not SIZE_RE.fullmatch(value):
         raise v.schema_error(origin, key, f"'{value}' is not a size", "e.g. 64m or 1g")
@@ -125,6 +127,7 @@ KEYS: tuple[Key, ...] = (
         "built first, as written",
         attr="containerfile",
         check=v.check_relative_path,
+        ini_lost="the ini cannot build it; distrobox uses the image",
     ),
     Key(
         "build.steps",
@@ -134,6 +137,7 @@ KEYS: tuple[Key, ...] = (
         "RUN, ENV, ARG, WORKDIR, LABEL, SHELL lines",
         attr="build_steps",
         generic=False,
+        ini_lost="the ini has no build steps; distrobox uses the image as is",
     ),
     Key(
         "env",
@@ -262,6 +266,16 @@ KEYS: tuple[Key, ...] = (
         "container",
         "size of a private /dev/shm (unshares ipc): 64m, 1g",
         check=_check_size,
+        ini_lost="the ini has no such key; distrobox gives no private /dev/shm",
+    ),
+    Key(
+        "workdir",
+        "str",
+        "scalar",
+        "run",
+        "where run and enter start (default: your current directory)",
+        check=v.check_absolute_path,
+        ini_lost="the ini has no such key; distrobox enter starts in the current directory",
     ),
     _compat("entry", "kept for ini round trips"),
     _compat("start_now", "kept for ini round trips"),
@@ -283,6 +297,28 @@ def yaml_keys(group: str = "") -> tuple[str, ...]:
 def ini_since() -> dict[str, str]:
     """The ini keys newer than distrobox assemble itself, with the first release reading them."""
     return {ini: since for k in KEYS for ini, since in k.ini if since != ASSEMBLE_SINCE}
+
+
+def value_of(profile: Profile, key: Key) -> object:
+    """The model value a key fills (`integration.init` -> profile.integration.init)."""
+    value: object = profile
+    for part in key.field.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def ini_lost(profile: Profile) -> list[tuple[str, str]]:
+    """(key, warning) for each set value a distrobox ini cannot carry."""
+    return [(k.path, k.ini_lost) for k in KEYS if k.ini_lost and value_of(profile, k)]
+
+
+def run_settings(profile: Profile) -> tuple[tuple[str, str], ...]:
+    """The set values of `run` keys, which `up` writes into the run-file for run and enter."""
+    return tuple(
+        (k.path, str(value_of(profile, k)))
+        for k in KEYS
+        if k.affects == "run" and value_of(profile, k)
+    )
 
 
 def runtime_groups() -> tuple[str, ...]:

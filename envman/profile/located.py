@@ -80,12 +80,7 @@ def load_yaml(text: str, file: str) -> Located:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise builder.fail(line, _DEEP, "flatten the data") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ProfileSyntaxError(
-            f"{file}:{line}: {problem}", "check indentation and quoting around that line"
-        ) from None
+        raise _syntax_error(exc, file) from None
     except yaml.YAMLError as exc:
         raise ProfileSyntaxError(f"{file}: {exc}") from None
     finally:
@@ -93,6 +88,16 @@ def load_yaml(text: str, file: str) -> Located:
     if builder.root is None:
         return Located({}, {(): 1}, file)
     return Located(builder.root.value, builder.lines, file)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ProfileSyntaxError:
+    """file:line and the parser's problem."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    problem = exc.problem or exc.context or "invalid YAML"
+    return ProfileSyntaxError(
+        f"{file}:{line}: {problem}", "check indentation and quoting around that line"
+    )
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from envman.profile.keys import KEYS
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 
 DataPath = tuple[str | int, ...]
 
@@ -51,8 +51,8 @@ def _is_set_item(key: str) -> bool:
 
 
 def merge_locations(
-    base: Mapping[str, Origin], own: Mapping[str, Origin], base_lengths: Mapping[str, int]
-) -> dict[str, Origin]:
+    base: Mapping[str, FileLine], own: Mapping[str, FileLine], base_lengths: Mapping[str, int]
+) -> dict[str, FileLine]:
     """`own` includes `base`: own's scalars and map keys win, a repeated list item keeps the
     first origin, and own's items of ordered lists follow base's (`base_lengths` of them)."""
     merged = {key: origin for key, origin in base.items() if not key.startswith("include[")}

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from envman.profile.keys import BY_FIELD, KEYS
 from envman.profile.locations import merge_locations
-from envman.profile.model import Origin, Profile
+from envman.profile.model import FileLine, Profile
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -75,7 +75,7 @@ RULES: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def _locations(base: Profile, own: Profile) -> dict[str, Origin]:
+def _locations(base: Profile, own: Profile) -> dict[str, FileLine]:
     lengths = {k.path: len(getattr(base, k.field)) for k in KEYS if k.merge == "append"}
     merged = merge_locations(base.locations, own.locations, lengths)
     # A custom home from base is what `integration.home` shows even when own sets home: true.

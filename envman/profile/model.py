@@ -18,7 +18,7 @@ UNSHARE_OPTIONS = ("ipc", "netns", "process", "devsys", "groups", "all")
 
 
 @dataclass(frozen=True)
-class Origin:
+class FileLine:
     """Where a value was written: file and 1-based line (0 when unknown)."""
 
     file: str
@@ -43,7 +43,7 @@ class Hook:
     stage: HookStage = "after-packages"
     user: HookUser = "root"
     env: tuple[tuple[str, str], ...] = ()
-    origin: Origin | None = field(default=None, compare=False)
+    origin: FileLine | None = field(default=None, compare=False)
 
     @property
     def kind(self) -> str:
@@ -122,7 +122,7 @@ class Profile:
     """One environment, as declared. Scalars are None when unset so includes can merge."""
 
     name: str
-    origin: Origin = field(compare=False)
+    origin: FileLine = field(compare=False)
     version: str | None = None
     description: str | None = None
     image: str | None = None
@@ -137,11 +137,12 @@ class Profile:
     hostname: str | None = None
     podman_args: tuple[str, ...] = ()
     shm_size: str | None = None
+    workdir: str | None = None
     includes: tuple[str, ...] = ()
     distrobox: DistroboxCompat = DistroboxCompat()
     format: Literal["yaml", "ini", "containerfile"] = "yaml"
     warnings: tuple[str, ...] = field(default=(), compare=False)
-    locations: Mapping[str, Origin] = field(default_factory=dict, compare=False)
+    locations: Mapping[str, FileLine] = field(default_factory=dict, compare=False)
 
     @property
     def env_map(self) -> dict[str, str]:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from envman.profile.located import Located, Path_, shown_key
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 from envman.profile.validate import schema_error, suggest
 
 _TYPE_NAMES = {
@@ -35,9 +35,9 @@ class Reader:
     def __init__(self, doc: Located) -> None:
         self.doc = doc
 
-    def origin(self, path: Path_) -> Origin:
+    def origin(self, path: Path_) -> FileLine:
         """The file:line of a path."""
-        return Origin(self.doc.file, self.doc.line(path))
+        return FileLine(self.doc.file, self.doc.line(path))
 
     def get(self, path: Path_) -> Any:
         """The raw value at `path`, or None when absent."""
@@ -71,7 +71,7 @@ class Reader:
         return value
 
     def string(
-        self, path: Path_, check: Callable[[str, Origin, str], str] | None = None
+        self, path: Path_, check: Callable[[str, FileLine, str], str] | None = None
     ) -> str | None:
         """A string (numbers are accepted and kept as written), optionally checked."""
         value = self.expect(path, str)
@@ -86,7 +86,7 @@ class Reader:
     def strings(
         self,
         path: Path_,
-        check: Callable[[str, Origin, str], str] | None = None,
+        check: Callable[[str, FileLine, str], str] | None = None,
         *,
         scalar_ok: bool = False,
     ) -> tuple[str, ...]:
@@ -113,7 +113,7 @@ class Reader:
         return value
 
     def string_map(
-        self, path: Path_, check_key: Callable[[str, Origin, str], str]
+        self, path: Path_, check_key: Callable[[str, FileLine, str], str]
     ) -> tuple[tuple[str, str], ...]:
         """A mapping of names to strings (numbers become strings; booleans must be quoted)."""
         pairs = []

@@ -11,7 +11,7 @@ from envman.names import is_name
 from envman.profile.boundary import parse_failures, read_profile_text
 from envman.profile.ini_format import read_ini_profiles
 from envman.profile.merge import conflicting_scalars, merge
-from envman.profile.model import Origin, Profile
+from envman.profile.model import FileLine, Profile
 from envman.profile.yaml_format import read_yaml_profile
 
 FORMAT_PRECEDENCE = ("yaml", "ini", "containerfile")
@@ -47,7 +47,7 @@ class Include:
 
     name: str
     ref: ProfileRef
-    by: Origin  # the including file and the line of the include
+    by: FileLine  # the including file and the line of the include
     depth: int  # 1 for the profile's own includes, 2 for theirs, ...
 
 
@@ -138,6 +138,17 @@ def _find_in_dir(directory: Path, name: str) -> ProfileRef | None:
 
 def find(arg: str, dirs: tuple[Path, ...], cwd: Path) -> ProfileRef:
     """A profile by name (lookup order) or by path (`file`, or `file.ini#section`)."""
+    found = _find_by_path(arg, cwd) or (_find_by_name(arg, dirs) if is_name(arg) else None)
+    if found is not None:
+        return found
+    searched = ", ".join(str(d) for d in dirs)
+    raise ProfileNotFound(
+        f"no profile named '{arg}'", f"looked in {searched}; see `envman profile list`"
+    )
+
+
+def _find_by_path(arg: str, cwd: Path) -> ProfileRef | None:
+    """The profile `arg` names as a file (`file` or `file.ini#section`); None: not a file."""
     path_part, _, section = arg.partition("#")
     candidate = Path(path_part).expanduser()
     if not candidate.is_absolute():
@@ -149,15 +160,16 @@ def find(arg: str, dirs: tuple[Path, ...], cwd: Path) -> ProfileRef:
         raise ProfileNotFound(
             f"{path_part}: no such file", "check the path, or give a profile name"
         )
-    if is_name(arg):
-        for directory in dirs:
-            ref = _find_in_dir(directory, arg)
-            if ref is not None:
-                return ref
-    searched = ", ".join(str(d) for d in dirs)
-    raise ProfileNotFound(
-        f"no profile named '{arg}'", f"looked in {searched}; see `envman profile list`"
-    )
+    return None
+
+
+def _find_by_name(name: str, dirs: tuple[Path, ...]) -> ProfileRef | None:
+    """The first profile of that name in the lookup order."""
+    for directory in dirs:
+        ref = _find_in_dir(directory, name)
+        if ref is not None:
+            return ref
+    return None
 
 
 def _ref_for_file(path: Path, section: str | None) -> ProfileRef:
@@ -210,7 +222,7 @@ class Resolver:
         return self._resolve(ref, ())[0]
 
     def _resolve(
-        self, ref: ProfileRef, chain: tuple[ProfileRef, ...], via: Origin | None = None
+        self, ref: ProfileRef, chain: tuple[ProfileRef, ...], via: FileLine | None = None
     ) -> tuple[Profile, int]:
         """The resolved profile and how many profiles were merged into it (itself included)."""
         if any(r.key == ref.key for r in chain):
@@ -272,23 +284,10 @@ class Resolver:
 
     def _find_include(self, name: str, including: ProfileRef, own: Profile) -> ProfileRef:
         directory = including.path.parent
-        if including.format == "ini":
-            sections = self._sections.get(including.path)
-            if sections is None:
-                sections = {ref.name: ref for ref in refs_in_file(including.path)}
-                self._sections[including.path] = sections
-            if name in sections:
-                return sections[name]
+        if including.format == "ini" and name in self._sections_of(including.path):
+            return self._sections_of(including.path)[name]
         if "/" in name or format_of(Path(name)) is not None:
-            target = (directory / name).resolve()
-            if not target.is_relative_to(directory.resolve()):
-                raise ProfileSchemaError(
-                    f"{own.origin}: include: '{name}' points outside {directory}",
-                    "includes stay inside the including profile's directory",
-                )
-            if not target.is_file():
-                raise ProfileNotFound(f"{own.origin}: include: no file '{name}'")
-            return _ref_for_file(target, None)
+            return _include_file(directory, name, own)
         local = _find_in_dir(directory, name)
         if local is not None:
             return local
@@ -298,6 +297,25 @@ class Resolver:
             raise ProfileNotFound(
                 f"{own.origin}: include: no profile named '{name}'", "see `envman profile list`"
             ) from None
+
+    def _sections_of(self, path: Path) -> dict[str, ProfileRef]:
+        """The sections of an ini file, read once."""
+        if path not in self._sections:
+            self._sections[path] = {ref.name: ref for ref in refs_in_file(path)}
+        return self._sections[path]
+
+
+def _include_file(directory: Path, name: str, own: Profile) -> ProfileRef:
+    """An include given as a file: inside the including profile's directory."""
+    target = (directory / name).resolve()
+    if not target.is_relative_to(directory.resolve()):
+        raise ProfileSchemaError(
+            f"{own.origin}: include: '{name}' points outside {directory}",
+            "includes stay inside the including profile's directory",
+        )
+    if not target.is_file():
+        raise ProfileNotFound(f"{own.origin}: include: no file '{name}'")
+    return _ref_for_file(target, None)
 
 
 def _bounded_merge(base: Profile, own: Profile, including: Profile) -> Profile:
@@ -321,6 +339,6 @@ def resolve(arg: str, dirs: tuple[Path, ...], cwd: Path) -> tuple[ProfileRef, Pr
     return ref, Resolver(dirs, cwd).resolve(ref)
 
 
-def origin_for(ref: ProfileRef) -> Origin:
+def origin_for(ref: ProfileRef) -> FileLine:
     """The origin of a whole profile file."""
-    return Origin(str(ref.path), 1)
+    return FileLine(str(ref.path), 1)

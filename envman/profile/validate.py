@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from envman.errors import ProfileSchemaError
 from envman.names import RULE, is_name
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 
 PACKAGE_RE = re.compile(r"^[A-Za-z0-9@_.+:/][A-Za-z0-9@_.+:/=<>~*,-]*$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -45,7 +45,7 @@ VOLUME_OPTIONS = frozenset(
 
 
 def schema_error(
-    origin: Origin, key: str, problem: str, hint: str | None = None
+    origin: FileLine, key: str, problem: str, hint: str | None = None
 ) -> ProfileSchemaError:
     """The standard 'file:line: key: problem' error."""
     return ProfileSchemaError(f"{origin}: {key}: {problem}", hint)
@@ -57,14 +57,14 @@ def suggest(word: str, known: Iterable[str]) -> str | None:
     return f"did you mean '{close[0]}'?" if close else None
 
 
-def check_name(value: str, origin: Origin, key: str = "name") -> str:
+def check_name(value: str, origin: FileLine, key: str = "name") -> str:
     """Profile and environment names become container names: keep them plain."""
     if not is_name(value):
         raise schema_error(origin, key, f"{value!r} is not a valid name", RULE)
     return value
 
 
-def check_package(value: str, origin: Origin, key: str) -> str:
+def check_package(value: str, origin: FileLine, key: str) -> str:
     """A package spec goes to the package manager as one argv word: no options, no spaces."""
     if not PACKAGE_RE.fullmatch(value):
         raise schema_error(
@@ -76,21 +76,21 @@ def check_package(value: str, origin: Origin, key: str) -> str:
     return value
 
 
-def check_env_key(value: str, origin: Origin, key: str) -> str:
+def check_env_key(value: str, origin: FileLine, key: str) -> str:
     """Environment variable names are shell-safe identifiers."""
     if not ENV_KEY_RE.fullmatch(value):
         raise schema_error(origin, key, f"'{value}' is not a valid environment variable name")
     return value
 
 
-def check_text(value: str, origin: Origin, key: str) -> str:
+def check_text(value: str, origin: FileLine, key: str) -> str:
     """Free text may hold anything but NUL (argv and files cannot carry it)."""
     if "\0" in value:
         raise schema_error(origin, key, "contains a NUL byte")
     return value
 
 
-def check_image(value: str, origin: Origin, key: str = "image") -> str:
+def check_image(value: str, origin: FileLine, key: str = "image") -> str:
     """An image reference, optionally pinned with @sha256:..."""
     if not IMAGE_RE.fullmatch(value) or ".." in value:
         raise schema_error(
@@ -106,7 +106,7 @@ def check_image(value: str, origin: Origin, key: str = "image") -> str:
     return value
 
 
-def check_hostname(value: str, origin: Origin, key: str = "hostname") -> str:
+def check_hostname(value: str, origin: FileLine, key: str = "hostname") -> str:
     """A host name of at most 64 characters (distrobox's limit too)."""
     if not HOSTNAME_RE.fullmatch(value):
         raise schema_error(
@@ -115,7 +115,7 @@ def check_hostname(value: str, origin: Origin, key: str = "hostname") -> str:
     return value
 
 
-def check_relative_path(value: str, origin: Origin, key: str) -> str:
+def check_relative_path(value: str, origin: FileLine, key: str) -> str:
     """A path inside the profile's directory: relative, no '..' segments."""
     parts = value.split("/")
     if not value or value.startswith("/") or ".." in parts or "\0" in value:
@@ -128,14 +128,14 @@ def check_relative_path(value: str, origin: Origin, key: str) -> str:
     return value
 
 
-def check_absolute_path(value: str, origin: Origin, key: str) -> str:
+def check_absolute_path(value: str, origin: FileLine, key: str) -> str:
     """An absolute path inside the container."""
     if not value.startswith("/") or "\0" in value or "\n" in value:
         raise schema_error(origin, key, f"'{value}' must be an absolute path")
     return value
 
 
-def check_host_path(value: str, origin: Origin, key: str) -> str:
+def check_host_path(value: str, origin: FileLine, key: str) -> str:
     """A host path: absolute, or starting with ~ or $HOME (expanded when the container is made)."""
     if not (value.startswith(("/", "~", "$HOME", "${HOME}"))) or "\0" in value or "\n" in value:
         raise schema_error(
@@ -144,7 +144,7 @@ def check_host_path(value: str, origin: Origin, key: str) -> str:
     return value
 
 
-def check_volume(value: str, origin: Origin, key: str) -> str:
+def check_volume(value: str, origin: FileLine, key: str) -> str:
     """SRC:DST[:OPTS] with an absolute DST and known options; SRC a path or a named volume."""
     parts = value.split(":")
     if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
@@ -162,7 +162,7 @@ def check_volume(value: str, origin: Origin, key: str) -> str:
     return value
 
 
-def check_desktop_app(value: str, origin: Origin, key: str) -> str:
+def check_desktop_app(value: str, origin: FileLine, key: str) -> str:
     """A desktop file id (org.gnome.Foo) or an absolute .desktop path in the container."""
     if value.startswith("/"):
         if not value.endswith(".desktop") or "/../" in value:

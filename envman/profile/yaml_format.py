@@ -19,8 +19,8 @@ from envman.profile.model import (
     HOOK_WHENS,
     SCHEMA_VERSION,
     UNSHARE_OPTIONS,
+    FileLine,
     Hook,
-    Origin,
     Profile,
 )
 from envman.profile.reader import Reader
@@ -44,6 +44,13 @@ def _read(text: str, file: str, default_name: str) -> Profile:
         raise r.fail((), "a profile must be a mapping of keys", "start with `envman: 1`")
     r.mapping((), TOP_KEYS)
     _check_schema_version(r)
+    top = _grouped(_values(r, default_name))
+    profile = Profile(origin=FileLine(file, 1), format="yaml", **top)
+    return replace(profile, locations=_locations(profile, r.doc))
+
+
+def _values(r: Reader, default_name: str) -> dict[str, Any]:
+    """Every key's value by its model attribute path (`integration.home`)."""
     values: dict[str, Any] = {}
     for key in KEYS:
         if key.group != key.path and key.name == yaml_keys(key.group)[0]:
@@ -52,15 +59,20 @@ def _read(text: str, file: str, default_name: str) -> Profile:
             values[key.field] = _value(r, key)
         elif key.field in SPECIAL:
             values.update(SPECIAL[key.field](r, default_name))
+    return values
+
+
+def _grouped(values: dict[str, Any]) -> dict[str, Any]:
+    """Profile's keyword arguments: `group.name` values gathered into their group's dataclass."""
     top = {name: value for name, value in values.items() if "." not in name}
     for f in fields(Profile):
         if is_dataclass(f.default):
+            prefix = f"{f.name}."
             group = {
-                n.split(".", 1)[1]: val for n, val in values.items() if n.startswith(f"{f.name}.")
+                n.removeprefix(prefix): val for n, val in values.items() if n.startswith(prefix)
             }
             top[f.name] = replace(cast(Any, f.default), **group)
-    profile = Profile(origin=Origin(file, 1), format="yaml", **top)
-    return replace(profile, locations=_locations(profile, r.doc))
+    return top
 
 
 def _value(r: Reader, key: Key) -> Any:
@@ -76,7 +88,7 @@ def _value(r: Reader, key: Key) -> Any:
 
 
 def _name(r: Reader, default_name: str) -> dict[str, Any]:
-    origin = Origin(r.doc.file, 1)
+    origin = FileLine(r.doc.file, 1)
     return {"name": r.string(("name",), v.check_name) or v.check_name(default_name, origin)}
 
 
@@ -88,12 +100,12 @@ def _hooks(r: Reader, _default: str) -> dict[str, Any]:
     return {"hooks": tuple(_hook(r, i) for i in range(len(r.expect(("hooks",), list) or [])))}
 
 
-def _locations(p: Profile, doc: Located) -> dict[str, Origin]:
+def _locations(p: Profile, doc: Located) -> dict[str, FileLine]:
     """The file:line of every value: profile_to_data has the document's own layout."""
-    locations = {"name": Origin(doc.file, doc.lines.get(("name",), 0))}
+    locations = {"name": FileLine(doc.file, doc.lines.get(("name",), 0))}
     for key, _, path in flatten(profile_to_data(p)):
         if key not in ("envman", "name"):
-            locations.setdefault(key, Origin(doc.file, doc.line(path)))
+            locations.setdefault(key, FileLine(doc.file, doc.line(path)))
     return locations
 
 
@@ -129,32 +141,12 @@ def _build_steps(r: Reader, _default: str) -> dict[str, Any]:
 
 def _hook(r: Reader, i: int) -> Hook:
     path: tuple[str | int, ...] = ("hooks", i)
-    r.mapping(path, HOOK_KEYS)
-    if not isinstance(r.get(path), dict):
-        raise r.fail(path, "a hook must be a mapping with one of run, sh or script")
-    bodies = [k for k in ("run", "sh", "script") if r.get((*path, k)) is not None]
-    if len(bodies) != 1:
-        raise r.fail(
-            path, "a hook needs exactly one of run (argv list), sh (string) or script (file)"
-        )
+    bodies = _hook_bodies(r, path)
     when = _choice(r, (*path, "when"), HOOK_WHENS, "build")
-    run = r.strings((*path, "run"), v.check_text)
-    if bodies == ["run"] and not run:
-        raise r.fail((*path, "run"), "run needs at least the program to run")
-    if run and "=" in run[0]:
-        raise r.fail(
-            (*path, "run"), f"'{run[0]}' is not a program", "put variables under the hook's env:"
-        )
+    run = _hook_run(r, path, bodies)
     stage = _choice(r, (*path, "stage"), HOOK_STAGES, "after-packages")
     user = _choice(r, (*path, "user"), HOOK_USERS, "root")
-    if r.get((*path, "stage")) is not None and when not in ("build", "start"):
-        raise r.fail((*path, "stage"), "stage applies only to build and start hooks")
-    if r.get((*path, "user")) is not None and when not in ("create",):
-        raise r.fail(
-            (*path, "user"),
-            "user applies only to create hooks",
-            "build, start and host hooks run as root/you",
-        )
+    _check_hook_applies(r, path, when)
     return Hook(
         when=when,  # type: ignore[arg-type]
         run=run,
@@ -166,6 +158,43 @@ def _hook(r: Reader, i: int) -> Hook:
         env=r.string_map((*path, "env"), v.check_env_key),
         origin=r.origin(path),
     )
+
+
+def _hook_bodies(r: Reader, path: tuple[str | int, ...]) -> list[str]:
+    """Which of run, sh and script the hook has: exactly one."""
+    r.mapping(path, HOOK_KEYS)
+    if not isinstance(r.get(path), dict):
+        raise r.fail(path, "a hook must be a mapping with one of run, sh or script")
+    bodies = [k for k in ("run", "sh", "script") if r.get((*path, k)) is not None]
+    if len(bodies) != 1:
+        raise r.fail(
+            path, "a hook needs exactly one of run (argv list), sh (string) or script (file)"
+        )
+    return bodies
+
+
+def _hook_run(r: Reader, path: tuple[str | int, ...], bodies: list[str]) -> tuple[str, ...]:
+    """A run hook's argv: a program first, not a variable assignment."""
+    run = r.strings((*path, "run"), v.check_text)
+    if bodies == ["run"] and not run:
+        raise r.fail((*path, "run"), "run needs at least the program to run")
+    if run and "=" in run[0]:
+        raise r.fail(
+            (*path, "run"), f"'{run[0]}' is not a program", "put variables under the hook's env:"
+        )
+    return run
+
+
+def _check_hook_applies(r: Reader, path: tuple[str | int, ...], when: str) -> None:
+    """stage only for build and start hooks, user only for create hooks."""
+    if r.get((*path, "stage")) is not None and when not in ("build", "start"):
+        raise r.fail((*path, "stage"), "stage applies only to build and start hooks")
+    if r.get((*path, "user")) is not None and when not in ("create",):
+        raise r.fail(
+            (*path, "user"),
+            "user applies only to create hooks",
+            "build, start and host hooks run as root/you",
+        )
 
 
 def _choice(r: Reader, path: tuple[str | int, ...], choices: tuple[str, ...], default: str) -> str:

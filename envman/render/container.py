@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from envman.engine.types import ContainerSpec, Mount
 from envman.errors import ProfileSchemaError
 from envman.host.facts import KCM_SOCKETS, SYSTEM_BUS, HostFacts
-from envman.profile.model import Integration, Origin, Profile
+from envman.profile.model import FileLine, Integration, Profile
 from envman.profile.validate import ENV_KEY_RE
 from envman.profile.yaml_format import hook_to_data
 from envman.render.containerfile import data_file
@@ -43,7 +43,7 @@ FLAG_FIELDS = {
 
 
 def parse_podman_args(
-    args: tuple[str, ...], where: Origin | str, locations: Mapping[str, Origin] | None = None
+    args: tuple[str, ...], where: FileLine | str, locations: Mapping[str, FileLine] | None = None
 ) -> ExtraFlags:
     """Map raw flags onto the spec; anything else is refused rather than passed blindly.
 
@@ -59,18 +59,13 @@ def parse_podman_args(
         word, start = args[i], i
         i += 1
         flag, eq, value = word.partition("=")
-        if flag not in FLAG_FIELDS or (flag in ("-e", "-v") and eq):
-            raise ProfileSchemaError(
-                f"{at(start)}: podman_args: '{word}' is not a flag envman can apply",
-                "envman applies --env, --volume, --device, --cap-add, --security-opt",
-            )
+        _check_flag(word, flag, bool(eq), at(start))
         if not eq:
             if i == len(args):
                 raise ProfileSchemaError(f"{at(start)}: podman_args: '{word}' needs a value")
             value = args[i]
             i += 1
-        if FLAG_FIELDS[flag] == "env" and not ENV_KEY_RE.match(value.partition("=")[0]):
-            raise ProfileSchemaError(f"{at(start)}: podman_args: '--env {value}' is not NAME=VALUE")
+        _check_flag_value(FLAG_FIELDS[flag], value, at(start))
         found[FLAG_FIELDS[flag]].append(value)
     env = [(item.partition("=")[0], item.partition("=")[2]) for item in found["env"]]
     return ExtraFlags(
@@ -80,6 +75,19 @@ def parse_podman_args(
         cap_add=tuple(found["cap_add"]),
         security_opt=tuple(found["security_opt"]),
     )
+
+
+def _check_flag(word: str, flag: str, joined: bool, where: str) -> None:
+    if flag not in FLAG_FIELDS or (flag in ("-e", "-v") and joined):
+        raise ProfileSchemaError(
+            f"{where}: podman_args: '{word}' is not a flag envman can apply",
+            "envman applies --env, --volume, --device, --cap-add, --security-opt",
+        )
+
+
+def _check_flag_value(field: str, value: str, where: str) -> None:
+    if field == "env" and not ENV_KEY_RE.match(value.partition("=")[0]):
+        raise ProfileSchemaError(f"{where}: podman_args: '--env {value}' is not NAME=VALUE")
 
 
 def expand_home(path: str, home: str) -> str:
@@ -103,33 +111,53 @@ def entrypoint(profile: Profile) -> tuple[tuple[str, ...], bool]:
     return ("/bin/sh", "-c", data_file("entrypoint.sh"), "envman-entrypoint"), False
 
 
+RSLAVE = ("rslave",)
+
+
 def _mounts(p: Profile, facts: HostFacts, home: str) -> list[Mount]:
     i = p.integration
-    rslave = ("rslave",)
-    mounts = [Mount("/", "/run/host", rslave)]
+    return [
+        Mount("/", "/run/host", RSLAVE),
+        *_tmp_mounts(i, facts),
+        *_home_mounts(i, facts, home),
+        *_socket_mounts(i, facts),
+        *(Mount(m, m, RSLAVE) for m in ("/media", "/mnt", "/run/media") if facts.has(m)),
+    ]
+
+
+def _tmp_mounts(i: Integration, facts: HostFacts) -> list[Mount]:
     if not i.init:
-        mounts.append(Mount("/tmp", "/tmp", rslave))
-    elif facts.has("/tmp/.X11-unix"):
+        return [Mount("/tmp", "/tmp", RSLAVE)]
+    if facts.has("/tmp/.X11-unix"):
         # systemd as PID 1 empties /tmp at boot (tmpfiles.d "D /tmp"): never give it the host's.
-        mounts.append(Mount("/tmp/.X11-unix", "/tmp/.X11-unix", rslave))
-    if i.home:
-        mounts.append(Mount(facts.home, facts.home, rslave))
+        return [Mount("/tmp/.X11-unix", "/tmp/.X11-unix", RSLAVE)]
+    return []
+
+
+def _home_mounts(i: Integration, facts: HostFacts, home: str) -> list[Mount]:
+    mounts = [Mount(facts.home, facts.home, RSLAVE)] if i.home else []
     if home != facts.home:
-        mounts.append(Mount(home, home, rslave))
-    wants_runtime = i.display or i.audio or i.dbus or i.gpg_agent or i.ssh_agent
-    if facts.runtime_dir and wants_runtime and not i.init:
-        mounts.append(Mount(facts.runtime_dir, facts.runtime_dir, rslave))
+        mounts.append(Mount(home, home, RSLAVE))
+    return mounts
+
+
+def _wants_runtime_dir(i: Integration) -> bool:
+    return not i.init and bool(i.display or i.audio or i.dbus or i.gpg_agent or i.ssh_agent)
+
+
+def _socket_mounts(i: Integration, facts: HostFacts) -> list[Mount]:
+    mounts: list[Mount] = []
+    if facts.runtime_dir and _wants_runtime_dir(i):
+        mounts.append(Mount(facts.runtime_dir, facts.runtime_dir, RSLAVE))
     if i.dbus and facts.has(SYSTEM_BUS):
         mounts.append(Mount(SYSTEM_BUS, SYSTEM_BUS))
-    if i.kerberos:
-        mounts.extend(Mount(s, s) for s in KCM_SOCKETS if facts.has(s))
-        mounts.extend(
-            Mount(f, f, ("ro",)) for f in ("/etc/krb5.conf", "/etc/krb5.conf.d") if facts.has(f)
-        )
-    for path in ("/media", "/mnt", "/run/media"):
-        if facts.has(path):
-            mounts.append(Mount(path, path, rslave))
-    return mounts
+    return mounts + (_kerberos_mounts(facts) if i.kerberos else [])
+
+
+def _kerberos_mounts(facts: HostFacts) -> list[Mount]:
+    mounts = [Mount(s, s) for s in KCM_SOCKETS if facts.has(s)]
+    krb5 = ("/etc/krb5.conf", "/etc/krb5.conf.d")
+    return mounts + [Mount(f, f, ("ro",)) for f in krb5 if facts.has(f)]
 
 
 def _host_ipc(i: Integration, facts: HostFacts) -> bool:

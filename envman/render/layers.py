@@ -46,13 +46,17 @@ def base_images(keys: Sequence[Layer]) -> list[str]:
     images = []
     for text, _ in keys:
         if text.startswith("FROM "):
-            words = text.split()
-            if words[-2:-1] and words[-2].lower() == "as":
-                names.add(words[-1].lower())
-            base = words[1] if len(words) > 1 else ""
+            base = _from_image(text)
             if base.lower() not in names and base not in images:
                 images.append(base)
+            names.add(_stage_name(text))
     return images
+
+
+def _from_image(text: str) -> str:
+    """The image (or stage) a FROM step starts from, past its --flags such as --platform."""
+    words = [w for w in text.split()[1:] if not w.startswith("--")]
+    return words[0] if words else ""
 
 
 def _digest(
@@ -60,8 +64,17 @@ def _digest(
 ) -> str:
     if ins.keyword == "FROM":
         return bases.get(ins.args.split()[0], "") if ins.args.split() else ""
-    if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None or ins.heredocs:
+    if not _copies_context(ins):
         return ""
+    return _files_digest(ins, files)
+
+
+def _copies_context(ins: Instruction) -> bool:
+    """A COPY or ADD of build-context files (not from a stage, not a here-document)."""
+    return ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and not ins.heredocs
+
+
+def _files_digest(ins: Instruction, files: Mapping[str, tuple[bytes, int]]) -> str:
     words = list(ins.argv) if ins.json_form else ins.args.split()
     sources = [w.removeprefix("./") for w in words[:-1]]
     digest = hashlib.sha256()
@@ -127,7 +140,7 @@ def _same(old: Layer, new: Layer) -> bool:
 def _reads(text: str, changed: set[str]) -> bool:
     """Whether a step reads a stage in `changed` (FROM it, --from=, from= of a mount)."""
     words = text.split()
-    if words[:1] == ["FROM"] and len(words) > 1 and words[1].lower() in changed:
+    if words[:1] == ["FROM"] and _from_image(text).lower() in changed:
         return True
     for match in _FROM_FLAG.finditer(text):
         if match.group(1).lower() in changed:

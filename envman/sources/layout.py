@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,10 +10,11 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from envman.errors import StateCorrupt
-from envman.host.files import write_atomic
+from envman.host.json_state import read_json_record, write_json_record
 
 RECORD_VERSION = 1
+VERSION_KEY = "record_version"  # the record predates the shared "version" member
+REPLACE_HINT = "run `envman source sync` to replace it"
 
 
 @dataclass(frozen=True)
@@ -61,30 +61,37 @@ class SourceDir:
         return self.root / ".lock"
 
 
-def read_record(directory: SourceDir) -> SyncRecord | None:
+def read_sync_record(directory: SourceDir) -> SyncRecord | None:
     """The last good sync, or None when the source was never synced (or its mirror is gone)."""
-    path = directory.record_file
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise StateCorrupt(f"{path}: {exc}", "run `envman source sync` to replace it") from None
-    if data.get("record_version", 0) > RECORD_VERSION:
-        raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
-    known = {f.name for f in fields(SyncRecord)}
-    try:
-        record = SyncRecord(**{k: v for k, v in data.items() if k in known})
-    except TypeError as exc:
-        raise StateCorrupt(f"{path}: {exc}", "run `envman source sync` to replace it") from None
-    if "/" in record.mirror or record.mirror.startswith("."):
-        raise StateCorrupt(f"{path}: bad mirror name", "run `envman source sync` to replace it")
-    return record if directory.mirror(record.mirror).is_dir() else None
+    record = read_json_record(
+        directory.record_file,
+        RECORD_VERSION,
+        "the source's sync record",
+        _sync_record,
+        REPLACE_HINT,
+        version_key=VERSION_KEY,
+    )
+    return record if record and directory.mirror(record.mirror).is_dir() else None
 
 
-def write_record(directory: SourceDir, record: SyncRecord) -> None:
+def _sync_record(data: dict[str, Any]) -> SyncRecord:
+    """A SyncRecord back from its JSON form (unknown keys ignored); ValueError when damaged."""
+    values: dict[str, Any] = {}
+    for f in fields(SyncRecord):
+        if f.name in data and f.name != VERSION_KEY:
+            if not isinstance(data[f.name], str):
+                raise ValueError(f"'{f.name}' holds {type(data[f.name]).__name__}")
+            values[f.name] = data[f.name]
+    record = SyncRecord(**values)
+    if not record.mirror or "/" in record.mirror or record.mirror.startswith("."):
+        raise ValueError("bad mirror name")
+    return record
+
+
+def write_sync_record(directory: SourceDir, record: SyncRecord) -> None:
     """Swap in a new record: the moment a sync takes effect."""
-    write_atomic(directory.record_file, json.dumps(asdict(record), indent=2) + "\n")
+    data = asdict(record)
+    write_json_record(directory.record_file, RECORD_VERSION, data, version_key=VERSION_KEY)
 
 
 @contextmanager

@@ -10,9 +10,9 @@ from envman.errors import SourceNotFound
 from envman.paths import Paths
 from envman.profile.resolver import ProfileRef
 from envman.sources import git, trust
-from envman.sources.layout import SyncRecord, locked, read_record
+from envman.sources.layout import SyncRecord, locked, read_sync_record
 from envman.sources.names import Address, parse_address
-from envman.sources.registry import Source, find_source, load_sources
+from envman.sources.registry import TeamSource, find_source, load_sources
 from envman.sources.sync import source_dir
 from envman.sources.tree import materialise
 
@@ -58,7 +58,7 @@ def lookup_dirs(paths: Paths, pins: Mapping[str, str] | None = None) -> tuple[Lo
     cwd, config, shipped = paths.profile_dirs
     out = [LookupDir(cwd, "cwd"), LookupDir(config, "config")]
     for source in load_sources(paths.sources_file):
-        record = read_record(source_dir(paths, source.name))
+        record = read_sync_record(source_dir(paths, source.name))
         if record is None:
             continue
         if pins and source.name in pins:
@@ -86,8 +86,8 @@ def _source_dir(revision: Revision) -> LookupDir:
     )
 
 
-def synced_record(paths: Paths, source: Source) -> SyncRecord:
-    record = read_record(source_dir(paths, source.name))
+def synced_record(paths: Paths, source: TeamSource) -> SyncRecord:
+    record = read_sync_record(source_dir(paths, source.name))
     if record is None:
         raise SourceNotFound(
             f"source '{source.name}' has not been synced",
@@ -96,7 +96,7 @@ def synced_record(paths: Paths, source: Source) -> SyncRecord:
     return record
 
 
-def open_revision(paths: Paths, source: Source, ref: str | None) -> Revision:
+def open_revision(paths: Paths, source: TeamSource, ref: str | None) -> Revision:
     """Resolve `ref` (default: the source's ref) in the last sync, offline; verify; check out."""
     directory = source_dir(paths, source.name)
     with locked(directory, exclusive=False):

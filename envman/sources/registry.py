@@ -18,7 +18,7 @@ KEYS = ("name", "url", "ref", "verify")
 
 
 @dataclass(frozen=True)
-class Source:
+class TeamSource:
     """One team source: a git repository with profiles/ and hooks/."""
 
     name: str
@@ -27,7 +27,7 @@ class Source:
     verify: bool = False  # refs must carry a good signature (git verify-tag / verify-commit)
 
 
-def load_sources(path: Path) -> list[Source]:
+def load_sources(path: Path) -> list[TeamSource]:
     """The sources in the order they were added; a missing file means none."""
     if not path.is_file():
         return []
@@ -38,7 +38,7 @@ def load_sources(path: Path) -> list[Source]:
     r = Reader(load_yaml(text, str(path)))
     r.mapping((), ("sources",))
     items = r.expect(("sources",), list) or []
-    sources: list[Source] = []
+    sources: list[TeamSource] = []
     for i in range(len(items)):
         r.mapping(("sources", i), KEYS)
         name = r.string(("sources", i, "name"))
@@ -51,7 +51,7 @@ def load_sources(path: Path) -> list[Source]:
         ref = r.string(("sources", i, "ref"))
         if ref is not None:
             _located(r, ("sources", i, "ref"), check_ref, ref, name)
-        sources.append(Source(name, url, ref, bool(r.boolean(("sources", i, "verify")))))
+        sources.append(TeamSource(name, url, ref, bool(r.boolean(("sources", i, "verify")))))
     return sources
 
 
@@ -70,7 +70,7 @@ def _located(r: Reader, path: Path_, check: Callable[..., str], *args: str) -> N
         raise type(exc)(f"{where}: {exc.message}", exc.hint) from None
 
 
-def save_sources(path: Path, sources: list[Source]) -> None:
+def save_sources(path: Path, sources: list[TeamSource]) -> None:
     """Write the list atomically, keeping its order."""
     items = []
     for source in sources:
@@ -82,7 +82,7 @@ def save_sources(path: Path, sources: list[Source]) -> None:
     write_atomic(path, yaml.safe_dump({"sources": items}, sort_keys=False))
 
 
-def find_source(sources: list[Source], name: str) -> Source:
+def find_source(sources: list[TeamSource], name: str) -> TeamSource:
     """The source of that name, or a clear error."""
     for source in sources:
         if source.name == name:

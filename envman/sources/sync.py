@@ -11,9 +11,9 @@ from pathlib import Path
 from envman.errors import SourceInvalid
 from envman.paths import Paths
 from envman.sources import git, trust
-from envman.sources.layout import SourceDir, SyncRecord, locked, read_record, write_record
+from envman.sources.layout import SourceDir, SyncRecord, locked, read_sync_record, write_sync_record
 from envman.sources.names import check_source_name
-from envman.sources.registry import Source
+from envman.sources.registry import TeamSource
 from envman.sources.tree import materialise
 
 
@@ -39,7 +39,7 @@ def source_dir(paths: Paths, name: str) -> SourceDir:
     return SourceDir(paths.sources / check_source_name(name))
 
 
-def sync_source(paths: Paths, source: Source) -> Synced:
+def sync_source(paths: Paths, source: TeamSource) -> Synced:
     """Fetch `source`; only a complete, checked (and, with verify, verified) result is kept.
 
     A failure or an interruption at any step leaves the previous mirror, record and trees.
@@ -47,7 +47,7 @@ def sync_source(paths: Paths, source: Source) -> Synced:
     directory = source_dir(paths, source.name)
     what = f"source '{source.name}'"
     with locked(directory, exclusive=True):
-        previous = read_record(directory)
+        previous = read_sync_record(directory)
         staging = Path(tempfile.mkdtemp(prefix="mirror-", dir=directory.root))
         try:
             if previous is None:
@@ -68,7 +68,7 @@ def sync_source(paths: Paths, source: Source) -> Synced:
             record = SyncRecord(
                 staging.name, ref.name, ref.kind, ref.commit, source.url, stamp, signer
             )
-            write_record(directory, record)
+            write_sync_record(directory, record)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from envman.bridge.daemon import Bridge
-from envman.bridge.reconcile import Action
+from envman.bridge.reconcile import RuleVerdict
 from envman.ops import bridge as ops
 from envman.ops.context import Context
 from envman.paths import Paths
@@ -106,9 +106,9 @@ class Running:
     """A bridge running in this process, with every action it reported."""
 
     bridge: Bridge
-    actions: list[Action] = field(default_factory=list)
+    actions: list[RuleVerdict] = field(default_factory=list)
 
-    def writes(self, path: Path | None = None) -> list[Action]:
+    def writes(self, path: Path | None = None) -> list[RuleVerdict]:
         """The writes done so far (to PATH only, when given)."""
         return [
             a

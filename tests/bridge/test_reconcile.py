@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from envman.bridge.reconcile import Action, Reconciler
+from envman.bridge.reconcile import Reconciler, RuleVerdict
 from envman.ops import bridge as ops
 from tests.bridge.conftest import DATA, context, manifest, write_rules
 
@@ -25,12 +25,12 @@ rules:
 """
 
 
-def reconcile(*, dry_run: bool = False) -> list[Action]:
+def reconcile(*, dry_run: bool = False) -> list[RuleVerdict]:
     ctx = context()
     return Reconciler(ops.load(ctx), ops.bridge_env(ctx.paths), dry_run=dry_run).everything()
 
 
-def statuses(actions: list[Action]) -> dict[str, str]:
+def statuses(actions: list[RuleVerdict]) -> dict[str, str]:
     return {f"{a.rule} {Path(a.path).name}": a.status for a in actions}
 
 

@@ -151,5 +151,5 @@ def test_config_image_override_round_trip(tmp_path: Path) -> None:
     )
     assert envman.json("config", "show")["image_overrides"] == {}
     bad = envman.run("config", "image-override", "bad image", "x")
-    assert bad.returncode == ExitCode.PROFILE_SCHEMA
+    assert bad.returncode == ExitCode.USAGE
     assert json.loads(envman.run("config", "show", "--json").stdout)["image_overrides"] == {}

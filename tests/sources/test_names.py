@@ -24,7 +24,7 @@ from envman.sources.names import (
     normalise_url,
     parse_address,
 )
-from envman.sources.registry import Source, find_source, load_sources, save_sources
+from envman.sources.registry import TeamSource, find_source, load_sources, save_sources
 from envman.sources.tree import escaping_links
 from envman.sources.trust import reason_from, signer_from
 
@@ -156,7 +156,7 @@ def test_signature_reasons_and_signers() -> None:
 def test_registry_round_trip_keeps_order(tmp_path: Path) -> None:
     path = tmp_path / "sources.yaml"
     assert load_sources(path) == []
-    sources = [Source("z", "https://h/z.git"), Source("a", "/r", "v1", verify=True)]
+    sources = [TeamSource("z", "https://h/z.git"), TeamSource("a", "/r", "v1", verify=True)]
     save_sources(path, sources)
     assert load_sources(path) == sources
     assert find_source(sources, "a").ref == "v1"

@@ -24,8 +24,8 @@ from envman.ops.context import Context
 from envman.ops.profiles import list_all, validate
 from envman.paths import SHIPPED_ROOT
 from envman.sources import git as source_git
-from envman.sources.layout import read_record
-from envman.sources.registry import Source, load_sources, save_sources
+from envman.sources.layout import read_sync_record
+from envman.sources.registry import TeamSource, load_sources, save_sources
 from envman.sources.sync import source_dir
 from tests.sources.conftest import TeamRepo
 
@@ -64,7 +64,7 @@ def test_add_then_tag_branch_and_commit_addresses(
     synced = ops.add(ctx, "team", str(repo.remote), ref=None, verify=False)
     assert (synced.ref, synced.kind, synced.previous) == ("main", "branch", None)
     assert synced.commit == repo.git("rev-parse", "HEAD")
-    assert load_sources(ctx.paths.sources_file) == [Source("team", str(repo.remote))]
+    assert load_sources(ctx.paths.sources_file) == [TeamSource("team", str(repo.remote))]
 
     assert resolved(ctx, "team/tool").profile.packages == ("two",)  # the source's ref: main
     v1 = resolved(ctx, "team/tool@v1")
@@ -230,23 +230,25 @@ def test_a_failed_sync_keeps_the_last_good_one_and_everything_works_offline(
     repo = team_repo(make_repo)
     ops.add(ctx, "team", str(repo.remote), ref="main", verify=False)
     directory = source_dir(ctx.paths, "team")
-    record = read_record(directory)
+    record = read_sync_record(directory)
     repo.write("profiles/base.yaml", "envman: 1\npackages: [unseen]\n")
     repo.commit("never fetched")
     # The remote becomes unreachable: nothing changes, and every ref of the last sync still works.
     sources = load_sources(ctx.paths.sources_file)
-    save_sources(ctx.paths.sources_file, [Source("team", "http://127.0.0.1:1/team.git", "main")])
+    save_sources(
+        ctx.paths.sources_file, [TeamSource("team", "http://127.0.0.1:1/team.git", "main")]
+    )
     outcome = ops.sync(ctx, None)[0]
     assert outcome.synced is None and outcome.exit_code == ExitCode.SOURCE_UNREACHABLE
     with pytest.raises(SourceUnreachable, match=r"cannot reach http://127\.0\.0\.1:1/team\.git"):
         ops.sync(ctx, "team")
-    assert read_record(directory) == record
+    assert read_sync_record(directory) == record
     assert [p.name for p in directory.root.glob("mirror-*")] == [record.mirror]  # type: ignore[union-attr]
     shutil.rmtree(repo.remote)  # gone for good: offline
     save_sources(ctx.paths.sources_file, sources)
     with pytest.raises(SourceInvalid, match="is not a git repository"):
         ops.sync(ctx, "team")
-    assert read_record(directory) == record
+    assert read_sync_record(directory) == record
     assert resolved(ctx, "team/tool").profile.packages == ("two",)
     assert resolved(ctx, "team/tool@v1").profile.packages == ("one",)  # first use, offline
     assert resolved(ctx, "tool").profile.packages == ("two",)
@@ -258,7 +260,7 @@ def test_an_interrupted_sync_keeps_the_last_good_one(
     repo = team_repo(make_repo)
     ops.add(ctx, "team", str(repo.remote), ref="main", verify=False)
     directory = source_dir(ctx.paths, "team")
-    record = read_record(directory)
+    record = read_sync_record(directory)
     repo.write("profiles/base.yaml", "envman: 1\npackages: [three]\n")
     repo.commit("third")
     real_fetch = source_git.fetch
@@ -270,7 +272,7 @@ def test_an_interrupted_sync_keeps_the_last_good_one(
     monkeypatch.setattr(source_git, "fetch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         ops.sync(ctx, "team")
-    assert read_record(directory) == record
+    assert read_sync_record(directory) == record
     assert [p.name for p in directory.root.glob("mirror-*")] == [record.mirror]  # type: ignore[union-attr]
     assert resolved(ctx, "team/tool").profile.packages == ("two",)
     monkeypatch.setattr(source_git, "fetch", real_fetch)

@@ -13,7 +13,7 @@ from envman.errors import ExitCode, RefUnverified
 from envman.ops import sources as ops
 from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
-from envman.sources.layout import read_record
+from envman.sources.layout import read_sync_record
 from envman.sources.registry import load_sources
 from envman.sources.sync import source_dir
 from tests.sources.conftest import Keys, TeamRepo, need, sh
@@ -52,7 +52,7 @@ def test_a_good_signed_tag_is_accepted_and_its_signer_recorded(
 ) -> None:
     synced = ops.add(ctx, "team", str(signed_repo.remote), ref="v1", verify=True)
     assert synced.signer == "dev@example.com"
-    assert read_record(source_dir(ctx.paths, "team")).signer == "dev@example.com"  # type: ignore[union-attr]
+    assert read_sync_record(source_dir(ctx.paths, "team")).signer == "dev@example.com"  # type: ignore[union-attr]
     tool = resolved(ctx, "team/tool")
     assert tool.revision is not None and tool.revision.signer == "dev@example.com"
     assert tool.labels["envman.source.signer"] == "dev@example.com"
@@ -104,12 +104,12 @@ def test_a_force_push_to_an_unsigned_commit_keeps_the_last_verified_sync(
     signed_repo.write("profiles/tool.yaml", "envman: 1\npackages: [two]\n")
     good = signed_repo.commit("signed", sign=True)
     ops.add(ctx, "team", str(signed_repo.remote), ref="main", verify=True)
-    record = read_record(source_dir(ctx.paths, "team"))
+    record = read_sync_record(source_dir(ctx.paths, "team"))
     signed_repo.write("profiles/tool.yaml", "envman: 1\npackages: [evil]\n")
     signed_repo.force_push("rewritten, unsigned")
     with pytest.raises(RefUnverified, match=r"branch 'main' is refused: commit \w+ is not signed"):
         ops.sync(ctx, "team")
-    assert read_record(source_dir(ctx.paths, "team")) == record
+    assert read_sync_record(source_dir(ctx.paths, "team")) == record
     assert record is not None and record.commit == good
     assert resolved(ctx, "team/tool").profile.packages == ("two",)  # still the verified one
 

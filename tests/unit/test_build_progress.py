@@ -13,6 +13,7 @@ import pytest
 from envman.cli.progress import LiveView, PlainView, QuietView, build_view, seconds
 from envman.engine.podman_api import _LineBuffer
 from envman.engine.types import BuildStep
+from envman.errors import ExitCode, WriteFailed
 from envman.ops.buildlog import BuildReport, new_log, phase_of, prune_logs
 from envman.ops.context import Context
 from envman.ops.events import (
@@ -167,6 +168,14 @@ def test_podman_chunks_become_lines_and_step_boundaries() -> None:
         BuildStep(2, 2, "RUN x"),
         BuildStep(2, 2, "RUN x", cached=True),
     ]
+
+
+def test_no_free_build_log_name_is_an_envman_error(tmp_path: Path) -> None:
+    for _ in range(100):
+        new_log(tmp_path, "dev", now=1_800_000_000)
+    with pytest.raises(WriteFailed) as caught:
+        new_log(tmp_path, "dev", now=1_800_000_000)
+    assert caught.value.exit_code == ExitCode.STATE_CORRUPT
 
 
 def test_build_logs_are_new_files_and_only_the_last_ten_are_kept(tmp_path: Path) -> None:

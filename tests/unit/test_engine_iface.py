@@ -11,7 +11,7 @@ from envman.engine.podman_api import PodmanEngine, _create_kwargs
 from envman.engine.types import ContainerSpec, Engine
 from envman.history import spec_from_data
 from envman.host.facts import HostFacts
-from envman.profile.model import Integration, Origin, Profile
+from envman.profile.model import FileLine, Integration, Profile
 from envman.render.container import container_spec
 from tests.fake_engine import FakeEngine
 
@@ -79,7 +79,7 @@ FACTS = HostFacts(
 
 def test_rendered_spec_has_no_podman_words() -> None:
     integration = Integration(nvidia=True, unshare=("netns",)).with_defaults()
-    profile = Profile(name="dev", origin=Origin("dev.yaml"), integration=integration)
+    profile = Profile(name="dev", origin=FileLine("dev.yaml"), integration=integration)
     spec = container_spec(profile, FACTS, name="dev", image="i", labels={})
     assert spec.gpus and spec.keep_user_ids and not spec.host_network
     assert spec.devices == () and spec.security_opt == ()

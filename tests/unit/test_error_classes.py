@@ -21,12 +21,20 @@ from envman.ops import config, lockfile, profiles
 from envman.ops.build_inputs import check_build_hooks
 from envman.ops.context import Context
 from envman.paths import Paths
-from envman.profile.model import Hook, Origin
+from envman.profile.model import FileLine, Hook
 
 
 def test_unsetting_an_override_that_is_not_there_is_a_usage_error(paths: Paths) -> None:
     with pytest.raises(UsageError):
         config.unset_image_override(Context(paths=paths), "docker.io/library/nothing:1")
+
+
+@pytest.mark.parametrize(("image", "local"), [("bad image", "x"), ("debian:12", "a local image")])
+def test_a_bad_image_argument_is_a_usage_error(paths: Paths, image: str, local: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        config.set_image_override(Context(paths=paths), image, local)
+    assert caught.value.message.startswith("command line: ")
+    assert caught.value.exit_code == ExitCode.USAGE
 
 
 def test_locking_with_no_profiles_here_is_a_usage_error(paths: Paths) -> None:
@@ -59,7 +67,7 @@ def test_importing_a_containerfile_from_outside_is_a_usage_error(tmp_path: Path)
 
 
 def test_a_build_hook_that_needs_the_container_is_a_profile_error() -> None:
-    hook = Hook(sh="cp $HOME/.bashrc /etc/skel/", origin=Origin("dev.yaml", 4))
+    hook = Hook(sh="cp $HOME/.bashrc /etc/skel/", origin=FileLine("dev.yaml", 4))
     with pytest.raises(ProfileSchemaError) as caught:
         check_build_hooks([hook])
     assert caught.value.exit_code == ExitCode.PROFILE_SCHEMA

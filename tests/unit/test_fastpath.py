@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,23 @@ def test_workdir_same_path_when_visible_else_through_run_host(
     assert workdir({"visible": str(tmp_path / "home")}, None) == str(inside)
     assert workdir({"visible": "/elsewhere"}, None) == "/run/host" + str(inside)
     assert workdir({"visible": "/x"}, "/explicit") == "/explicit"
+
+
+def test_workdir_of_the_profile_unless_w_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    info = {"visible": str(tmp_path), "workdir": "/src"}
+    assert workdir(info, None) == "/src"
+    assert workdir(info, "/explicit") == "/explicit"
+
+
+def test_run_settings_reach_the_run_file_and_survive_the_state_file(paths: Paths) -> None:
+    state = replace(STATE, run_settings=(("workdir", "/src"), ("user", "mallory")))
+    save_state(paths, state)
+    assert load_state(paths, "dev") == state
+    info = fastpath.read_run_file("dev")
+    assert info["workdir"] == "/src" and info["user"] == "alice"  # never overrides envman's rows
 
 
 def test_run_file_round_trip_through_state(paths: Paths) -> None:

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from envman.errors import EnvmanError
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
 from envman.profile.ini_lines import KNOWN_KEYS
-from envman.profile.model import Origin, Profile
+from envman.profile.model import FileLine, Profile
 from envman.profile.resolver import Resolver, refs_in_file
 
 LONG = os.environ.get("ENVMAN_FUZZ") == "long"
@@ -171,7 +171,7 @@ def test_arbitrary_text_raises_only_envman_errors(text: str) -> None:
 
 def comparable(profile: Profile) -> Profile:
     """What a write and read back keeps: hooks may come back split at ';' (same commands)."""
-    return replace(profile, origin=Origin("-"), includes=(), warnings=(), locations={}, hooks=())
+    return replace(profile, origin=FileLine("-"), includes=(), warnings=(), locations={}, hooks=())
 
 
 @FUZZ

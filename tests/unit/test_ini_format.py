@@ -12,7 +12,7 @@ import pytest
 
 from envman.errors import EnvmanError, ExitCode, ProfileSchemaError, ProfileSyntaxError
 from envman.profile.ini_format import read_ini_profiles, write_ini_profiles
-from envman.profile.model import DistroboxCompat, Exports, Hook, Integration, Origin, Profile
+from envman.profile.model import DistroboxCompat, Exports, FileLine, Hook, Integration, Profile
 from envman.profile.resolver import Resolver, refs_in_file
 
 DATA = Path(__file__).parent.parent / "data" / "ini"
@@ -45,7 +45,7 @@ def fails(
 
 def norm(profile: Profile) -> Profile:
     """Profile equality compares origin (the model's choice); round trips compare content only."""
-    return replace(profile, origin=Origin("-"), includes=())
+    return replace(profile, origin=FileLine("-"), includes=())
 
 
 def resolved(path: Path) -> list[Profile]:
@@ -69,9 +69,9 @@ def test_docs_example_reads_two_profiles() -> None:
     ubuntu, arch = read_ini_profiles((DATA / "docs_example.ini").read_text(), "docs.ini")
     assert (ubuntu.name, ubuntu.origin, arch.name, arch.origin) == (
         "ubuntu",
-        Origin("docs.ini", 1),
+        FileLine("docs.ini", 1),
         "arch",
-        Origin("docs.ini", 12),
+        FileLine("docs.ini", 12),
     )
     assert ubuntu.format == arch.format == "ini"
     assert ubuntu.image == "ubuntu:latest"
@@ -89,7 +89,7 @@ def test_docs_example_reads_two_profiles() -> None:
         ("before-packages", "touch /pre-init", "build"),
         ("after-packages", "touch /init-normal", "build"),
     ]
-    assert [h.origin for h in arch.hooks] == [Origin("docs.ini", 20), Origin("docs.ini", 18)]
+    assert [h.origin for h in arch.hooks] == [FileLine("docs.ini", 20), FileLine("docs.ini", 18)]
 
 
 def test_docs_include_example_keeps_names_and_accumulates_lists() -> None:
@@ -148,7 +148,7 @@ def test_sections_become_profiles_in_file_order() -> None:
         image=debian
         """)
     assert [(p.name, p.origin.line) for p in profiles] == [("b", 1), ("a", 4), ("c", 6)]
-    assert profiles[1] == Profile("a", Origin("t.ini", 4), format="ini")
+    assert profiles[1] == Profile("a", FileLine("t.ini", 4), format="ini")
 
 
 def test_empty_file_has_no_profiles() -> None:
@@ -730,7 +730,7 @@ def envman_profile() -> Profile:
     """A profile as envman's YAML reader would give it, using what the ini cannot express."""
     return Profile(
         name="dev",
-        origin=Origin("dev.yaml", 1),
+        origin=FileLine("dev.yaml", 1),
         version="2.1",
         description="Development tools.\nWith a second line.",
         image="registry.fedoraproject.org/fedora-toolbox:41",
@@ -828,7 +828,7 @@ def test_export_of_nothing_is_the_header_only() -> None:
 
 
 def bare(**changes: object) -> Profile:
-    return replace(Profile("p", Origin("p.yaml", 1)), **changes)  # type: ignore[arg-type]
+    return replace(Profile("p", FileLine("p.yaml", 1)), **changes)  # type: ignore[arg-type]
 
 
 WRITE_ERRORS = [

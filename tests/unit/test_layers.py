@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
+from envman.host.config import Config
+from envman.ops.build_inputs import _override_from
 from envman.render.containerfile import render
 from envman.render.layers import (
+    base_images,
     changed_layers,
     layer_keys,
     package_layers,
@@ -76,3 +80,41 @@ def test_one_more_package_reuses_the_previous_package_step() -> None:
     assert package_layers(layer_keys(split.containerfile, split.files)) == [["git", "vim"], ["jq"]]
     reused, rebuilt = changed_layers(old, layer_keys(split.containerfile, split.files))
     assert "jq" in rebuilt[0] and reused == 7
+
+
+PLATFORM = """\
+FROM --platform=linux/amd64 debian:bookworm AS build
+RUN <<EOF
+FROM debian:bookworm
+EOF
+FROM \\
+  --platform=linux/amd64 \\
+  debian:bookworm
+COPY --from=build /a /a
+FROM --platform=linux/amd64 build
+RUN echo last
+"""
+
+
+def test_a_from_with_platform_names_its_image_not_the_flag() -> None:
+    keys = layer_keys(PLATFORM, {}, {"debian:bookworm": "id1"})
+    assert base_images(keys) == ["debian:bookworm"]
+    assert [digest for text, digest in keys if text.startswith("FROM")] == ["id1", "id1", ""]
+    runs = [text for text, _ in keys if text.startswith("RUN")]
+    assert runs == ["RUN <<EOF\nFROM debian:bookworm\nEOF", "RUN echo last"]  # one here-document
+
+
+def test_a_rebuilt_platform_stage_rebuilds_what_reads_it() -> None:
+    before = layer_keys(PLATFORM, {}, {"debian:bookworm": "id1"})
+    edited = PLATFORM.replace("AS build", "AS build\nRUN true")
+    after = layer_keys(edited, {}, {"debian:bookworm": "id1"})
+    assert changed_layers(before, after)[1][-2:] == ["COPY --from=build /a /a", "RUN echo last"]
+
+
+def test_an_image_override_applies_to_from_with_platform_only() -> None:
+    config = Config(image_overrides={"debian:bookworm": "localhost/debian:bookworm"})
+    text = _override_from(PLATFORM, config, Path("Containerfile"))
+    assert text.split("\n")[0] == "FROM --platform=linux/amd64 localhost/debian:bookworm AS build"
+    assert text.split("\n")[2] == "FROM debian:bookworm"  # a here-document's body is not a step
+    assert text.split("\n")[6] == "  localhost/debian:bookworm"
+    assert _override_from(PLATFORM, Config(), Path("Containerfile")) == PLATFORM

@@ -15,7 +15,7 @@ from envman.lockfile_format import (
     runtime_digests,
 )
 from envman.ops.lock_hash import as_tag
-from envman.profile.model import Hook, Origin, Profile
+from envman.profile.model import FileLine, Hook, Profile
 from envman.render.containerfile import seal, unsealed
 from tests.helpers import assert_golden
 
@@ -24,7 +24,7 @@ SHA = "cd" * 32
 
 
 def profile(**changes: object) -> Profile:
-    return replace(Profile(name="app", origin=Origin("/home/me/profiles/app.yaml", 1)), **changes)
+    return replace(Profile(name="app", origin=FileLine("/home/me/profiles/app.yaml", 1)), **changes)
 
 
 def entry(**changes: object) -> LockedProfile:
@@ -52,7 +52,7 @@ def test_the_text_reads_back_the_same_and_is_deterministic() -> None:
 
 
 def test_runtime_digests_ignore_where_settings_were_written() -> None:
-    moved = replace(profile(), origin=Origin("/elsewhere/app.yaml", 9))
+    moved = replace(profile(), origin=FileLine("/elsewhere/app.yaml", 9))
     assert runtime_digests(moved) == runtime_digests(profile())
 
 

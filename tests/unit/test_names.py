@@ -9,7 +9,7 @@ from envman.exports.ledger import ledger_envs, ledger_file
 from envman.history import history_file
 from envman.names import is_name
 from envman.paths import Paths
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 from envman.profile.validate import check_name
 from envman.profile.yaml_format import read_yaml_profile
 from envman.sources.names import check_source_name, parse_address
@@ -35,7 +35,7 @@ BAD = [
     "é",
     "x" * 64,
 ]
-ORIGIN = Origin("test.yaml", 1)
+ORIGIN = FileLine("test.yaml", 1)
 GOOD = ["x", "ansible", "python3.9", "a_b-c.d", "X" * 63, "0day"]
 
 

@@ -16,7 +16,7 @@ from envman.errors import ExitCode, ProfileSchemaError
 from envman.lockfile_format import LockedProfile, runtime_changes, runtime_digests
 from envman.profile.ini_read import read_ini_profiles
 from envman.profile.ini_write import write_ini_profiles
-from envman.profile.keys import BY_FIELD, KEYS, markdown_table
+from envman.profile.keys import BY_FIELD, KEYS, markdown_table, run_settings
 from envman.profile.locations import flatten
 from envman.profile.merge import META_MERGE, conflicting_scalars, merge
 from envman.profile.model import Profile
@@ -56,6 +56,7 @@ SAMPLES: dict[str, tuple[Any, Any]] = {
     "hostname": ("a-box", "b-box"),
     "podman_args": (["--cap-add", "A"], ["--cap-add", "B"]),
     "shm_size": ("64m", "1g"),
+    "workdir": ("/a", "/b"),
     "distrobox.entry": (True, False),
     "distrobox.start_now": (True, False),
     "distrobox.pull": (True, False),
@@ -271,6 +272,44 @@ def test_shm_size_is_not_lost_silently_in_an_ini_export() -> None:
     text, warnings = write_ini_profiles([profile])
     assert "shm" not in text
     assert warnings == ["x: shm_size: the ini has no such key; distrobox gives no private /dev/shm"]
+
+
+# workdir, a `run` key: written into the run-file by up, read by run and enter
+
+
+def test_workdir_is_an_absolute_path_in_the_container() -> None:
+    profile = read_yaml_profile("envman: 1\nworkdir: /src\n", "x.yaml", "x")
+    assert profile.workdir == "/src" and run_settings(profile) == (("workdir", "/src"),)
+    assert run_settings(read_yaml_profile("envman: 1\n", "x.yaml", "x")) == ()
+    with pytest.raises(ProfileSchemaError) as info:
+        read_yaml_profile("envman: 1\nworkdir: src\n", "x.yaml", "x")
+    assert str(info.value).startswith("x.yaml:2: workdir: ")
+
+
+def test_workdir_changes_neither_image_nor_container() -> None:
+    plain = read_yaml_profile("envman: 1\n", "x.yaml", "x")
+    moved = read_yaml_profile("envman: 1\nworkdir: /src\n", "x.yaml", "x")
+    specs = [
+        container_spec(
+            replace(p, integration=p.integration.with_defaults()),
+            FACTS,
+            name="x",
+            image="i",
+            labels={},
+        )
+        for p in (plain, moved)
+    ]
+    assert spec_hash(specs[0]) == spec_hash(specs[1])
+    assert runtime_digests(plain) == runtime_digests(moved)
+
+
+def test_workdir_is_not_lost_silently_in_an_ini_export() -> None:
+    profile = read_yaml_profile("envman: 1\nworkdir: /src\n", "x.yaml", "x")
+    text, warnings = write_ini_profiles([profile])
+    assert "/src" not in text
+    assert warnings == [
+        "x: workdir: the ini has no such key; distrobox enter starts in the current directory"
+    ]
 
 
 def sample_profile(side: int) -> Profile:

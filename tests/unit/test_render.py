@@ -10,7 +10,7 @@ import pytest
 
 from envman.errors import ProfileSchemaError
 from envman.host.facts import HostFacts
-from envman.profile.model import Hook, Integration, Origin, Profile
+from envman.profile.model import FileLine, Hook, Integration, Profile
 from envman.profile.yaml_format import read_yaml_profile
 from envman.render.container import container_spec, parse_podman_args, spec_hash
 from envman.render.containerfile import HookScript, render
@@ -193,7 +193,7 @@ def test_init_profile_runs_systemd_with_private_pid() -> None:
 
 def test_hook_origin_is_kept_for_messages() -> None:
     hook = dev().hooks[0]
-    assert isinstance(hook, Hook) and hook.origin == Origin("dev.yaml", 9)
+    assert isinstance(hook, Hook) and hook.origin == FileLine("dev.yaml", 9)
 
 
 def test_host_certificates_are_trusted_first_unless_switched_off() -> None:

@@ -66,19 +66,27 @@ def _sources(ins: Instruction, scope: Scope, file: str) -> list[str]:
         return _bind_mount_sources(ins)
     if ins.keyword not in ("COPY", "ADD") or ins.flag("from") is not None:
         return []
-    if ins.json_form:
-        items = [expand(ins, item, scope, file) for item in ins.argv]
-    else:
-        items = words(ins, ins.args, scope, file)
+    items = _copy_items(ins, scope, file)
     if len(items) < 2 and not ins.heredocs:
         raise ProfileSyntaxError(
             f"{file}:{ins.line}: {ins.keyword} needs a source and a destination",
             f"{ins.keyword} SRC... DEST",
         )
-    sources = [item for item in items[:-1] if not (ins.heredocs and item.startswith("<<"))]
-    if ins.keyword == "ADD":
-        sources = [item for item in sources if not re.match(_REMOTE, item)]
-    return sources
+    return [item for item in items[:-1] if _from_context(ins, item)]
+
+
+def _copy_items(ins: Instruction, scope: Scope, file: str) -> list[str]:
+    """A COPY's or ADD's sources and destination, variables expanded."""
+    if ins.json_form:
+        return [expand(ins, item, scope, file) for item in ins.argv]
+    return words(ins, ins.args, scope, file)
+
+
+def _from_context(ins: Instruction, source: str) -> bool:
+    """Whether a source names build-context files (not a here-document, not ADD's URL)."""
+    if ins.heredocs and source.startswith("<<"):
+        return False
+    return not (ins.keyword == "ADD" and re.match(_REMOTE, source))
 
 
 def _bind_mount_sources(ins: Instruction) -> list[str]:

@@ -8,7 +8,7 @@ from envman.profile import validate as v
 from envman.profile.boundary import parse_failures
 from envman.profile.containerfile.scope import key_values
 from envman.profile.containerfile.stages import Containerfile, end_scope, parse_containerfile, walk
-from envman.profile.model import Origin, Profile
+from envman.profile.model import FileLine, Profile
 
 VERSION_LABELS = ("version", "org.opencontainers.image.version")
 DESCRIPTION_LABELS = ("summary", "description", "org.opencontainers.image.description")
@@ -23,20 +23,20 @@ def read_containerfile_profile(text: str, file: str, default_name: str) -> Profi
 
 
 def _profile(cf: Containerfile, file: str, default_name: str) -> Profile:
-    origin = Origin(file, 1)
+    origin = FileLine(file, 1)
     labels = end_scope(cf).labels
     basename = PurePosixPath(file).name or "Containerfile"
     lines = _label_lines(cf)
     version_label = _first_label(labels, VERSION_LABELS)
     description_label = _first_label(labels, DESCRIPTION_LABELS)
     locations = {
-        "name": Origin(file),
-        "image": Origin(file, cf.chain()[0].line),
-        "build.containerfile": Origin(file),
+        "name": FileLine(file),
+        "image": FileLine(file, cf.chain()[0].line),
+        "build.containerfile": FileLine(file),
     }
     for key, label in (("version", version_label), ("description", description_label)):
         if label is not None:
-            locations[key] = Origin(file, lines.get(label, 0))
+            locations[key] = FileLine(file, lines.get(label, 0))
     return Profile(
         name=v.check_name(default_name, origin),
         origin=origin,
@@ -53,7 +53,7 @@ def _first_label(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((key for key in keys if labels.get(key, "").strip()), None)
 
 
-def _label_text(labels: dict[str, str], key: str | None, origin: Origin) -> str | None:
+def _label_text(labels: dict[str, str], key: str | None, origin: FileLine) -> str | None:
     if key is None:
         return None
     return v.check_text(labels[key].strip(), origin, f"LABEL {key}")

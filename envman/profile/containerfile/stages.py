@@ -13,7 +13,7 @@ from envman.profile.containerfile.expansion import LexError, expand_word
 from envman.profile.containerfile.instructions import Instruction, parse_instructions
 from envman.profile.containerfile.lexer import show
 from envman.profile.containerfile.scope import Budget, Scope, apply, apply_arg
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 
 _STAGE_NAME = r"^[a-z][a-z0-9._-]{0,127}$"
 
@@ -123,7 +123,7 @@ def _stage(
     base = _resolve_from(parts[0], global_scope, head, file)
     parent = names[base.lower()][0] if base.lower() in names else None
     if parent is None:
-        v.check_image(base, Origin(file, head.line), "FROM")
+        v.check_image(base, FileLine(file, head.line), "FROM")
     if name is not None:
         names[name] = (index, head.line)
     return Stage(index, name, base, parent, head.line, tuple(group))

@@ -8,7 +8,7 @@ from importlib import resources
 
 from envman.profile import validate as v
 from envman.profile.containerfile.profile import TOOLBOX_LABELS
-from envman.profile.model import Origin
+from envman.profile.model import FileLine
 from envman.profile.toolbx.findings import TOOLBOX_LABEL_MESSAGE, Finding, clean, ordered
 from envman.profile.toolbx.requirements import FAMILIES, REQUIREMENTS, WRITABLE_DIRS
 
@@ -28,7 +28,7 @@ def image_lint_command(image: str) -> list[str]:
     `--no-hosts` keeps podman from mounting its own /etc/hosts over the image's, which
     the script must see; `--pull=never` because only a built, local image is linted.
     """
-    v.check_image(image, Origin("image"), "image")
+    v.check_image(image, FileLine("image"), "image")
     return [
         "podman",
         "run",
