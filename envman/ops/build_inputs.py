@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -218,31 +217,12 @@ def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def _override_from(text: str, config: Config, file: Path) -> str:
-    """Host image overrides apply to FROM lines too (only exact matches of an overridden image).
-
-    The FROM steps come from the Containerfile parser, so `--platform=...` flags, continuation
-    lines and here-document bodies that happen to start with FROM are read as podman reads them.
-    """
+    """Host image overrides apply to FROM lines too (only exact matches of an overridden image)."""
     if not config.image_overrides:
         return text
-    from envman.profile.containerfile.instructions import parse_instructions
+    from envman.profile.containerfile.bases import replace_bases
 
-    lines = text.split("\n")
-    for ins in parse_instructions(text, str(file)):
-        image = ins.args.split()[0] if ins.keyword == "FROM" else ""
-        if image in config.image_overrides:
-            _replace_word(lines, range(ins.line - 1, ins.end_line), image, config.base_image(image))
-    return "\n".join(lines)
-
-
-def _replace_word(lines: list[str], where: range, old: str, new: str) -> None:
-    """Replace the first whitespace-delimited `old` on the lines `where` (0-based)."""
-    word = re.compile(rf"(?<!\S){re.escape(old)}(?!\S)")
-    for index in where:
-        changed, count = word.subn(lambda _: new, lines[index], count=1)
-        if count:
-            lines[index] = changed
-            return
+    return replace_bases(text, config.image_overrides, str(file))
 
 
 def _inside(directory: Path, relative: str, profile: Profile, key: str) -> Path:
