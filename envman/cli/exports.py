@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from envman.cli.common import ENV_NAME, JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
 from envman.errors import UsageError
+
+if TYPE_CHECKING:
+    from envman.ops.exports import WrittenExport
 
 ENV = ENV_NAME
 APPS = Annotated[
@@ -54,11 +57,15 @@ def export(
         emit_json(results)
         return
     for result in results:
-        for warning in result.warnings:
-            note(f"warning: {warning}")
-        say(f"{name}: exported {result.key}")
-        for path in result.files:
-            say(f"  {path}")
+        _show_export(name, result)
+
+
+def _show_export(name: str, result: WrittenExport) -> None:
+    for warning in result.warnings:
+        note(f"warning: {warning}")
+    say(f"{name}: exported {result.key}")
+    for path in result.files:
+        say(f"  {path}")
 
 
 def unexport(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from envman.cli.common import ENV_NAME, JSON_OPTION, WAIT_OPTION, context
 from envman.cli.output import emit_json, note, say, table
+
+if TYPE_CHECKING:
+    from envman.ops.exports import Unexported
 
 ENV = ENV_NAME
 GEN = Annotated[int, typer.Argument(help="Generation number (see envman history).")]
@@ -126,13 +129,17 @@ def gc(
             "(layers shared with kept images stay)"
         )
     for removed in exports:
-        say(f"{removed.env}: {verb} {len(removed.removed)} exported file(s)")
-        for path in removed.removed if dry_run else ():
-            say(f"  {path}")
-        for path in removed.kept:
-            note(f"kept {path}: changed since envman exported it")
+        _show_unexported(removed, verb, dry_run=dry_run)
     if not collected and not exports:
         say("nothing to collect")
+
+
+def _show_unexported(removed: Unexported, verb: str, *, dry_run: bool) -> None:
+    say(f"{removed.env}: {verb} {len(removed.removed)} exported file(s)")
+    for path in removed.removed if dry_run else ():
+        say(f"  {path}")
+    for path in removed.kept:
+        note(f"kept {path}: changed since envman exported it")
 
 
 def register(app: typer.Typer) -> None:

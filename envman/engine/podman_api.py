@@ -67,19 +67,23 @@ def _translated(what: str) -> Iterator[None]:
 
 def _image_info(attrs: Mapping[str, Any]) -> ImageInfo:
     config = attrs.get("Config") or {}
-    labels = attrs.get("Labels") or config.get("Labels") or {}
     entrypoint = config.get("Entrypoint")
     return ImageInfo(
         id=str(attrs.get("Id", "")).removeprefix("sha256:"),
         tags=tuple(attrs.get("RepoTags") or attrs.get("Names") or ()),
-        labels=dict(labels),
+        labels=dict(attrs.get("Labels") or _or_empty(config, "Labels")),
         created=str(attrs.get("Created", "")),
         size=int(attrs.get("Size") or 0),
         entrypoint=tuple(entrypoint) if isinstance(entrypoint, list) else None,
         user=str(config.get("User") or ""),
         digest=_digest(attrs),
-        layers=tuple((attrs.get("RootFS") or {}).get("Layers") or ()),
+        layers=tuple(_or_empty(_or_empty(attrs, "RootFS"), "Layers")),
     )
+
+
+def _or_empty(data: Mapping[str, Any], key: str) -> Any:
+    """data[key], with None or a missing key as empty (podman's inspect leaves either)."""
+    return data.get(key) or {}
 
 
 def _digest(attrs: Mapping[str, Any]) -> str:
@@ -417,10 +421,7 @@ def _create_kwargs(spec: ContainerSpec, rootless: bool) -> dict[str, Any]:
         "hostname": spec.hostname,
         "user": spec.user,
         "privileged": spec.privileged,
-        "security_opt": [
-            *([] if spec.label_confinement else ["label=disable"]),
-            *spec.security_opt,
-        ],
+        "security_opt": [*_label_opts(spec), *spec.security_opt],
         **_mounts(spec),
         "environment": dict(spec.env),
         "labels": dict(spec.labels),
@@ -434,16 +435,23 @@ def _create_kwargs(spec: ContainerSpec, rootless: bool) -> dict[str, Any]:
         "pid_mode": "host" if spec.host_pid else "private",
         "ipc_mode": "host" if spec.host_ipc else "private",
     }
-    if spec.host_network:
-        kwargs["network_mode"] = "host"
-    # Rootful podman runs the user's ids as themselves already; rootless maps them with keep-id.
-    if spec.keep_user_ids and rootless:
-        kwargs["userns_mode"] = "keep-id"
-    if spec.pids_limit is not None:
-        kwargs["pids_limit"] = spec.pids_limit
-    if spec.shm_size is not None:
-        kwargs["shm_size"] = spec.shm_size
-    return kwargs
+    return {**kwargs, **_optional_kwargs(spec, rootless)}
+
+
+def _label_opts(spec: ContainerSpec) -> list[str]:
+    return [] if spec.label_confinement else ["label=disable"]
+
+
+def _optional_kwargs(spec: ContainerSpec, rootless: bool) -> dict[str, Any]:
+    """Keywords given only when the spec sets them (podman's defaults otherwise)."""
+    optional = {
+        "network_mode": "host" if spec.host_network else None,
+        # Rootful podman runs the user's ids as themselves already; rootless maps them (keep-id).
+        "userns_mode": "keep-id" if spec.keep_user_ids and rootless else None,
+        "pids_limit": spec.pids_limit,
+        "shm_size": spec.shm_size,
+    }
+    return {key: value for key, value in optional.items() if value is not None}
 
 
 def _mounts(spec: ContainerSpec) -> dict[str, Any]:

@@ -253,18 +253,26 @@ class StatusReport:
     problems: list[str]
 
 
+def _unit_problems(unit: Path, service: dict[str, str]) -> list[str]:
+    if not unit.exists():
+        return ["the unit is not installed: run `envman bridge install`"]
+    if service.get("ActiveState") not in (None, "active"):
+        return [f"the unit is {service.get('ActiveState')}: see journalctl --user -u {UNIT_NAME}"]
+    return []
+
+
+def _backups(root: Path) -> list[str]:
+    """The original files the bridge backed up, as the host paths they came from."""
+    return sorted("/" + str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
 def status(ctx: Context) -> StatusReport:
     """The unit's state and restarts, the daemon's STATUS text, the apps and permissions."""
     unit = unit_file(ctx.paths)
     rules = load(ctx)
     service, trouble = systemd.show(ctx.environ)
     problems = [trouble] if trouble else []
-    if not unit.exists():
-        problems.append("the unit is not installed: run `envman bridge install`")
-    elif service.get("ActiveState") not in (None, "active"):
-        problems.append(
-            f"the unit is {service.get('ActiveState')}: see journalctl --user -u {UNIT_NAME}"
-        )
+    problems += _unit_problems(unit, service)
     installs = flatpak.installations(ctx.environ, ctx.paths.data.parent)
     permissions = _permissions(ctx, rules, set())
     problems += [
@@ -277,8 +285,7 @@ def status(ctx: Context) -> StatusReport:
         for r in rules.rules
         if isinstance(r.replace, FlatpakCommand)
     }
-    root = ctx.paths.state / "bridge" / "backups"
-    backups = sorted("/" + str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    backups = _backups(ctx.paths.state / "bridge" / "backups")
     return StatusReport(
         str(unit),
         unit.exists(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -126,12 +125,10 @@ def resolve_profile(
     includes and hook scripts in that source's checkout only.
     """
     ref, revision = find_profile(paths, arg)
-    looked = () if revision else lookup_dirs(paths, source_pins)
-    dirs = revision.profile_dirs if revision else tuple(d.path for d in looked)
+    dirs, known = _search(paths, revision, source_pins)
     resolver = Resolver(dirs, paths.cwd)
     profile = resolver.resolve(ref)
     includes = tuple(resolver.includes)
-    known = (revision,) if revision else tuple(d.revision for d in looked if d.revision)
     trust = {str(r.path): provenance_of(paths, r, known) for r in (*(i.ref for i in includes), ref)}
     profile = replace(
         profile,
@@ -140,15 +137,32 @@ def resolve_profile(
     )
     check_usable(profile)
     image = config.base_image(profile.image or DEFAULT_IMAGE)
-    shared = () if revision else paths.hook_dirs
-    script_paths = {
-        h.script: _hook_file(paths, ref, h, shared) for h in profile.hooks if h.script is not None
-    }
+    script_paths = _script_paths(paths, ref, profile, () if revision else paths.hook_dirs)
     cas = host_ca_certificates() if host_cas is None else host_cas
     plan = _plan(ref, profile, config=config, image=image, script_paths=script_paths, host_cas=cas)
     return Resolved(
         ref, profile, image, plan, script_paths, revision, resolver.files(), includes, trust
     )
+
+
+def _search(
+    paths: Paths, revision: Revision | None, source_pins: Mapping[str, str] | None
+) -> tuple[tuple[Path, ...], tuple[Revision, ...]]:
+    """Where includes are looked up, and the source revisions they may come from: a source's
+    profile its own checkout only, any other the lookup order."""
+    if revision is not None:
+        return revision.profile_dirs, (revision,)
+    looked = lookup_dirs(paths, source_pins)
+    return tuple(d.path for d in looked), tuple(d.revision for d in looked if d.revision)
+
+
+def _script_paths(
+    paths: Paths, ref: ProfileRef, profile: Profile, shared: tuple[Path, ...]
+) -> dict[str, Path]:
+    """The hooks/ file of each script hook."""
+    return {
+        h.script: _hook_file(paths, ref, h, shared) for h in profile.hooks if h.script is not None
+    }
 
 
 def find_profile(paths: Paths, arg: str) -> tuple[ProfileRef, Revision | None]:
@@ -203,31 +217,12 @@ def _context(containerfile: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def _override_from(text: str, config: Config, file: Path) -> str:
-    """Host image overrides apply to FROM lines too (only exact matches of an overridden image).
-
-    The FROM steps come from the Containerfile parser, so `--platform=...` flags, continuation
-    lines and here-document bodies that happen to start with FROM are read as podman reads them.
-    """
+    """Host image overrides apply to FROM lines too (only exact matches of an overridden image)."""
     if not config.image_overrides:
         return text
-    from envman.profile.containerfile.instructions import parse_instructions
+    from envman.profile.containerfile.bases import replace_bases
 
-    lines = text.split("\n")
-    for ins in parse_instructions(text, str(file)):
-        image = ins.args.split()[0] if ins.keyword == "FROM" else ""
-        if image in config.image_overrides:
-            _replace_word(lines, range(ins.line - 1, ins.end_line), image, config.base_image(image))
-    return "\n".join(lines)
-
-
-def _replace_word(lines: list[str], where: range, old: str, new: str) -> None:
-    """Replace the first whitespace-delimited `old` on the lines `where` (0-based)."""
-    word = re.compile(rf"(?<!\S){re.escape(old)}(?!\S)")
-    for index in where:
-        changed, count = word.subn(lambda _: new, lines[index], count=1)
-        if count:
-            lines[index] = changed
-            return
+    return replace_bases(text, config.image_overrides, str(file))
 
 
 def _inside(directory: Path, relative: str, profile: Profile, key: str) -> Path:
@@ -290,6 +285,15 @@ def refuse_unverified_host_hooks(resolved: Resolved) -> None:
             )
 
 
+def _runtime_marker(hook: Hook) -> str | None:
+    """What in a hook's own words only the running container has (None: nothing)."""
+    text = " ".join([*hook.run, hook.sh or "", *hook.args])
+    marker = next((m for m in RUNTIME_ONLY if m in text), None)
+    if marker is None and any(w.startswith("~/") or w == "~" for w in text.split()):
+        return "~"
+    return marker
+
+
 def check_build_hooks(hooks: Iterable[Hook]) -> None:
     """Refuse build hooks that visibly need the running container, before any build starts.
 
@@ -297,12 +301,7 @@ def check_build_hooks(hooks: Iterable[Hook]) -> None:
     wrappers that use them later) and is trusted to say its own policy.
     """
     for hook in hooks:
-        if hook.when != "build":
-            continue
-        text = " ".join([*hook.run, hook.sh or "", *hook.args])
-        marker = next((m for m in RUNTIME_ONLY if m in text), None)
-        if marker is None and any(w.startswith("~/") or w == "~" for w in text.split()):
-            marker = "~"
+        marker = _runtime_marker(hook) if hook.when == "build" else None
         if marker is not None:
             raise ProfileSchemaError(
                 f"{hook.origin}: this build hook uses {marker}: only the running container has it",

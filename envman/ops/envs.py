@@ -48,7 +48,7 @@ from envman.ops.cache import build_plan, cache_reuse, layers_of, plan_layers
 from envman.ops.context import Context
 from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
-from envman.ops.images import owned_images, release, users
+from envman.ops.images import Released, owned_images, release, users
 from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
 from envman.ops.lockfile import resolve_for_up
 from envman.ops.plan import (
@@ -171,19 +171,10 @@ def _up_locked(
     layers = layers_of(history, image.id) if not built else None
     spec = _spec(ctx, resolved, image.id)
     spec_hash = dict(spec.labels)[SPEC_LABEL]
-    container: ContainerInfo
-    if existing is not None and not chosen.has("recreate"):
-        if chosen.has("start"):
-            engine.start(existing.id)
-        container = existing
-    else:
-        container = replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
+    container = _container_for(ctx, engine, resolved, spec, existing, chosen=chosen)
     layers = layers or plan_layers(engine, plan)
     made = _generation_of(ctx, resolved, spec, image, address_of(resolved), layers=layers)
-    if chosen.has("create") or chosen.has("recreate") or not history.current:
-        history, tag = with_generation(history, made)
-    else:
-        tag = ""
+    history, tag = _with_made(history, made, chosen)
     done = Commit(state_of(ctx, made, container), history, image.id, tag)
     commit(ctx, engine, resolved.name, done)
     exports = reconcile_exports(ctx, resolved.name, resolved.profile.exports, image.id)
@@ -200,6 +191,31 @@ def _up_locked(
         exports.unexported,
         chosen,
     )
+
+
+def _container_for(
+    ctx: Context,
+    engine: Engine,
+    resolved: Resolved,
+    spec: ContainerSpec,
+    existing: ContainerInfo | None,
+    *,
+    chosen: Plan,
+) -> ContainerInfo:
+    """The container the plan leaves: the existing one (started if need be) or a new one."""
+    if existing is not None and not chosen.has("recreate"):
+        if chosen.has("start"):
+            engine.start(existing.id)
+        return existing
+    return replace_container(ctx, engine, spec, existing, create_steps(ctx, resolved))
+
+
+def _with_made(history: History, made: Generation, chosen: Plan) -> tuple[History, str]:
+    """The history with what up made as a new generation when it made a container (or there is
+    none yet), and the gen-N tag that holds its image ("" when none)."""
+    if chosen.has("create") or chosen.has("recreate") or not history.current:
+        return with_generation(history, made)
+    return history, ""
 
 
 @dataclass(frozen=True)
@@ -463,16 +479,7 @@ def status(ctx: Context, name: str) -> Status:
     for repaired in repair_pending(ctx):
         ctx.notify(repaired)
     arg = env_address(ctx.paths, name, existing_container(ctx, ctx.engine(), name))
-    notes = []
-    try:
-        resolved = resolve_for_up(ctx, arg)
-    except LockMismatch as exc:
-        resolved = resolve_profile(ctx.paths, ctx.config, arg)
-        notes.append(f"{exc.message}: up refuses to build until the lock is updated")
-    except ProfileNotFound as exc:
-        if arg == name:
-            raise
-        raise profile_gone(name, arg, exc) from None
+    resolved, notes = _resolve_for_status(ctx, name, arg)
     engine = ctx.engine()
     container = existing_container(ctx, engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)
@@ -490,11 +497,29 @@ def status(ctx: Context, name: str) -> Status:
         labels.get("envman.version", ""),
         resolved.profile.version or "",
         container.image if container else "",
-        plan.action not in ("up-to-date", "started") or bool(notes),
+        _stale(plan, notes),
         reasons,
         plan,
         tuple(notes),
     )
+
+
+def _stale(plan: Plan, notes: list[str]) -> bool:
+    """Whether up would change something, or there is news up does not act on."""
+    return plan.action not in ("up-to-date", "started") or bool(notes)
+
+
+def _resolve_for_status(ctx: Context, name: str, arg: str) -> tuple[Resolved, list[str]]:
+    """The profile as up resolves it, or (lock refused) as it is today with a note saying so."""
+    try:
+        return resolve_for_up(ctx, arg), []
+    except LockMismatch as exc:
+        note = f"{exc.message}: up refuses to build until the lock is updated"
+        return resolve_profile(ctx.paths, ctx.config, arg), [note]
+    except ProfileNotFound as exc:
+        if arg == name:
+            raise
+        raise profile_gone(name, arg, exc) from None
 
 
 def _source_news(ctx: Context, resolved: Resolved, container: ContainerInfo) -> list[str]:
@@ -614,13 +639,7 @@ def _rm_locked(ctx: Context, engine: Engine, name: str, force_state: bool) -> Re
     exports = remove_exports(ctx, name)
     for container in containers:
         engine.remove(container.id)
-    recorded = [g.image_id for g in history.generations] + [state.image_id if state else ""]
-    everyone = engine.containers({})
-    removed_ids = {c.id for c in containers}
-    released = [
-        release(engine, image, name, everyone, removed_ids)
-        for image in owned_images(engine, name, recorded)
-    ]
+    released = _release_images(engine, name, state, history, containers)
     files = forget(ctx.paths, name) + forget_history(ctx.paths, name)
     if journal_file(ctx.paths, name).exists():
         clear_journal(ctx.paths, name)
@@ -632,6 +651,24 @@ def _rm_locked(ctx: Context, engine: Engine, name: str, force_state: bool) -> Re
         exports.kept,
         tuple(f"{r.image_id[:12]}: {r.reason}" for r in released if not r.removed),
     )
+
+
+def _release_images(
+    engine: Engine,
+    name: str,
+    state: EnvState | None,
+    history: History,
+    removed: list[ContainerInfo],
+) -> list[Released]:
+    """Release the images envman built for the environment (kept while another container uses
+    one, the removed containers aside)."""
+    recorded = [g.image_id for g in history.generations] + [state.image_id if state else ""]
+    everyone = engine.containers({})
+    removed_ids = {c.id for c in removed}
+    return [
+        release(engine, image, name, everyone, removed_ids)
+        for image in owned_images(engine, name, recorded)
+    ]
 
 
 def _records(ctx: Context, name: str, force_state: bool) -> tuple[EnvState | None, History]:

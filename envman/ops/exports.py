@@ -260,18 +260,15 @@ def _shadows(ctx: Context, name: str, directory: Path) -> tuple[str, ...]:
 
 def _write(ctx: Context, env: str, draft: ExportRecord, planned: list[Planned]) -> ExportRecord:
     """Record, then write atomically, then drop what the previous export of the same key left."""
-    kind, key, origin = draft.kind, draft.key, draft.origin
     ledger = load_ledger(ctx.paths, env)
-    previous = ledger.find(kind, key)
+    previous = ledger.find(draft.kind, draft.key)
     for path, data, _ in planned:
         _check_clash(ledger, path, data)
     files = tuple(FileRecord(str(path), checksum(data)) for path, data, _ in planned)
-    stale = [
-        f for f in (previous.files if previous else ()) if f.path not in {x.path for x in files}
-    ]
-    if previous is not None and previous.origin == "profile":
-        origin = "profile"
-    record = replace(draft, origin=origin, files=files)
+    stale = _left_behind(previous, files)
+    # What the profile exported stays the profile's: a later `envman export` does not take it.
+    by_profile = previous is not None and previous.origin == "profile"
+    record = replace(draft, origin="profile" if by_profile else draft.origin, files=files)
     # The ledger names every file before it exists, so a crash never leaves an unrecorded file.
     save_ledger(ctx.paths, ledger.with_record(replace(record, files=files + tuple(stale))))
     for path, data, mode in planned:
@@ -281,6 +278,12 @@ def _write(ctx: Context, env: str, draft: ExportRecord, planned: list[Planned]) 
             remove_file(Path(old.path))
     save_ledger(ctx.paths, ledger.with_record(record))
     return record
+
+
+def _left_behind(previous: ExportRecord | None, files: tuple[FileRecord, ...]) -> list[FileRecord]:
+    """The files of the previous export of a key that the new one does not write."""
+    kept = {x.path for x in files}
+    return [f for f in (previous.files if previous else ()) if f.path not in kept]
 
 
 def _check_clash(ledger: Ledger, path: Path, data: bytes) -> None:
@@ -385,12 +388,7 @@ def reconcile(ctx: Context, env: str, exports: Exports, image_id: str) -> Reconc
     wanted.update({("bin", b): b for b in exports.bins})
     if not wanted and not ledger.exports:
         return Reconciled()
-    gone = [r for r in ledger.exports if r.origin == "profile" and (r.kind, r.key) not in wanted]
-    unexported: tuple[str, ...] = ()
-    if gone:
-        apps = tuple(r.key for r in gone if r.kind == "app")
-        bins = tuple(r.key for r in gone if r.kind == "bin")
-        unexported = unexport(ctx, env, apps=apps, bins=bins).keys
+    unexported = _unexport_dropped(ctx, env, ledger.exports, wanted)
     done: list[str] = []
     warnings: list[str] = []
     bins_dir = bins_dir_for(ctx, exports)
@@ -399,12 +397,7 @@ def reconcile(ctx: Context, env: str, exports: Exports, image_id: str) -> Reconc
         if record is not None and _current(record, image_id, bins_dir):
             continue
         try:
-            if kind == "app":
-                result = export_app(
-                    ctx, env, value, origin="profile", label=exports.label is not False
-                )
-            else:
-                result = export_bin(ctx, env, value, origin="profile", bins_dir=bins_dir)
+            result = _export_for_profile(ctx, env, kind, value, exports=exports, bins_dir=bins_dir)
         except (ExportFailed, FileClash) as exc:
             warnings.append(f"export {key}: {exc.message}")
             continue
@@ -413,8 +406,31 @@ def reconcile(ctx: Context, env: str, exports: Exports, image_id: str) -> Reconc
     return Reconciled(tuple(done), tuple(unexported), tuple(warnings))
 
 
+def _unexport_dropped(
+    ctx: Context,
+    env: str,
+    records: tuple[ExportRecord, ...],
+    wanted: dict[tuple[Kind, str], str],
+) -> tuple[str, ...]:
+    """Unexport what the profile exported and no longer lists; the keys removed."""
+    gone = [r for r in records if r.origin == "profile" and (r.kind, r.key) not in wanted]
+    if not gone:
+        return ()
+    apps = tuple(r.key for r in gone if r.kind == "app")
+    bins = tuple(r.key for r in gone if r.kind == "bin")
+    return unexport(ctx, env, apps=apps, bins=bins).keys
+
+
+def _export_for_profile(
+    ctx: Context, env: str, kind: Kind, value: str, *, exports: Exports, bins_dir: Path
+) -> WrittenExport:
+    if kind == "app":
+        return export_app(ctx, env, value, origin="profile", label=exports.label is not False)
+    return export_bin(ctx, env, value, origin="profile", bins_dir=bins_dir)
+
+
 def _current(record: ExportRecord, image_id: str, bins_dir: Path) -> bool:
-    """WrittenExport by the profile from this image, in the right place, and untouched since."""
+    """Exported by the profile from this image, in the right place, and untouched since."""
     placed = record.kind != "bin" or all(Path(f.path).parent == bins_dir for f in record.files)
     return (
         record.origin == "profile"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from envman.engine.types import Engine
+from envman.engine.types import ContainerInfo, Engine, ImageInfo
 from envman.errors import Busy, EnvmanError, EnvNotFound, GenerationNotFound
 from envman.history import Generation, History, history_file, load_history, save_history
 from envman.journal import Commit
@@ -103,13 +103,7 @@ def rollback(ctx: Context, name: str, number: int | None = None) -> RolledBack:
 
 def _rollback_locked(ctx: Context, engine: Engine, name: str, number: int | None) -> RolledBack:
     recorded = _history(ctx, name)
-    if number is None:
-        older = [g.number for g in recorded.generations if g.number < recorded.current]
-        if not older:
-            raise GenerationNotFound(
-                f"{name} has no generation before {recorded.current}", f"see envman history {name}"
-            )
-        number = max(older)
+    number = _previous(recorded) if number is None else number
     target = _generation(recorded, number)
     if engine.image(target.image) is None:
         raise GenerationNotFound(
@@ -127,6 +121,17 @@ def _rollback_locked(ctx: Context, engine: Engine, name: str, number: int | None
     made = replace(target, address=address)
     commit(ctx, engine, name, Commit(state_of(ctx, made, container), moved))
     return RolledBack(name, recorded.current, number, target.image_id, bool(held))
+
+
+def _previous(recorded: History) -> int:
+    """The generation before the current one."""
+    older = [g.number for g in recorded.generations if g.number < recorded.current]
+    if not older:
+        raise GenerationNotFound(
+            f"{recorded.env} has no generation before {recorded.current}",
+            f"see envman history {recorded.env}",
+        )
+    return max(older)
 
 
 def _held_key(ctx: Context, address: str, recorded: History) -> str:
@@ -172,14 +177,46 @@ def recorded_envs(ctx: Context) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
-def _collect(
-    ctx: Context, engine: Engine, recorded: History, keep: int, dry_run: bool
-) -> Collected:
+def _kept(recorded: History, keep: int) -> set[int]:
+    """The newest `keep` generations, the current one and the pinned ones."""
     newest = sorted(recorded.generations, key=lambda g: -g.number)
     kept = {g.number for g in newest[:keep]} | {recorded.current}
-    kept |= {g.number for g in recorded.generations if g.pinned}
-    dropped = [g for g in recorded.generations if g.number not in kept]
-    still_used = {g.image_id for g in recorded.generations if g.number in kept}
+    return kept | {g.number for g in recorded.generations if g.pinned}
+
+
+def _frees(
+    ctx: Context,
+    engine: Engine,
+    image: ImageInfo,
+    env: str,
+    everyone: list[ContainerInfo],
+    *,
+    dry_run: bool,
+) -> bool:
+    """Remove a dropped generation's image (or, on a dry run, tell whether it would go);
+    a note says why one stays."""
+    if dry_run:
+        holders = users(everyone, image.id, set())
+        if holders:
+            ctx.notify(f"would keep image {image.id[:12]} of {env}: used by " + ", ".join(holders))
+        return not holders
+    released = release(engine, image, env, everyone, set())
+    if not released.removed:
+        ctx.notify(f"kept image {image.id[:12]} of {env}: {released.reason}")
+    return bool(released.removed)
+
+
+def _drop_images(
+    ctx: Context,
+    engine: Engine,
+    env: str,
+    dropped: list[Generation],
+    still_used: set[str],
+    *,
+    dry_run: bool,
+) -> tuple[list[str], int]:
+    """Remove (untag, while a kept generation uses it) each dropped generation's image; the
+    short ids removed and the bytes freed."""
     everyone = engine.containers({})
     images: list[str] = []
     freed = 0
@@ -190,24 +227,19 @@ def _collect(
         if generation.image_id in still_used:
             if generation.image in image.tags and not dry_run:
                 engine.remove_image(generation.image)  # an untag: a kept generation has the image
-            continue
-        if dry_run:
-            holders = users(everyone, image.id, set())
-            if holders:
-                ctx.notify(
-                    f"would keep image {image.id[:12]} of {recorded.env}: used by "
-                    + ", ".join(holders)
-                )
-            else:
-                images.append(generation.image_id[:12])
-                freed += image.size
-            continue
-        released = release(engine, image, recorded.env, everyone, set())
-        if released.removed:
+        elif _frees(ctx, engine, image, env, everyone, dry_run=dry_run):
             images.append(generation.image_id[:12])
             freed += image.size
-        else:
-            ctx.notify(f"kept image {image.id[:12]} of {recorded.env}: {released.reason}")
+    return images, freed
+
+
+def _collect(
+    ctx: Context, engine: Engine, recorded: History, keep: int, dry_run: bool
+) -> Collected:
+    kept = _kept(recorded, keep)
+    dropped = [g for g in recorded.generations if g.number not in kept]
+    still_used = {g.image_id for g in recorded.generations if g.number in kept}
+    images, freed = _drop_images(ctx, engine, recorded.env, dropped, still_used, dry_run=dry_run)
     remaining = tuple(g for g in recorded.generations if g.number in kept)
     if not dry_run:
         save_history(ctx.paths, replace(recorded, generations=remaining))

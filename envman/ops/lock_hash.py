@@ -36,9 +36,6 @@ def hashed_as_tag(engine: Engine, locked: Resolved, tag: str, digest: str) -> Re
 
 
 def _from_tag(containerfile: str, pinned: str, tag: str) -> str:
-    lines = []
-    for line in containerfile.splitlines(keepends=True):
-        words = line.split()
-        pins = len(words) >= 2 and words[0].upper() == "FROM" and words[1] == pinned
-        lines.append(line.replace(pinned, tag, 1) if pins else line)
-    return "".join(lines)
+    from envman.profile.containerfile.bases import replace_bases
+
+    return replace_bases(containerfile, {pinned: tag}, ".envman.Containerfile")

@@ -96,6 +96,21 @@ def _locked(
 ) -> Resolved:
     name = resolved.name
     image = resolved.profile.image or DEFAULT_IMAGE
+    _check_base(ctx, entry, path, name, image)
+    base_ref = entry.base_ref(repository_of(resolved.base_image))
+    if ctx.engine().image(base_ref) is None:
+        raise LockMismatch(
+            f"{path}: {name}: the locked base image {base_ref} is not here",
+            f"pull it (podman pull {base_ref}), or `envman update {name}` to lock what is here",
+        )
+    pins = {s.source: s.commit for s in entry.sources}
+    locked = _resolve_pinned(ctx, arg, image, base_ref, pins)
+    _check_unchanged(ctx, locked, entry, path, name)
+    return hashed_as_tag(ctx.engine(), locked, resolved.base_image, entry.base_digest)
+
+
+def _check_base(ctx: Context, entry: LockedProfile, path: Path, name: str, image: str) -> None:
+    """The profile's base image and this host's override of it are the locked ones."""
     if image != entry.base_image:
         raise LockMismatch(
             f"{path}: {name}: the profile's image is {image}, the lock has {entry.base_image}",
@@ -109,24 +124,22 @@ def _locked(
             f"`envman config image-override {image} {same}` makes it the same, or "
             f"`envman update {name}` locks what this machine builds from",
         )
-    base_ref = entry.base_ref(repository_of(resolved.base_image))
-    if ctx.engine().image(base_ref) is None:
-        raise LockMismatch(
-            f"{path}: {name}: the locked base image {base_ref} is not here",
-            f"pull it (podman pull {base_ref}), or `envman update {name}` to lock what is here",
-        )
-    pins = {s.source: s.commit for s in entry.sources}
-    locked = _resolve_pinned(ctx, arg, image, base_ref, pins)
+
+
+def _check_unchanged(
+    ctx: Context, locked: Resolved, entry: LockedProfile, path: Path, name: str
+) -> None:
+    """The build content and runtime settings are the locked ones; else what changed."""
     runtime = runtime_changes(entry, runtime_digests(locked.profile))
-    if locked.plan.content_hash != entry.content_hash or runtime:
-        changed = [key for key, now, then in _file_changes(ctx, locked, entry) if now != then]
-        what = ", ".join(changed) or ("its runtime settings" if runtime else "its build content")
-        detail = f" (runtime settings: {', '.join(runtime)})" if runtime else ""
-        raise LockMismatch(
-            f"{path}: {name}: {what} changed since the lock was written{detail}",
-            f"review the change, then `envman update {name}` moves the lock",
-        )
-    return hashed_as_tag(ctx.engine(), locked, resolved.base_image, entry.base_digest)
+    if locked.plan.content_hash == entry.content_hash and not runtime:
+        return
+    changed = [key for key, now, then in _file_changes(ctx, locked, entry) if now != then]
+    what = ", ".join(changed) or ("its runtime settings" if runtime else "its build content")
+    detail = f" (runtime settings: {', '.join(runtime)})" if runtime else ""
+    raise LockMismatch(
+        f"{path}: {name}: {what} changed since the lock was written{detail}",
+        f"review the change, then `envman update {name}` moves the lock",
+    )
 
 
 def _resolve_pinned(

@@ -99,28 +99,36 @@ def rollback_key(content_hash: str, spec_hash: str) -> str:
 def decide(facts: Facts) -> Plan:
     """The plan for these facts: keep a rollback, else build, create or recreate, start."""
     wanted, container, history = facts.wanted, facts.container, facts.history
-    held = history.held_against
-    if container is not None and held and held == wanted.key and not wanted.no_cache:
+    if container is not None and _rollback_holds(history, wanted):
         return _keep(wanted, container, history)
-    prefix = _since_rollback(history) if held and held != wanted.key else ""
-    steps: list[Step] = []
-    build = wanted.no_cache or not facts.image_id
-    if build:
-        steps.append(Step("build", prefix + _build_reason(facts)))
-        prefix = ""
-    layers = (facts.reused_layers, facts.rebuilt_layers) if build else (0, ())
+    changed = history.held_against not in ("", wanted.key)
+    prefix = _since_rollback(history) if changed else ""
+    if wanted.no_cache or not facts.image_id:
+        return _build(facts, prefix)
     if container is None:
-        steps.append(Step("create", "no container yet"))
-        return Plan(wanted.name, "created", tuple(steps), 0, *layers)
-    if build:
-        steps.append(Step("recreate", "a container of the new image"))
-        return Plan(wanted.name, "rebuilt", tuple(steps), 0, *layers, facts.runtime_changes)
+        return Plan(wanted.name, "created", (Step("create", "no container yet"),))
     if container.spec_hash != wanted.spec_hash:
-        steps.append(Step("recreate", prefix + _recreate_reason(facts, container)))
-        return Plan(wanted.name, "recreated", tuple(steps), 0, *layers, facts.runtime_changes)
+        recreate = Step("recreate", prefix + _recreate_reason(facts, container))
+        return Plan(wanted.name, "recreated", (recreate,), runtime_changes=facts.runtime_changes)
     if not container.running:
         return Plan(wanted.name, "started", (Step("start", "the container is stopped"),))
     return Plan(wanted.name, "up-to-date", ())
+
+
+def _rollback_holds(history: Rollback, wanted: Wanted) -> bool:
+    """A rollback stays until the profile changes (or a rebuild without cache is asked for)."""
+    return bool(history.held_against) and history.held_against == wanted.key and not wanted.no_cache
+
+
+def _build(facts: Facts, prefix: str) -> Plan:
+    """Build the image, then create the container, or recreate it from the new image."""
+    wanted = facts.wanted
+    build = Step("build", prefix + _build_reason(facts))
+    layers = (facts.reused_layers, facts.rebuilt_layers)
+    if facts.container is None:
+        return Plan(wanted.name, "created", (build, Step("create", "no container yet")), 0, *layers)
+    recreate = Step("recreate", "a container of the new image")
+    return Plan(wanted.name, "rebuilt", (build, recreate), 0, *layers, facts.runtime_changes)
 
 
 def after_build(plan: Plan, facts: Facts) -> Plan:

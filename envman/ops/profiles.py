@@ -241,18 +241,7 @@ def import_profiles(
     source: Path, out_dir: Path, *, hooks_as: str = "build", force: bool = False
 ) -> Imported:
     """distrobox ini sections or a Containerfile -> envman YAML profiles in `out_dir`."""
-    fmt = format_of(source)
-    if fmt == "ini":
-        text = read_profile_text(source)
-        with parse_failures(str(source), "a distrobox ini file"):
-            profiles = read_ini_profiles(text, str(source), hooks_when=hooks_as)
-    elif fmt == "containerfile":
-        read_profile_text(source)  # a missing or unreadable file is refused here, not later
-        profiles = [_containerfile_as_yaml(source, out_dir)]
-    elif fmt == "yaml":
-        profiles = [load_raw(refs_in_file(source)[0])]
-    else:
-        raise UsageError(f"{source}: not a profile file", "import .ini files or Containerfiles")
+    profiles = _importable(source, out_dir, hooks_as)
     targets = [(out_dir / f"{p.name}.yaml", p) for p in profiles]
     existing = [str(t) for t, _ in targets if t.exists()]
     if existing and not force:
@@ -261,6 +250,21 @@ def import_profiles(
         write_atomic(target, write_yaml_profile(replace(profile, format="yaml")))
     warnings = tuple(w for p in profiles for w in p.warnings)
     return Imported(tuple(str(t) for t, _ in targets), warnings)
+
+
+def _importable(source: Path, out_dir: Path, hooks_as: str) -> list[Profile]:
+    """The profiles a file holds, by its format."""
+    fmt = format_of(source)
+    if fmt == "ini":
+        text = read_profile_text(source)
+        with parse_failures(str(source), "a distrobox ini file"):
+            return read_ini_profiles(text, str(source), hooks_when=hooks_as)
+    if fmt == "containerfile":
+        read_profile_text(source)  # a missing or unreadable file is refused here, not later
+        return [_containerfile_as_yaml(source, out_dir)]
+    if fmt == "yaml":
+        return [load_raw(refs_in_file(source)[0])]
+    raise UsageError(f"{source}: not a profile file", "import .ini files or Containerfiles")
 
 
 def _containerfile_as_yaml(source: Path, out_dir: Path) -> Profile:

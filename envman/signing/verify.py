@@ -113,12 +113,19 @@ def verify(
     except ManifestInvalid as exc:
         return judge.reject(Reason.MALFORMED, str(exc))
     for layer in layers:
-        blob = attachment.blobs.get(layer.digest)
-        if blob is not None and len(blob) > MAX_PAYLOAD_BYTES:
-            return judge.reject(Reason.MALFORMED, f"blob {layer.digest} is too large")
-        if blob is not None and not digest_matches(layer.digest, blob):
-            return judge.reject(Reason.MALFORMED, f"blob {layer.digest} does not match its digest")
+        problem = _blob_problem(layer.digest, attachment.blobs.get(layer.digest))
+        if problem:
+            return judge.reject(Reason.MALFORMED, problem)
     return judge.decide(layers, attachment.blobs)
+
+
+def _blob_problem(digest: str, blob: bytes | None) -> str:
+    """Why a fetched signature blob is unusable ("" when it is fine or was not fetched)."""
+    if blob is not None and len(blob) > MAX_PAYLOAD_BYTES:
+        return f"blob {digest} is too large"
+    if blob is not None and not digest_matches(digest, blob):
+        return f"blob {digest} does not match its digest"
+    return ""
 
 
 def require_accepted(verdict: Verdict) -> str:

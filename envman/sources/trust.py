@@ -43,23 +43,33 @@ def _refuse(source: str, ref: GitRef, reason: str) -> RefUnverified:
     return RefUnverified(f"source '{source}': {ref.kind} '{ref.name}' is refused: {reason}", _HINT)
 
 
+def _check_tag_signed(mirror: Path, ref: GitRef, source: str) -> None:
+    """An annotated tag object of the same name, carrying a signature."""
+    text = git.object_text(mirror, "tag", ref.target)
+    if text is None:
+        raise _refuse(source, ref, "it is a lightweight tag, which carries no signature")
+    named = next((ln[4:] for ln in text.splitlines() if ln.startswith("tag ")), "")
+    if named != ref.name:
+        raise _refuse(source, ref, f"the tag object is named '{named}', not '{ref.name}'")
+    if not any(marker in text for marker in SIGNATURE_MARKERS):
+        raise _refuse(source, ref, "the tag is not signed")
+
+
+def _check_commit_signed(mirror: Path, ref: GitRef, source: str) -> None:
+    """A commit whose header carries a gpgsig."""
+    text = git.object_text(mirror, "commit", ref.commit) or ""
+    header = text.split("\n\n", 1)[0]
+    if not any(ln.startswith("gpgsig") for ln in header.splitlines()):
+        raise _refuse(source, ref, f"commit {ref.commit[:12]} is not signed")
+
+
 def verify(mirror: Path, ref: GitRef, source: str) -> str:
     """Check a ref's signature: a tag's own, else its commit's; returns the signer."""
     if ref.kind == "tag":
-        text = git.object_text(mirror, "tag", ref.target)
-        if text is None:
-            raise _refuse(source, ref, "it is a lightweight tag, which carries no signature")
-        named = next((ln[4:] for ln in text.splitlines() if ln.startswith("tag ")), "")
-        if named != ref.name:
-            raise _refuse(source, ref, f"the tag object is named '{named}', not '{ref.name}'")
-        if not any(marker in text for marker in SIGNATURE_MARKERS):
-            raise _refuse(source, ref, "the tag is not signed")
+        _check_tag_signed(mirror, ref, source)
         good, output = git.verify_object(mirror, "tag", ref.target)
     else:
-        text = git.object_text(mirror, "commit", ref.commit) or ""
-        header = text.split("\n\n", 1)[0]
-        if not any(ln.startswith("gpgsig") for ln in header.splitlines()):
-            raise _refuse(source, ref, f"commit {ref.commit[:12]} is not signed")
+        _check_commit_signed(mirror, ref, source)
         good, output = git.verify_object(mirror, "commit", ref.commit)
     if not good:
         raise _refuse(source, ref, reason_from(output))

@@ -105,3 +105,12 @@ def test_a_build_from_the_digest_hashes_as_the_build_from_the_tag_naming_it() ->
     assert f'envman.hash="{by_tag.content_hash}"' in hashed.containerfile
     other = as_tag(seal(unsealed(by_digest), {}, pinned_ref, pinned_labels), tag)
     assert other.content_hash != by_tag.content_hash
+
+
+def test_a_pinned_from_with_platform_hashes_as_the_tag_too() -> None:
+    tag = "localhost/debian:bookworm"
+    pinned_ref = f"localhost/debian@{DIGEST}"
+    text = "FROM --platform=linux/amd64 {} AS base\nRUN <<EOF\nFROM {}\nEOF\n"
+    by_tag = seal(text.format(tag, pinned_ref), {}, tag, {"envman.base": tag})
+    by_digest = seal(text.format(pinned_ref, pinned_ref), {}, pinned_ref, {"envman.base": tag})
+    assert as_tag(by_digest, tag).content_hash == by_tag.content_hash

@@ -23,6 +23,7 @@ from envman.profile.model import Profile
 from envman.profile.resolver import resolve
 from envman.profile.yaml_format import profile_to_data, read_yaml_profile
 from envman.render.container import container_spec, spec_hash
+from envman.state import EnvState, render_run_file
 from tests.helpers import REPO, assert_golden
 from tests.unit.test_render import FACTS
 
@@ -301,6 +302,14 @@ def test_workdir_changes_neither_image_nor_container() -> None:
     ]
     assert spec_hash(specs[0]) == spec_hash(specs[1])
     assert runtime_digests(plain) == runtime_digests(moved)
+
+
+@pytest.mark.parametrize("key", [k for k in KEYS if k.affects == "run"], ids=lambda k: k.path)
+def test_every_run_key_reaches_the_run_file(key: Any) -> None:
+    profile = sample_profile(1)
+    state = EnvState("x", "", "", "", "", "", "c", "", "", "u", "/h")
+    text = render_run_file(replace(state, run_settings=run_settings(profile)))
+    assert f"{key.path}={SAMPLES[key.path][1]}\n" in text
 
 
 def test_workdir_is_not_lost_silently_in_an_ini_export() -> None:
