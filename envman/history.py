@@ -43,6 +43,7 @@ class Generation:
     layers: tuple[tuple[str, str], ...] = ()
     address: str = ""
     pinned: bool = False
+    pulled_from: str = ""  # REGISTRY/REPO@sha256:... when verified and pulled, "" when built
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _generation(data: dict[str, Any]) -> Generation:
         layers=tuple((text, digest) for text, digest in data.get("layers", ())),
         address=str(data.get("address", "")),
         pinned=bool(data["pinned"]),
+        pulled_from=str(data.get("pulled_from", "")),
     )
 
 
