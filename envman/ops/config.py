@@ -7,11 +7,12 @@ from pathlib import Path
 
 from envman.errors import UsageError
 from envman.host.config import Config, TeamRegistry, save_config
-from envman.ops.keys import load_public_keys
 from envman.ops.context import Context
+from envman.ops.keys import load_public_keys
 from envman.profile.model import Origin
 from envman.profile.validate import check_image
 from envman.registry.published import repository_for
+from envman.render.podman_policy import PodmanPolicy, podman_policy
 
 
 def set_image_override(ctx: Context, image: str, local: str) -> Config:
@@ -67,3 +68,13 @@ def remove_registry(ctx: Context, registry: str) -> None:
     if len(kept) == len(ctx.config.registries):
         raise UsageError(f"no registry {registry} in the settings", "see `envman config show`")
     save_config(ctx.paths.config_file, replace(ctx.config, registries=kept))
+
+
+def podman_trust(ctx: Context) -> PodmanPolicy:
+    """The policy.json and registries.d snippets for the configured team registries."""
+    if not ctx.config.registries:
+        raise UsageError(
+            "no team registry is configured",
+            "add one: envman config registry add HOST[:PORT]/NAMESPACE --key PUBFILE",
+        )
+    return podman_policy(ctx.config.registries)

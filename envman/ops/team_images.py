@@ -7,6 +7,7 @@ digest, so what runs is exactly what was verified; a failed check never falls ba
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,8 @@ def pull_verified(ctx: Context, engine: Engine, resolved: Resolved, found: Publi
         try:
             manifest = client.get_manifest(repo.path, found.digest)
         except DigestMismatch as exc:
-            raise _rejected(found.image, f"the manifest does not match its digest: {exc.message}")
+            why = f"the manifest does not match its digest: {exc.message}"
+            raise _rejected(found.image, why) from None
         attachment = _attachment(client, repo.path, manifest.digest)
     finally:
         client.close()
@@ -140,10 +142,9 @@ def _attachment(client: RegistryClient, repo: str, digest: str) -> Attachment | 
         layers = ()  # verify() says what is wrong with it
     for layer in layers:
         if layer.media_type == SIMPLESIGNING and layer.size <= MAX_PAYLOAD_BYTES:
-            try:
+            # A missing or altered payload: verify() rejects that signature as malformed.
+            with contextlib.suppress(RegistryError):
                 blobs[layer.digest] = client.get_blob(repo, layer.digest, MAX_PAYLOAD_BYTES)
-            except RegistryError:
-                pass  # a missing or altered payload: verify() rejects the signature as malformed
     return Attachment(signatures.data, blobs)
 
 
