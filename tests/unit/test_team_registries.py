@@ -39,7 +39,7 @@ def test_a_registry_and_its_keys_are_kept_and_replaced(ctx: Context, pubkey: Pat
 def test_a_file_that_is_not_a_public_key_is_refused(ctx: Context, tmp_path: Path) -> None:
     bad = tmp_path / "not.pub"
     bad.write_text("hello\n")
-    with pytest.raises(KeyInvalid, match="not.pub"):
+    with pytest.raises(KeyInvalid, match=r"not\.pub"):
         add_registry(ctx, "registry.example.com/team", [bad])
     assert not ctx.paths.config_file.exists()
 
