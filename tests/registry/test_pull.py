@@ -198,8 +198,12 @@ def test_up_pulls_the_verified_image_and_records_where_it_came_from(
     assert status["pulled_from"] == source and status["stale"] is False
     rows = laptop.envman.json("history", laptop.name)
     assert rows[0]["pulled_from"] == source
+    lookups = len(publisher.registry.access_lines(f"/manifests/{hash_tag(laptop.content_hash)}"))
     again = laptop.up("--json")
     assert json.loads(again.stdout)["action"] == "up-to-date"
+    # a no-op up whose image is here does not ask the registry at all
+    after = publisher.registry.access_lines(f"/manifests/{hash_tag(laptop.content_hash)}")
+    assert len(after) == lookups
 
 
 def test_an_unsigned_image_is_refused(publisher: Publisher, laptop: Laptop) -> None:
