@@ -316,6 +316,9 @@ def test_rootless_up_pulls_the_verified_image(publisher: Publisher, rootless: En
         assert (done["built"], done["pulled_from"]) == (False, source)
         assert envman.run("run", name, "--", "cat", "/etc/team-image", check=True).stdout == "a\n"
     finally:
-        envman.run("rm", "-y", name)
-        if image_id:
+        removed = envman.run("rm", "-y", name)
+        gone = podman("image", "exists", image_id or "none", user_prefix=PODMAN_AS_USER)
+        if image_id and gone.returncode == 0:
             podman("rmi", "-f", image_id, user_prefix=PODMAN_AS_USER)
+    assert removed.returncode == 0, removed.stderr
+    assert gone.returncode == 1  # rm removes the pulled image, digest names and all
