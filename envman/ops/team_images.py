@@ -35,6 +35,7 @@ from envman.signing.manifest import (
     signature_tag,
 )
 from envman.signing.verify import Attachment, require_accepted, verify
+from envman.sources.images import registries_of
 
 LOOKUP_CONNECT_TIMEOUT = 2.0  # offline must cost seconds, not a hang
 
@@ -49,9 +50,11 @@ class Pulled:
 
 
 def registries_for(ctx: Context, resolved: Resolved) -> tuple[TeamRegistry, ...]:
-    """The team registries a profile's images may come from: the user's settings, in order."""
-    del resolved  # every profile for now; a source's own registry file would add to these
-    return ctx.config.registries
+    """The team registries a profile's images may come from: its source's, then the user's."""
+    found = registries_of(resolved.revision, ctx.config.registries)
+    for note in found.notes:
+        ctx.notify(note)
+    return found.registries
 
 
 def lookup(ctx: Context, resolved: Resolved, *, strict: bool = True) -> Published:
@@ -122,7 +125,7 @@ def pull_verified(ctx: Context, engine: Engine, resolved: Resolved, found: Publi
 
 def _team_of(ctx: Context, resolved: Resolved, found: Published) -> tuple[TeamRegistry, Repository]:
     """The configured registry the lookup found the image in."""
-    for team in registries_for(ctx, resolved):
+    for team in registries_of(resolved.revision, ctx.config.registries).registries:
         repo = repository_for(team.registry, resolved.profile.name)
         if found.image.startswith(f"{repo}:"):
             return team, repo
