@@ -50,7 +50,7 @@ from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
 from envman.ops.images import owned_images, release, users
 from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
-from envman.ops.lockfile import resolve_for_up
+from envman.ops.lockfile import locked_published, resolve_for_up
 from envman.ops.plan import (
     Existing,
     Facts,
@@ -63,7 +63,7 @@ from envman.ops.plan import (
     rollback_key,
 )
 from envman.ops.swap import commit, repair, replace_container
-from envman.ops.team_images import lookup, pull_verified
+from envman.ops.team_images import lookup, pinned_by_lock, pull_verified
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
 from envman.render.container import spec_hash as hash_of_spec
@@ -251,7 +251,8 @@ def gather(
     image = engine.image(resolved.tag)
     published = Published()
     if image is None and not no_cache:
-        published = lookup(ctx, resolved, strict=strict)
+        found = lookup(ctx, resolved, strict=strict)
+        published = pinned_by_lock(found, locked_published(resolved))
     plan = resolved.plan
     reused, rebuilt = 0, list[str]()
     if image is None or no_cache:

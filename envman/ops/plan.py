@@ -197,7 +197,8 @@ def _build_reason(facts: Facts) -> str:
 def _pull_reason(facts: Facts) -> str:
     published = facts.published
     missing = f"no image {facts.wanted.tag} yet"
-    return f"{missing}; the team registry has it: {published.image} at {published.digest}"
+    pinned = f" ({published.note})" if published.note else ""
+    return f"{missing}; the team registry has it: {published.image} at {published.digest}{pinned}"
 
 
 def _not_published(facts: Facts) -> ImageNotPublished:

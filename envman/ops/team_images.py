@@ -8,7 +8,7 @@ digest, so what runs is exactly what was verified; a failed check never falls ba
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envman.engine.types import Engine, ImageInfo
@@ -88,6 +88,17 @@ def lookup(ctx: Context, resolved: Resolved, *, strict: bool = True) -> Publishe
     if notes:
         return Published("unreachable", f"{repo}:{tag}", note="; ".join(notes))
     return Published("absent", f"{repo}:{tag}")
+
+
+def pinned_by_lock(found: Published, locked: str) -> Published:
+    """The digest envman.lock pins for the image, when the registry has the image at all.
+
+    The signature check is for that digest, so a tag moved since the lock changes nothing.
+    """
+    repository, _, digest = locked.partition("@")
+    if found.lookup != "found" or repository != found.image.rpartition(":")[0]:
+        return found
+    return replace(found, digest=digest, note="pinned by envman.lock" if digest else "")
 
 
 def pull_verified(ctx: Context, engine: Engine, resolved: Resolved, found: Published) -> Pulled:

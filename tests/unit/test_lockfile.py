@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from envman.errors import LockInvalid
 from envman.lockfile_format import (
     LockedProfile,
     LockedSource,
@@ -105,3 +108,15 @@ def test_a_build_from_the_digest_hashes_as_the_build_from_the_tag_naming_it() ->
     assert f'envman.hash="{by_tag.content_hash}"' in hashed.containerfile
     other = as_tag(seal(unsealed(by_digest), {}, pinned_ref, pinned_labels), tag)
     assert other.content_hash != by_tag.content_hash
+
+
+def test_a_published_team_image_reads_back_and_is_checked() -> None:
+    published = "registry.example.com/team/app@" + DIGEST
+    lock = LockFile((entry(published=published),))
+    text = render_lock(lock)
+    assert f"published: {published}\n" in text
+    assert parse_lock(text, "envman.lock") == lock
+    assert "published" not in render_lock(LockFile((entry(),)))
+    bad = text.replace(published, "registry.example.com/team/app:latest")
+    with pytest.raises(LockInvalid, match=r"published.*REPOSITORY@sha256"):
+        parse_lock(bad, "envman.lock")

@@ -17,6 +17,7 @@ from envman.ops.plan import (
     after_build,
     decide,
 )
+from envman.ops.team_images import pinned_by_lock
 
 KEY = "content:spec"
 WANTED = Wanted("box", "localhost/envman/box:c", "c", KEY, "spec-new")
@@ -168,3 +169,15 @@ def test_a_pull_of_the_running_image_recreates_nothing() -> None:
     plan = decide(Facts(WANTED, SAME, "", published=FOUND))
     done = after_build(plan, Facts(WANTED, SAME, "img"))
     assert (done.action, [s.kind for s in done.steps]) == ("up-to-date", ["pull"])
+
+
+def test_the_lock_pins_the_digest_of_a_published_image() -> None:
+    locked = "registry.example.com/team/box@sha256:" + "f" * 64
+    pinned = pinned_by_lock(FOUND, locked)
+    assert (pinned.digest, pinned.note) == ("sha256:" + "f" * 64, "pinned by envman.lock")
+    assert (
+        "pinned by envman.lock" in decide(Facts(WANTED, None, "", published=pinned)).steps[0].reason
+    )
+    assert pinned_by_lock(ABSENT, locked) == ABSENT  # not published: build, as without a lock
+    assert pinned_by_lock(FOUND, "other.example.com/x/box@" + DIGEST) == FOUND
+    assert pinned_by_lock(FOUND, "") == FOUND
