@@ -198,7 +198,9 @@ def _entry(ctx: Context, resolved: Resolved, arg: str) -> LockedProfile:
     pins = {s.source: s.commit for s in sources}
     pinned = _resolve_pinned(ctx, arg, image, base_ref, pins)
     files = tuple((key, now) for key, now, _ in _file_changes(ctx, pinned, None))
-    found = lookup(ctx, pinned, strict=False)
+    # The hash `up` will ask the registry for, as resolve_for_up computes it from this lock.
+    as_up = hashed_as_tag(ctx.engine(), pinned, resolved.base_image, base.digest)
+    found = lookup(ctx, as_up, strict=False)
     published = f"{found.image.rpartition(':')[0]}@{found.digest}" if found.digest else ""
     return LockedProfile(
         resolved.name,

@@ -322,3 +322,25 @@ def test_rootless_up_pulls_the_verified_image(publisher: Publisher, rootless: En
             podman("rmi", "-f", image_id, user_prefix=PODMAN_AS_USER)
     assert removed.returncode == 0, removed.stderr
     assert gone.returncode == 1  # rm removes the pulled image, digest names and all
+
+
+def test_the_lock_pins_the_published_digest_even_when_the_tag_moves(
+    publisher: Publisher, laptop: Laptop
+) -> None:
+    envman = laptop.envman
+    lock_file = envman.work / "profiles" / "envman.lock"
+    locked_hash = laptop.content_hash  # the base is as locked: up hashes as without the lock
+    pushed, digest_a, manifest_a = publisher.push(laptop.name, locked_hash, image=0)
+    publisher.attach(pushed, manifest_a)
+    envman.run("lock", laptop.name, check=True)  # now the registry has it: the lock says which
+    source = f"{pushed.rpartition(':')[0]}@{digest_a}"
+    assert f"published: {source}\n" in lock_file.read_text()
+    _, digest_b, manifest_b = publisher.push(laptop.name, locked_hash, image=1)
+    assert digest_b != digest_a
+    publisher.attach(pushed, manifest_b)  # b is signed too, and the tag is b's now
+
+    result = laptop.up("--json")
+    assert result.returncode == 0, result.stderr
+    done = json.loads(result.stdout)
+    assert (done["built"], done["pulled_from"]) == (False, source)
+    assert "pinned by envman.lock" in done["plan"]["steps"][0]["reason"]
