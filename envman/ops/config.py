@@ -77,4 +77,4 @@ def podman_trust(ctx: Context) -> PodmanPolicy:
             "no team registry is configured",
             "add one: envman config registry add HOST[:PORT]/NAMESPACE --key PUBFILE",
         )
-    return podman_policy(ctx.config.registries)
+    return podman_policy({t.registry: t.keys for t in ctx.config.registries})

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from envman.host.config import TeamRegistry
 
 POLICY_FILES = ("/etc/containers/policy.json", "~/.config/containers/policy.json")
 REGISTRIES_D_FILES = (
@@ -23,24 +21,23 @@ class PodmanPolicy:
     registries_d: str
 
 
-def _requirement(team: TeamRegistry) -> dict[str, object]:
+def _requirement(keys: Sequence[str]) -> dict[str, object]:
     """containers/image's sigstoreSigned rule; several keys need `keyPaths` (c/image 5.29+)."""
-    keys: dict[str, object] = (
-        {"keyPath": team.keys[0]} if len(team.keys) == 1 else {"keyPaths": list(team.keys)}
-    )
+    paths: dict[str, object] = {"keyPath": keys[0]} if len(keys) == 1 else {"keyPaths": list(keys)}
     return {
         "type": "sigstoreSigned",
-        **keys,
+        **paths,
         "signedIdentity": {"type": "matchRepoDigestOrExact"},
     }
 
 
-def podman_policy(teams: Sequence[TeamRegistry]) -> PodmanPolicy:
-    """What makes podman refuse what envman refuses, for these registries (sorted, stable)."""
-    ordered = sorted(teams, key=lambda t: t.registry)
-    docker = {team.registry: [_requirement(team)] for team in ordered}
+def podman_policy(teams: Mapping[str, Sequence[str]]) -> PodmanPolicy:
+    """What makes podman refuse what envman refuses, for these registries and their key files
+    (sorted, stable)."""
+    ordered = sorted(teams)
+    docker = {registry: [_requirement(teams[registry])] for registry in ordered}
     policy = json.dumps({"transports": {"docker": docker}}, indent=4) + "\n"
     lines = ["docker:"]
-    for team in ordered:
-        lines += [f"  {team.registry}:", "    use-sigstore-attachments: true"]
+    for registry in ordered:
+        lines += [f"  {registry}:", "    use-sigstore-attachments: true"]
     return PodmanPolicy(policy, "\n".join(lines) + "\n")

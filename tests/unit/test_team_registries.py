@@ -64,11 +64,11 @@ def test_show_policy_without_a_registry_says_how_to_add_one(ctx: Context) -> Non
 
 
 def test_podman_policy_is_deterministic() -> None:
-    teams = [
-        TeamRegistry("registry.example.com/team", ("/etc/envman/team.pub",)),
-        TeamRegistry("127.0.0.1:5000/ci", ("/keys/a.pub", "/keys/b.pub")),
-    ]
+    teams = {
+        "registry.example.com/team": ("/etc/envman/team.pub",),
+        "127.0.0.1:5000/ci": ("/keys/a.pub", "/keys/b.pub"),
+    }
     policy = podman_policy(teams)
-    assert policy == podman_policy(list(reversed(teams)))
+    assert policy == podman_policy(dict(reversed(teams.items())))
     assert_golden("policy/policy.json", policy.policy_json)
     assert_golden("policy/registries.d.yaml", policy.registries_d)
