@@ -48,6 +48,7 @@ class ExitCode:
     REGISTRY_AUTH_FAILED: Final = 32
     KEY_INVALID: Final = 33
     REGISTRY_ERROR: Final = 34
+    IMAGE_NOT_PUBLISHED: Final = 35
     COMMAND_NOT_FOUND: Final = 127  # `envman run`: as the shell and `podman exec` say it
 
 
@@ -102,6 +103,12 @@ class RegistryError(EnvmanError):
     """A registry answered, but not with what envman can use (no such manifest, a wrong digest)."""
 
     exit_code = ExitCode.REGISTRY_ERROR
+
+
+class ImageNotPublished(EnvmanError):
+    """`up --no-build`: the team registry has no image for the profile's content hash."""
+
+    exit_code = ExitCode.IMAGE_NOT_PUBLISHED
 
 
 class BuildFailed(EnvmanError):

@@ -44,6 +44,7 @@ class Generation:
     address: str = ""
     pinned: bool = False
     run_settings: tuple[tuple[str, str], ...] = ()  # profile keys for run/enter (keys.py "run")
+    pulled_from: str = ""  # REGISTRY/REPO@sha256:... when verified and pulled, "" when built
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ def _generation(data: dict[str, Any]) -> Generation:
         address=str(data.get("address", "")),
         pinned=bool(data["pinned"]),
         run_settings=tuple((str(k), str(v)) for k, v in data.get("run_settings", ())),
+        pulled_from=str(data.get("pulled_from", "")),
     )
 
 

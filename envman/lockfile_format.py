@@ -25,7 +25,8 @@ HEADER = (
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-PROFILE_KEYS = ("content_hash", "base", "files", "runtime", "sources")
+PROFILE_KEYS = ("content_hash", "base", "files", "runtime", "sources", "published")
+_PUBLISHED_RE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 # The profile's settings that shape the container, not the image; `hooks` are the create and host
 # hooks (build and start hooks are in the image, so in its content hash).
 RUNTIME_KEYS = runtime_groups()  # the top-level keys with settings that change the container
@@ -56,6 +57,7 @@ class LockedProfile:
     sources: tuple[LockedSource, ...] = ()
     base_override: str = ""  # the local image-override the digest is of, on the locking machine
     runtime: tuple[tuple[str, str], ...] = ()  # RUNTIME_KEYS -> sha256 of their settings
+    published: str = ""  # the team registry's image of this content hash: REPOSITORY@sha256:...
 
     def base_ref(self, repository: str) -> str:
         """What FROM names when the lock applies: REPOSITORY@sha256:..."""
@@ -131,7 +133,15 @@ def _profile(r: Reader, name: str) -> LockedProfile:
         tuple(sources),
         r.string((*at, "base", "override")) or "",
         tuple(runtime),
+        _published(r, (*at, "published")),
     )
+
+
+def _published(r: Reader, path: tuple[str | int, ...]) -> str:
+    """The optional `published: REPOSITORY@sha256:...` of a profile."""
+    if r.string(path) is None:
+        return ""
+    return _checked(r, path, _PUBLISHED_RE, "REPOSITORY@sha256:<64 hex digits>")
 
 
 def _required(r: Reader, path: tuple[str | int, ...]) -> str:
@@ -172,6 +182,8 @@ def _profile_data(p: LockedProfile) -> dict[str, Any]:
             {"source": s.source, "ref": s.ref, "commit": s.commit}
             for s in sorted(p.sources, key=lambda s: s.source)
         ]
+    if p.published:
+        data["published"] = p.published
     return data
 
 

@@ -48,6 +48,7 @@ class FakeEngine:
     calls: list[tuple[str, ...]] = field(default_factory=list)
     on_exec: ExecHandler | None = None
     fail_build: bool = False
+    published: dict[str, Mapping[str, str]] = field(default_factory=dict)  # ref -> labels
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # images
@@ -117,6 +118,14 @@ class FakeEngine:
         image = self.images_by_id[image.id]
         if ref not in image.tags:
             self.images_by_id[image.id] = replace(image, tags=(*image.tags, ref))
+
+    def pull(self, ref: str, login: tuple[str, str] | None) -> ImageInfo:
+        """The image published as `ref` (put there with `publish`), as a pull finds it."""
+        self.calls.append(("pull", ref))
+        found = self.published.get(ref)
+        assert found is not None, f"nothing published as {ref}"
+        image_id = self.add_image((ref.partition("@")[0],), found)
+        return self.images_by_id[image_id]
 
     # containers
 

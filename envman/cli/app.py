@@ -18,6 +18,7 @@ from envman.cli import key as key_cli
 from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
 from envman.cli import source as source_cli
+from envman.cli import trust as trust_cli
 from envman.cli.common import (
     ENV_NAME,
     JSON_OPTION,
@@ -48,6 +49,7 @@ app.add_typer(config_cli.app, name="config")
 app.add_typer(bridge_cli.app, name="bridge")
 app.add_typer(source_cli.app, name="source")
 app.add_typer(key_cli.app, name="key")
+app.add_typer(trust_cli.app, name="trust")
 
 NAME = PROFILE_OR_ENV
 REPLACE = Annotated[
@@ -83,17 +85,32 @@ def up(
         bool, typer.Option("--dry-run", help="Say what up would do (layers, settings); do nothing.")
     ] = False,
     replace: REPLACE = False,
+    no_build: Annotated[
+        bool,
+        typer.Option(
+            "--no-build",
+            help="Use only the team registry's verified image; exit 35 when it has none.",
+        ),
+    ] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
     quiet: QUIET_OPTION = False,
     verbose: VERBOSE_OPTION = False,
 ) -> None:
-    """Build if the profile changed, create or recreate the container if needed, start it."""
+    """Build (or pull the team's verified image) if the profile changed, create or recreate the
+    container if needed, start it."""
     if dry_run:
-        _dry_run(name, json_out, replace)
+        _dry_run(name, json_out, replace, no_build=no_build)
         return
     result = _up(
-        name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=False, replace=replace
+        name,
+        wait=wait,
+        quiet=quiet,
+        verbose=verbose,
+        pull=pull,
+        no_cache=False,
+        replace=replace,
+        no_build=no_build,
     )
     for warning in result.warnings:
         note(f"warning: {warning}")
@@ -101,6 +118,8 @@ def up(
         emit_json(result)
         return
     say(f"{result.name}: {result.action} (image {result.image})")
+    if result.pulled_from and not quiet:
+        say(f"  image from {result.pulled_from} (signature verified)")
     if result.plan is not None and not quiet:
         _say_plan(result.plan, layers=False)
     for key in result.exported:
@@ -110,7 +129,15 @@ def up(
 
 
 def _up(
-    name: str, *, wait: bool, quiet: bool, verbose: bool, pull: bool, no_cache: bool, replace: bool
+    name: str,
+    *,
+    wait: bool,
+    quiet: bool,
+    verbose: bool,
+    pull: bool,
+    no_cache: bool,
+    replace: bool,
+    no_build: bool = False,
 ) -> UpResult:
     """`up` with the build shown as asked: live on a terminal, the full log, or quiet."""
     from envman.cli.progress import build_view
@@ -119,15 +146,17 @@ def _up(
     view = build_view(quiet=quiet, verbose=verbose)
     try:
         ctx = context(wait=wait, view=view)
-        return do_up(ctx, name, no_cache=no_cache, pull=pull, replace_profile=replace)
+        return do_up(
+            ctx, name, no_cache=no_cache, pull=pull, replace_profile=replace, no_build=no_build
+        )
     finally:
         view.close()
 
 
-def _dry_run(name: str, json_out: bool, replace: bool) -> None:
+def _dry_run(name: str, json_out: bool, replace: bool, *, no_build: bool) -> None:
     from envman.ops.envs import plan_up
 
-    plan = plan_up(context(), name, replace_profile=replace)
+    plan = plan_up(context(), name, replace_profile=replace, no_build=no_build)
     if json_out:
         emit_json(plan)
         return
@@ -273,6 +302,8 @@ def status(name: NAME, json_out: JSON_OPTION = False) -> None:
     say(f"{result.name}: {result.state}, {'stale' if result.stale else 'up to date'}")
     say(f"  running: {result.running_hash[:12] or '-'} (version {result.running_version or '-'})")
     say(f"  profile: {result.profile_hash[:12]} (version {result.profile_version or '-'})")
+    if result.pulled_from:
+        say(f"  image: pulled from {result.pulled_from} (signature verified)")
     say(f"  up: {_would(result.plan)}")
     _say_plan(result.plan, layers=False)
     for text in result.notes:

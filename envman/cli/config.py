@@ -1,7 +1,8 @@
-"""`envman config`: the user's settings (base image overrides for offline hosts)."""
+"""`envman config`: the user's settings (base image overrides, generations, team registries)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -25,6 +26,7 @@ def show(json_out: JSON_OPTION = False) -> None:
                 "file": str(ctx.paths.config_file),
                 "image_overrides": config.image_overrides,
                 "keep_generations": config.keep_generations,
+                "registries": config.registries,
             }
         )
         return
@@ -32,6 +34,8 @@ def show(json_out: JSON_OPTION = False) -> None:
     for image, local in sorted(config.image_overrides.items()):
         say(f"image-override {image} -> {local}")
     say(f"keep-generations {config.keep_generations}")
+    for team in config.registries:
+        say(f"registry {team.registry} keys {' '.join(team.keys)}")
 
 
 @app.command("keep-generations")
@@ -67,3 +71,42 @@ def image_override(
         raise typer.BadParameter("give LOCAL, or --unset")
     set_image_override(context(), image, local)
     say(f"{image} -> {local}")
+
+
+registry_app = typer.Typer(
+    help="Team registries: where prebuilt team images live and the keys that sign them.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(registry_app, name="registry")
+
+
+@registry_app.command("add")
+def registry_add(
+    registry: Annotated[
+        str, typer.Argument(help="HOST[:PORT]/NAMESPACE, e.g. registry.example.com/team.")
+    ],
+    key: Annotated[
+        list[Path],
+        typer.Option("--key", help="A trusted cosign public key file (repeat for more)."),
+    ],
+) -> None:
+    """Pull team images from REGISTRY in `envman up`, when signed by one of these keys.
+
+    Adding a registry again replaces its keys.
+    """
+    from envman.ops.config import add_registry
+
+    entry = add_registry(context(), registry, key)
+    say(f"registry {entry.registry}: up pulls images signed by {', '.join(entry.keys)}")
+
+
+@registry_app.command("remove")
+def registry_remove(
+    registry: Annotated[str, typer.Argument(help="HOST[:PORT]/NAMESPACE as added.")],
+) -> None:
+    """Stop pulling team images from REGISTRY (images already here stay)."""
+    from envman.ops.config import remove_registry
+
+    remove_registry(context(), registry)
+    say(f"registry {registry} removed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "up": ("envman up dev", "envman up ./profiles/dev.yaml --dry-run"),
+    "up": ("envman up dev", "envman up ./profiles/dev.yaml --dry-run", "envman up dev --no-build"),
     "rebuild": ("envman rebuild dev", "envman rebuild dev --pull"),
     "run": ("envman run dev -- make test", "envman run dev -e CI=1 -w /src -- pytest -x"),
     "enter": ("envman enter dev", "envman enter dev -w /tmp"),
@@ -50,6 +50,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "envman config image-override docker.io/library/debian:bookworm localhost/debian:bookworm",
         "envman config image-override docker.io/library/debian:bookworm --unset",
     ),
+    "config registry add": ("envman config registry add registry.example.com/team --key team.pub",),
+    "config registry remove": ("envman config registry remove registry.example.com/team",),
+    "trust show-policy": ("envman trust show-policy", "envman trust show-policy --json"),
     "bridge run": ("envman bridge run",),
     "bridge once": ("envman bridge once --dry-run",),
     "bridge install": ("envman bridge install --preset keepassxc-firefox",),

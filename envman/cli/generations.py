@@ -30,7 +30,8 @@ def history(name: ENV, json_out: JSON_OPTION = False) -> None:
             ("*" if r.current else " ") + str(r.number),
             r.version or "-",
             r.content_hash,
-            r.image_id if r.image_present else f"{r.image_id} (gone)",
+            (r.image_id if r.image_present else f"{r.image_id} (gone)")
+            + (f" pulled from {r.pulled_from}" if r.pulled_from else ""),
             r.created,
             r.source + (f"@{r.revision[:12]}" if r.revision else ""),
             "pinned" if r.pinned else "",

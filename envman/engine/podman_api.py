@@ -27,7 +27,13 @@ from envman.engine.types import (
     LogSink,
     StepSink,
 )
-from envman.errors import BuildFailed, ContainerFailed, EngineUnavailable, RegistryUnreachable
+from envman.errors import (
+    BuildFailed,
+    ContainerFailed,
+    EngineUnavailable,
+    RegistryError,
+    RegistryUnreachable,
+)
 
 CONTAINERFILE_NAME = ".envman.Containerfile"
 # podman 4.3's build endpoint commits OCI images but, without this parameter, looks for cached
@@ -224,6 +230,26 @@ class PodmanEngine:
         repo, _, tag = ref.rpartition(":")
         with _translated(f"tag {image_id[:12]} as {ref}"):
             self.client.images.get(image_id).tag(repo, tag)
+
+    def pull(self, ref: str, login: tuple[str, str] | None) -> ImageInfo:
+        """Pull by reference through the API; the service's `error` line fails it.
+
+        podman-py's images.pull() neither takes a digest reference nor raises when the pull is
+        refused, so the endpoint is called directly and its lines are read.
+        """
+        from podman import api
+
+        auth = api.encode_auth_header({"username": login[0], "password": login[1]}) if login else ""
+        params = {"reference": ref, "policy": "always", "tlsVerify": True, "quiet": True}
+        with _translated(f"pull {ref}"):
+            response = self.client.api.post(
+                "/images/pull", params=params, headers={"X-Registry-Auth": auth}, stream=True
+            )
+            image_id = _pulled_id(response, ref)
+        info = self.image(image_id)
+        if info is None:
+            raise RegistryError(f"podman reported image {image_id[:12]} but it does not exist")
+        return info
 
     def build(
         self, request: BuildRequest, on_log: LogSink, on_step: StepSink | None = None
@@ -469,3 +495,23 @@ def _mounts(spec: ContainerSpec) -> dict[str, Any]:
                 mount["propagation"] = option
         mounts.append(mount)
     return {"mounts": mounts, "volumes": volumes}
+
+
+def _pulled_id(response: Any, ref: str) -> str:
+    """The image id of a finished pull, from the API's JSON lines; an `error` line raises."""
+    if response.status_code >= 400:
+        raise RegistryError(f"podman refused to pull {ref}: {response.text.strip()}")
+    image_id = ""
+    for raw in response.iter_lines():
+        if not raw:
+            continue
+        event = json.loads(raw)
+        if "error" in event:
+            message = str(event["error"]).strip()
+            if REGISTRY_FAILURE.search(message):
+                raise RegistryUnreachable(f"could not pull {ref}: {message}")
+            raise RegistryError(f"podman could not pull {ref}: {message}")
+        image_id = str(event.get("id") or image_id)
+    if not image_id:
+        raise RegistryError(f"podman's pull of {ref} ended without an image")
+    return image_id.removeprefix("sha256:")

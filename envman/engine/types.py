@@ -154,6 +154,13 @@ class Engine(Protocol):
         """Give an image another tag (taking the tag from any image that had it)."""
         ...
 
+    def pull(self, ref: str, login: tuple[str, str] | None) -> ImageInfo:
+        """Pull `REPOSITORY@sha256:DIGEST` with this login (user, password), if any.
+
+        Raises RegistryUnreachable when the registry cannot be reached, RegistryError otherwise.
+        """
+        ...
+
     def container(self, name: str) -> ContainerInfo | None:
         """The container of that name or id, or None when there is none."""
         ...

@@ -1,4 +1,4 @@
-"""The user's envman settings file: base image overrides for hosts that cannot reach a registry."""
+"""The user's envman settings file: base image overrides, generations kept, team registries."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from pathlib import Path
 
 import yaml
 
-from envman.errors import ProfileSyntaxError
+from envman.errors import EnvmanError, ProfileSyntaxError
 from envman.host.files import write_atomic
 from envman.profile.located import load_yaml
 from envman.profile.reader import Reader
 from envman.profile.validate import check_image
+from envman.registry.published import repository_for
+
+
+@dataclass(frozen=True)
+class TeamRegistry:
+    """Where a team's images live (`HOST[:PORT]/NAMESPACE`) and the public keys that sign them."""
+
+    registry: str
+    keys: tuple[str, ...]  # absolute paths of cosign public key files
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,14 @@ KEYS = (
         "envman config keep-generations N",
         "generations `envman gc` keeps per environment, at least 1 (pinned ones on top)",
     ),
+    ConfigKey(
+        "registries",
+        "list",
+        "[]",
+        "envman config registry add HOST[:PORT]/NAMESPACE --key PUBFILE",
+        "team registries: each a `registry` (HOST[:PORT]/NAMESPACE) and the absolute paths of the"
+        " cosign public `keys` that sign its images; `envman up` pulls verified images from them",
+    ),
 )
 
 
@@ -50,6 +67,7 @@ class Config:
 
     image_overrides: dict[str, str] = field(default_factory=dict)
     keep_generations: int = 2
+    registries: tuple[TeamRegistry, ...] = ()
 
     def base_image(self, image: str) -> str:
         """The image to build from: the override for `image` when there is one."""
@@ -75,7 +93,26 @@ def load_config(path: Path) -> Config:
     keep = r.expect(("keep_generations",), int)
     if keep is not None and keep < 1:
         raise r.fail(("keep_generations",), "must be at least 1 (the current generation)")
-    return Config(overrides, 2 if keep is None else keep)
+    return Config(overrides, 2 if keep is None else keep, _registries(r))
+
+
+def _registries(r: Reader) -> tuple[TeamRegistry, ...]:
+    """The `registries:` list: each a registry and one or more key files."""
+    found: list[TeamRegistry] = []
+    for i in range(len(r.expect(("registries",), list) or [])):
+        r.mapping(("registries", i), ("registry", "keys"))
+        name = r.string(("registries", i, "registry"))
+        keys = r.strings(("registries", i, "keys"), scalar_ok=True)
+        if not name or not keys:
+            raise r.fail(("registries", i), "a registry needs `registry` and `keys`")
+        try:
+            repository_for(name, "x")
+        except EnvmanError as exc:
+            raise r.fail(("registries", i, "registry"), exc.message, exc.hint) from None
+        if any(not Path(k).is_absolute() for k in keys):
+            raise r.fail(("registries", i, "keys"), "key files must be absolute paths")
+        found.append(TeamRegistry(name.rstrip("/"), keys))
+    return tuple(found)
 
 
 def save_config(path: Path, config: Config) -> None:
@@ -83,4 +120,8 @@ def save_config(path: Path, config: Config) -> None:
     data: dict[str, object] = {"image_overrides": dict(sorted(config.image_overrides.items()))}
     if config.keep_generations != Config().keep_generations:
         data["keep_generations"] = config.keep_generations
+    if config.registries:
+        data["registries"] = [
+            {"registry": t.registry, "keys": list(t.keys)} for t in config.registries
+        ]
     write_atomic(path, yaml.safe_dump(data, sort_keys=False, default_flow_style=False))

@@ -1,14 +1,18 @@
-"""Operations on the user's settings: base image overrides."""
+"""Operations on the user's settings: base image overrides, generations kept, team registries."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from envman.errors import ProfileSchemaError, UsageError
-from envman.host.config import Config, save_config
+from envman.host.config import Config, TeamRegistry, save_config
 from envman.ops.context import Context
+from envman.ops.keys import load_public_keys
 from envman.profile.model import FileLine
 from envman.profile.validate import check_image
+from envman.registry.published import repository_for
+from envman.render.podman_policy import PodmanPolicy, podman_policy
 
 
 def set_image_override(ctx: Context, image: str, local: str) -> Config:
@@ -47,3 +51,37 @@ def unset_image_override(ctx: Context, image: str) -> Config:
     config = replace(ctx.config, image_overrides=overrides)
     save_config(ctx.paths.config_file, config)
     return config
+
+
+def add_registry(ctx: Context, registry: str, keys: list[Path]) -> TeamRegistry:
+    """Trust `keys` for the team images under `registry` (HOST[:PORT]/NAMESPACE); `up` pulls them.
+
+    The keys are checked now (a file that is not a cosign public key is refused); adding a
+    registry again replaces its keys.
+    """
+    if not keys:
+        raise UsageError(f"no key for {registry}", "give --key PUBFILE (the team's public key)")
+    repository_for(registry, "x")  # RegistryError for a malformed HOST[:PORT]/NAMESPACE
+    load_public_keys(keys)
+    entry = TeamRegistry(registry.rstrip("/"), tuple(str(k.resolve()) for k in keys))
+    others = tuple(t for t in ctx.config.registries if t.registry != entry.registry)
+    save_config(ctx.paths.config_file, replace(ctx.config, registries=(*others, entry)))
+    return entry
+
+
+def remove_registry(ctx: Context, registry: str) -> None:
+    """Stop pulling team images from `registry`."""
+    kept = tuple(t for t in ctx.config.registries if t.registry != registry.rstrip("/"))
+    if len(kept) == len(ctx.config.registries):
+        raise UsageError(f"no registry {registry} in the settings", "see `envman config show`")
+    save_config(ctx.paths.config_file, replace(ctx.config, registries=kept))
+
+
+def podman_trust(ctx: Context) -> PodmanPolicy:
+    """The policy.json and registries.d snippets for the configured team registries."""
+    if not ctx.config.registries:
+        raise UsageError(
+            "no team registry is configured",
+            "add one: envman config registry add HOST[:PORT]/NAMESPACE --key PUBFILE",
+        )
+    return podman_policy({t.registry: t.keys for t in ctx.config.registries})

@@ -50,11 +50,12 @@ from envman.ops.exports import reconcile as reconcile_exports
 from envman.ops.exports import remove_all as remove_exports
 from envman.ops.images import Released, owned_images, release, users
 from envman.ops.listing import OLD_SUFFIX, OWNER_LABEL, TEMP_SUFFIX, owns, repair_pending
-from envman.ops.lockfile import resolve_for_up
+from envman.ops.lockfile import locked_published, resolve_for_up
 from envman.ops.plan import (
     Existing,
     Facts,
     Plan,
+    Published,
     Rollback,
     Wanted,
     after_build,
@@ -62,6 +63,7 @@ from envman.ops.plan import (
     rollback_key,
 )
 from envman.ops.swap import commit, repair, replace_container
+from envman.ops.team_images import lookup, pinned_by_lock, pull_verified
 from envman.profile.keys import run_settings
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
@@ -98,6 +100,7 @@ class UpResult:
     exported: tuple[str, ...] = ()
     unexported: tuple[str, ...] = ()
     plan: Plan | None = None
+    pulled_from: str = ""  # REGISTRY/REPO@sha256:... when the image came from a team registry
 
 
 def existing_container(ctx: Context, engine: Engine, name: str) -> ContainerInfo | None:
@@ -131,10 +134,13 @@ def up(
     no_cache: bool = False,
     pull: bool = False,
     replace_profile: bool = False,
+    no_build: bool = False,
 ) -> UpResult:
-    """Build when the content changed, (re)create when the spec changed, start when stopped.
+    """Build (or pull the team's image) when the content changed, (re)create when the spec
+    changed, start when stopped.
 
-    `replace_profile`: remake the environment from another profile than it was made from.
+    `replace_profile`: remake the environment from another profile than it was made from;
+    `no_build`: refuse (exit 35) rather than build an image the team registry does not have.
     """
     # resolving refuses what cannot be built (check_usable)
     resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
@@ -143,7 +149,9 @@ def up(
         existing = existing_container(ctx, engine, resolved.name)
         if not replace_profile:
             check_not_moved(ctx.paths, resolved, arg, existing)
-        return _up_locked(ctx, engine, resolved, existing, no_cache=no_cache, pull=pull)
+        return _up_locked(
+            ctx, engine, resolved, existing, no_cache=no_cache, pull=pull, no_build=no_build
+        )
 
 
 def _up_locked(
@@ -154,26 +162,37 @@ def _up_locked(
     *,
     no_cache: bool,
     pull: bool,
+    no_build: bool = False,
 ) -> UpResult:
     history = load_history(ctx.paths, resolved.name)
-    gathered = gather(ctx, engine, resolved, existing, history, no_cache=no_cache)
+    gathered = gather(
+        ctx, engine, resolved, existing, history, no_cache=no_cache, no_build=no_build
+    )
     chosen = decide(gathered.facts)
     if chosen.action == "kept":
         assert existing is not None
         return _kept(engine, resolved, existing, history, chosen)
     image, plan = gathered.image, gathered.build_plan
     built = chosen.has("build")
+    pulled_from = ""
     if built:
         wants_pull = pull or bool(resolved.profile.distrobox.pull)
         image = _build(ctx, engine, resolved, plan, no_cache=no_cache, pull=wants_pull)
         chosen = after_build(chosen, _facts_with_image(ctx, resolved, gathered.facts, image.id))
-    assert image is not None  # decide builds when there is no image
+    elif chosen.has("pull"):
+        pulled = pull_verified(ctx, engine, resolved, gathered.facts.published)
+        image, pulled_from = pulled.image, pulled.source
+        chosen = after_build(chosen, _facts_with_image(ctx, resolved, gathered.facts, image.id))
+    assert image is not None  # decide builds or pulls when there is no image
+    if not built and not pulled_from:
+        pulled_from = _pulled_before(history, image.id)
     layers = layers_of(history, image.id) if not built else None
     spec = _spec(ctx, resolved, image.id)
     spec_hash = dict(spec.labels)[SPEC_LABEL]
     container = _container_for(ctx, engine, resolved, spec, existing, chosen=chosen)
     layers = layers or plan_layers(engine, plan)
     made = _generation_of(ctx, resolved, spec, image, address_of(resolved), layers=layers)
+    made = replace(made, pulled_from=pulled_from)
     history, tag = _with_made(history, made, chosen)
     done = Commit(state_of(ctx, made, container), history, image.id, tag)
     commit(ctx, engine, resolved.name, done)
@@ -190,6 +209,7 @@ def _up_locked(
         exports.exported,
         exports.unexported,
         chosen,
+        pulled_from,
     )
 
 
@@ -218,6 +238,11 @@ def _with_made(history: History, made: Generation, chosen: Plan) -> tuple[Histor
     return history, ""
 
 
+def _pulled_before(history: History, image_id: str) -> str:
+    """Where an image already here came from, as an earlier generation recorded it."""
+    return next((g.pulled_from for g in history.generations if g.image_id == image_id), "")
+
+
 @dataclass(frozen=True)
 class Gathered:
     """The facts `decide` needs, the image they name, and the build plan up would build."""
@@ -235,9 +260,16 @@ def gather(
     history: History,
     *,
     no_cache: bool = False,
+    no_build: bool = False,
+    strict: bool = True,
 ) -> Gathered:
-    """What is known before `up` changes anything: the container, the image, the history, layers."""
+    """What is known before `up` changes anything: the container, the image, the history, layers,
+    and (only when the image is missing) what the team registry has for the content hash."""
     image = engine.image(resolved.tag)
+    published = Published()
+    if image is None and not no_cache:
+        found = lookup(ctx, resolved, strict=strict)
+        published = pinned_by_lock(found, locked_published(resolved))
     plan = resolved.plan
     reused, rebuilt = 0, list[str]()
     if image is None or no_cache:
@@ -262,6 +294,7 @@ def gather(
             profile_key(ctx, resolved),
             dict(spec.labels)[SPEC_LABEL] if image else "",
             no_cache,
+            no_build,
         ),
         container,
         image.id if image else "",
@@ -269,6 +302,7 @@ def gather(
         reused,
         tuple(rebuilt),
         _spec_changes(current.spec if current else None, spec),
+        published,
     )
     return Gathered(facts, image, plan)
 
@@ -467,6 +501,7 @@ class Status:
     reasons: tuple[str, ...]  # the plan's steps as "kind: reason", then the notes
     plan: Plan
     notes: tuple[str, ...]
+    pulled_from: str = ""  # the running image came verified from this REGISTRY/REPO@DIGEST
 
 
 def status(ctx: Context, name: str) -> Status:
@@ -483,7 +518,7 @@ def status(ctx: Context, name: str) -> Status:
     engine = ctx.engine()
     container = existing_container(ctx, engine, resolved.name)
     history = load_history(ctx.paths, resolved.name)
-    plan = decide(gather(ctx, engine, resolved, container, history).facts)
+    plan = decide(gather(ctx, engine, resolved, container, history, strict=False).facts)
     if container is not None:
         notes.extend(_source_news(ctx, resolved, container))
     reasons = (*(f"{step.kind}: {step.reason}" for step in plan.steps), *notes)
@@ -501,6 +536,7 @@ def status(ctx: Context, name: str) -> Status:
         reasons,
         plan,
         tuple(notes),
+        _running_pulled_from(history, container),
     )
 
 
@@ -520,6 +556,14 @@ def _resolve_for_status(ctx: Context, name: str, arg: str) -> tuple[Resolved, li
         if arg == name:
             raise
         raise profile_gone(name, arg, exc) from None
+
+
+def _running_pulled_from(history: History, container: ContainerInfo | None) -> str:
+    """Where the running image came from, when a team registry: as its generation records."""
+    current = history.get(history.current)
+    if container is None or current is None:
+        return ""
+    return current.pulled_from
 
 
 def _source_news(ctx: Context, resolved: Resolved, container: ContainerInfo) -> list[str]:
@@ -694,7 +738,12 @@ def _has_files(ctx: Context, name: str) -> bool:
 
 
 def plan_up(
-    ctx: Context, arg: str, *, replace_profile: bool = False, no_cache: bool = False
+    ctx: Context,
+    arg: str,
+    *,
+    replace_profile: bool = False,
+    no_cache: bool = False,
+    no_build: bool = False,
 ) -> Plan:
     """`up --dry-run`: the plan `up` would execute, found without changing anything."""
     resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
@@ -704,7 +753,10 @@ def plan_up(
     if not replace_profile:
         check_not_moved(ctx.paths, resolved, arg, existing)
     history = load_history(ctx.paths, resolved.name)
-    return decide(gather(ctx, engine, resolved, existing, history, no_cache=no_cache).facts)
+    gathered = gather(
+        ctx, engine, resolved, existing, history, no_cache=no_cache, no_build=no_build
+    )
+    return decide(gathered.facts)
 
 
 def _spec_changes(old: ContainerSpec | None, new: ContainerSpec) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ class GenerationRow:
     source: str
     revision: str
     image_present: bool
+    pulled_from: str = ""  # REGISTRY/REPO@sha256:... when the image came from a team registry
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def history(ctx: Context, name: str) -> list[GenerationRow]:
             g.source,
             g.revision,
             engine.image(g.image) is not None,
+            g.pulled_from,
         )
         for g in recorded.generations
     ]

@@ -60,8 +60,14 @@ def release(
             engine.remove_image(image.id)
     except ContainerFailed as exc:
         return Released(image.id, False, exc.message)
+    others = [t for t in image.tags if t not in tags]
+    if others and all("@sha256:" in name for name in others) and engine.image(image.id):
+        # A pulled team image: podman names it by the digest envman pulled; nothing else has it.
+        try:
+            engine.remove_image(image.id, force=True)
+        except ContainerFailed as exc:
+            return Released(image.id, False, exc.message)
     if engine.image(image.id) is not None:
-        others = [t for t in image.tags if t not in tags]
         why = "also tagged " + ", ".join(others) if others else "podman kept it"
         return Released(image.id, False, why)
     return Released(image.id, True)

@@ -25,6 +25,7 @@ from envman.lockfile_format import (
 from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.ops.lock_hash import hashed_as_tag
+from envman.ops.team_images import lookup
 from envman.profile.model import DEFAULT_IMAGE
 from envman.profile.resolver import list_profiles
 from envman.sources.lookup import lookup_dirs
@@ -210,6 +211,10 @@ def _entry(ctx: Context, resolved: Resolved, arg: str) -> LockedProfile:
     pins = {s.source: s.commit for s in sources}
     pinned = _resolve_pinned(ctx, arg, image, base_ref, pins)
     files = tuple((key, now) for key, now, _ in _file_changes(ctx, pinned, None))
+    # The hash `up` will ask the registry for, as resolve_for_up computes it from this lock.
+    as_up = hashed_as_tag(ctx.engine(), pinned, resolved.base_image, base.digest)
+    found = lookup(ctx, as_up, strict=False)
+    published = f"{found.image.rpartition(':')[0]}@{found.digest}" if found.digest else ""
     return LockedProfile(
         resolved.name,
         pinned.plan.content_hash,
@@ -219,7 +224,15 @@ def _entry(ctx: Context, resolved: Resolved, arg: str) -> LockedProfile:
         tuple(sources),
         ctx.config.image_overrides.get(image, ""),
         runtime_digests(pinned.profile),
+        published,
     )
+
+
+def locked_published(resolved: Resolved) -> str:
+    """The team image the lock beside the profile pins (REPOSITORY@sha256:...), or ""."""
+    path = lock_file_of(resolved)
+    entry = read_lock(path).get(resolved.name) if path.is_file() else None
+    return entry.published if entry is not None else ""
 
 
 def _sources_used(ctx: Context, resolved: Resolved) -> list[LockedSource]:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-StepKind = Literal["build", "create", "recreate", "start", "keep"]
-Outcome = Literal["created", "up-to-date", "started", "recreated", "rebuilt", "kept"]
+from envman.errors import ImageNotPublished
+
+StepKind = Literal["build", "pull", "create", "recreate", "start", "keep"]
+Outcome = Literal["created", "up-to-date", "started", "recreated", "rebuilt", "pulled", "kept"]
+Lookup = Literal["none", "skipped", "found", "absent", "unreachable"]
 
 # What each outcome means; the README's table says the same.
 OUTCOMES: dict[Outcome, str] = {
@@ -19,6 +22,7 @@ OUTCOMES: dict[Outcome, str] = {
     "started": "the container was stopped and is otherwise up to date: started",
     "recreated": "runtime settings changed: a new container from the same image",
     "rebuilt": "the build content changed: a new image, then a new container",
+    "pulled": "the build content changed: the team's verified image pulled, then a new container",
     "kept": "rolled back, and the profile has not changed since: the generation stays",
 }
 
@@ -33,6 +37,21 @@ class Wanted:
     key: str  # the rollback key (see `rollback_key`)
     spec_hash: str  # the container spec's hash with the present image ("" without one)
     no_cache: bool = False
+    no_build: bool = False  # only a published image will do (`up --no-build`)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the team registry holds for the wanted content hash.
+
+    Looked up only when the image is missing: "none" (no registry for this profile), "skipped"
+    (no lookup needed), "found" (`image` is at `digest`), "absent", "unreachable" (`note` why).
+    """
+
+    lookup: Lookup = "skipped"
+    image: str = ""  # REGISTRY/NAMESPACE/PROFILE:<content hash>
+    digest: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,7 @@ class Facts:
     reused_layers: int = 0
     rebuilt_layers: tuple[str, ...] = ()
     runtime_changes: tuple[str, ...] = ()
+    published: Published = Published()
 
 
 @dataclass(frozen=True)
@@ -104,7 +124,7 @@ def decide(facts: Facts) -> Plan:
     changed = history.held_against not in ("", wanted.key)
     prefix = _since_rollback(history) if changed else ""
     if wanted.no_cache or not facts.image_id:
-        return _build(facts, prefix)
+        return _build_or_pull(facts, prefix)
     if container is None:
         return Plan(wanted.name, "created", (Step("create", "no container yet"),))
     if container.spec_hash != wanted.spec_hash:
@@ -120,27 +140,35 @@ def _rollback_holds(history: Rollback, wanted: Wanted) -> bool:
     return bool(history.held_against) and history.held_against == wanted.key and not wanted.no_cache
 
 
-def _build(facts: Facts, prefix: str) -> Plan:
-    """Build the image, then create the container, or recreate it from the new image."""
+def _build_or_pull(facts: Facts, prefix: str) -> Plan:
+    """Pull the team's verified image or build it, then create or recreate the container."""
     wanted = facts.wanted
-    build = Step("build", prefix + _build_reason(facts))
-    layers = (facts.reused_layers, facts.rebuilt_layers)
+    pull = not wanted.no_cache and facts.published.lookup == "found"
+    if not pull and wanted.no_build:
+        raise _not_published(facts)
+    if pull:
+        first = Step("pull", prefix + _pull_reason(facts))
+        layers: tuple[int, tuple[str, ...]] = (0, ())
+    else:
+        first = Step("build", prefix + _build_reason(facts))
+        layers = (facts.reused_layers, facts.rebuilt_layers)
     if facts.container is None:
-        return Plan(wanted.name, "created", (build, Step("create", "no container yet")), 0, *layers)
+        return Plan(wanted.name, "created", (first, Step("create", "no container yet")), 0, *layers)
     recreate = Step("recreate", "a container of the new image")
-    return Plan(wanted.name, "rebuilt", (build, recreate), 0, *layers, facts.runtime_changes)
+    word: Outcome = "pulled" if pull else "rebuilt"
+    return Plan(wanted.name, word, (first, recreate), 0, *layers, facts.runtime_changes)
 
 
 def after_build(plan: Plan, facts: Facts) -> Plan:
-    """The plan once the image is built, decided again with the new image's id.
+    """The plan once the image is built (or pulled), decided again with the new image's id.
 
     A build that gave back the very image that runs recreates nothing (it only starts it).
     """
-    wanted = replace(facts.wanted, no_cache=False)
+    wanted = replace(facts.wanted, no_cache=False, no_build=False)
     built = decide(replace(facts, wanted=wanted, history=Rollback()))
     if built.action in ("created", "recreated"):
         return plan
-    builds = tuple(step for step in plan.steps if step.kind == "build")
+    builds = tuple(step for step in plan.steps if step.kind in ("build", "pull"))
     return replace(plan, action=built.action, steps=builds + built.steps, runtime_changes=())
 
 
@@ -166,8 +194,36 @@ def _build_reason(facts: Facts) -> str:
             f" (it ends the rollback to generation {facts.history.current})" if ends else ""
         )
     if facts.container is None:
-        return f"no image {facts.wanted.tag} yet"
-    return f"the profile's build content changed (no image {facts.wanted.tag} yet)"
+        reason = f"no image {facts.wanted.tag} yet"
+    else:
+        reason = f"the profile's build content changed (no image {facts.wanted.tag} yet)"
+    published = facts.published
+    if published.lookup == "absent":
+        reason += f"; the team registry has no {published.image}"
+    elif published.lookup == "unreachable":
+        reason += f"; the team registry was not asked ({published.note})"
+    return reason
+
+
+def _pull_reason(facts: Facts) -> str:
+    published = facts.published
+    missing = f"no image {facts.wanted.tag} yet"
+    pinned = f" ({published.note})" if published.note else ""
+    return f"{missing}; the team registry has it: {published.image} at {published.digest}{pinned}"
+
+
+def _not_published(facts: Facts) -> ImageNotPublished:
+    """`--no-build` and no published image: say what the lookup found."""
+    published, tag = facts.published, facts.wanted.tag
+    why = {
+        "none": "no team registry is configured for this profile",
+        "absent": f"the team registry has no {published.image}",
+        "unreachable": f"the team registry could not be asked ({published.note})",
+    }.get(published.lookup, "no published image was looked up")
+    return ImageNotPublished(
+        f"no image {tag} here and --no-build refuses to build it: {why}",
+        "wait for CI to publish the image for this content hash, or run up without --no-build",
+    )
 
 
 def _recreate_reason(facts: Facts, container: Existing) -> str:

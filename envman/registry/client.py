@@ -35,6 +35,10 @@ _SCHEMES: dict[str, Challenge] = {}
 _TOKENS: dict[tuple[str, str], tuple[str, float]] = {}
 
 
+class DigestMismatch(RegistryError):
+    """A manifest whose bytes do not hash to the digest asked for or claimed (exit 34 as any)."""
+
+
 class Manifest(NamedTuple):
     """A manifest's exact bytes, its media type and its (verified) digest."""
 
@@ -102,7 +106,7 @@ class RegistryClient:
         claimed = reply.headers.get("Docker-Content-Digest")
         expected = ref if address.is_digest(ref) else claimed
         if expected and expected != digest:
-            raise RegistryError(
+            raise DigestMismatch(
                 f"registry {self.host} sent a manifest for {repo}@{expected} "
                 f"whose content hashes to {digest}",
                 "the registry or something in between altered it; nothing was used",

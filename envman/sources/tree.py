@@ -1,4 +1,4 @@
-"""Checkouts of one commit of a source (profiles/ and hooks/), made once and never changed."""
+"""Checkouts of one commit of a source (profiles/, hooks/, images/), made once, never changed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from envman.errors import SourceInvalid
 from envman.sources import git
 from envman.sources.layout import SourceDir
 
-SUBDIRS = ("profiles", "hooks")
+SUBDIRS = ("profiles", "hooks", "images")  # images/: the team registry and its keys
 
 
 def escaping_links(root: Path) -> list[tuple[Path, str]]:

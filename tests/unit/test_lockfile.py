@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from envman.errors import LockInvalid
 from envman.lockfile_format import (
     LockedProfile,
     LockedSource,
@@ -114,3 +117,15 @@ def test_a_pinned_from_with_platform_hashes_as_the_tag_too() -> None:
     by_tag = seal(text.format(tag, pinned_ref), {}, tag, {"envman.base": tag})
     by_digest = seal(text.format(pinned_ref, pinned_ref), {}, pinned_ref, {"envman.base": tag})
     assert as_tag(by_digest, tag).content_hash == by_tag.content_hash
+
+
+def test_a_published_team_image_reads_back_and_is_checked() -> None:
+    published = "registry.example.com/team/app@" + DIGEST
+    lock = LockFile((entry(published=published),))
+    text = render_lock(lock)
+    assert f"published: {published}\n" in text
+    assert parse_lock(text, "envman.lock") == lock
+    assert "published" not in render_lock(LockFile((entry(),)))
+    bad = text.replace(published, "registry.example.com/team/app:latest")
+    with pytest.raises(LockInvalid, match=r"published.*REPOSITORY@sha256"):
+        parse_lock(bad, "envman.lock")

@@ -8,11 +8,14 @@ from dataclasses import replace
 import pytest
 
 from envman.engine.types import BuildRequest, ImageInfo
+from envman.errors import ImageNotPublished
 from envman.history import load_history
 from envman.ops import envs, generations
+from envman.ops.build_inputs import Resolved
 from envman.ops.context import Context
 from envman.ops.lockfile import resolve_for_up
-from envman.ops.plan import Plan
+from envman.ops.plan import Plan, Published
+from envman.ops.team_images import Pulled
 from envman.paths import Paths
 from envman.state import load_state
 from tests.fake_engine import FakeEngine
@@ -178,3 +181,72 @@ def test_rollback_holds_by_the_key_up_computes(ctx: Context) -> None:
     assert newest is not None
     resolved = resolve_for_up(ctx, "box")
     assert envs.spec_key(newest.content_hash, newest.spec) == envs.profile_key(ctx, resolved)
+
+
+# Team images: gather asks the registry only when the image is missing; up pulls what it found.
+DIGEST = "sha256:" + "e" * 64
+
+
+def _registry_says(
+    monkeypatch: pytest.MonkeyPatch, engine: FakeEngine, published: Published
+) -> list[str]:
+    """Lookups answer `published`; a pull gives the fake's published image. The lookups made."""
+    asked: list[str] = []
+
+    def lookup(ctx: Context, resolved: Resolved, *, strict: bool = True) -> Published:
+        asked.append(resolved.plan.content_hash)
+        return published
+
+    def pull(ctx: Context, eng: FakeEngine, resolved: Resolved, found: Published) -> Pulled:
+        ref = found.image.rpartition(":")[0] + "@" + found.digest
+        image = eng.pull(ref, None)
+        eng.tag(image.id, resolved.tag)
+        return Pulled(image, ref, "sha256:key")
+
+    monkeypatch.setattr(envs, "lookup", lookup)
+    monkeypatch.setattr(envs, "pull_verified", pull)
+    return asked
+
+
+def _found(ctx: Context) -> Published:
+    content = resolve_for_up(ctx, "box").plan.content_hash
+    return Published("found", f"registry.example.com/team/box:{content}", DIGEST)
+
+
+def test_a_local_image_means_no_registry_lookup(
+    ctx: Context, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made(ctx)
+    engine.remove("box")
+    asked = _registry_says(monkeypatch, engine, Published("found", "x", DIGEST))
+    plan = up_as_planned(ctx)
+    assert (plan.action, steps(plan), asked) == ("created", ["create"], [])
+
+
+def test_a_published_image_is_pulled_and_recorded_not_built(
+    ctx: Context, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(ctx.paths)
+    found = _found(ctx)
+    engine.published[f"registry.example.com/team/box@{DIGEST}"] = {"team": "yes"}
+    asked = _registry_says(monkeypatch, engine, found)
+    plan = up_as_planned(ctx)
+    assert (plan.action, steps(plan)) == ("created", ["pull", "create"])
+    assert not [c for c in engine.calls if c[0] == "build"] and asked
+    history = load_history(ctx.paths, "box")
+    current = history.get(history.current)
+    assert current is not None
+    assert current.pulled_from == f"registry.example.com/team/box@{DIGEST}"
+    assert envs.status(ctx, "box").pulled_from == current.pulled_from
+    write(ctx.paths, greeting="changed")  # a new container of the same pulled image
+    assert envs.up(ctx, "box").pulled_from == current.pulled_from
+
+
+def test_no_build_with_nothing_published_builds_nothing(
+    ctx: Context, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(ctx.paths)
+    _registry_says(monkeypatch, engine, Published("absent", "registry.example.com/team/box:x"))
+    with pytest.raises(ImageNotPublished):
+        envs.up(ctx, "box", no_build=True)
+    assert not [c for c in engine.calls if c[0] in ("build", "create")]
