@@ -96,15 +96,22 @@ def test_run_usage_errors_point_to_a_help_that_works() -> None:
 
 
 def test_options_after_the_name_are_envmans_until_the_command() -> None:
-    assert parse(["run", "dev", "-e", "FOO=1", "--", "cmd"]) == ("dev", ["FOO=1"], None, ["cmd"])
+    assert parse(["run", "dev", "-e", "FOO=1", "--", "cmd"]) == (
+        "dev",
+        ["FOO=1"],
+        None,
+        ["cmd"],
+        False,
+    )
     assert parse(["run", "dev", "-w", "/x", "--env=A=b", "ls", "-e"]) == (
         "dev",
         ["A=b"],
         "/x",
         ["ls", "-e"],
+        False,
     )
-    assert parse(["run", "dev", "--", "-e", "x"]) == ("dev", [], None, ["-e", "x"])
-    assert parse(["enter", "dev", "-w", "/tmp"]) == ("dev", [], "/tmp", [])
+    assert parse(["run", "dev", "--", "-e", "x"]) == ("dev", [], None, ["-e", "x"], False)
+    assert parse(["enter", "dev", "-w", "/tmp"]) == ("dev", [], "/tmp", [], False)
     with pytest.raises(UsageError) as info:
         parse(["run", "dev", "-x", "--", "true"])
     assert info.value.exit_code == ExitCode.USAGE
