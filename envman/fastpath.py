@@ -30,9 +30,11 @@ _LOGIN_SHELL = (
 )
 ENTER_SHELL = _LOGIN_SHELL + 'exec "$shell" -l'
 # A command missing inside: envman's one-line error (and 127) instead of runc's, for `podman exec`
-# (the API path says the same from envman/engine/exec_api.py). $1 is the command.
+# (the API path says the same from envman/engine/exec_api.py). $1 is the command; a name is
+# looked up on PATH as exec does (a shell builtin alone is not a command).
 FOUND_OR_127 = (
-    'case $(command -v -- "$1" 2>/dev/null) in */*) exec "$@" ;; esac; '
+    'case $1 in */*) [ -e "$1" ] && exec "$@" ;; *) IFS=:; for d in $PATH; do '
+    '[ -f "${d:-.}/$1" ] && [ -x "${d:-.}/$1" ] && exec "$@"; done ;; esac; '
     "printf \"envman: error: '%s' was not found in the environment\\nhint: check its PATH\\n\" "
     '"$1" >&2; exit 127'
 )

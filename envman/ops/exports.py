@@ -81,7 +81,7 @@ class Exportable:
     """One line of `envman export NAME --list`: an app or binary inside, and whether it is out."""
 
     kind: Kind
-    key: str  # what --app or --bin takes
+    key: str  # what --app or --bin takes (a desktop file id without .desktop, a path)
     name: str  # the desktop file id, or the command name
     path: str  # the real .desktop path, or the binary's path on the container's PATH
     exported: bool
@@ -217,8 +217,9 @@ def exportable(ctx: Context, env: str) -> list[Exportable]:
     bins_out = {Path(r.key).name for r in ledger.exports if r.kind == "bin"}
     wrappable = {c: p for c, p in box.path_executables().items() if _wrappable(p)}
     rows = [
-        Exportable("app", app_id, app_id, path, ledger.find("app", app_id) is not None, False)
+        Exportable("app", short, short, path, ledger.find("app", app_id) is not None, False)
         for app_id, path in sorted(box.desktop_files().items())
+        if (short := app_id.removesuffix(".desktop"))
     ]
     host = host_commands(ctx.environ.get("PATH", ""))
     for command, path in sorted(wrappable.items()):
