@@ -214,6 +214,9 @@ def test_completion_of_commands_options_and_names_without_heavy_imports(
     assert "status" in complete("envman st", xdg).stdout.split()
     assert "--dry-run" in complete("envman rm --d", xdg).stdout.split()
     assert complete("envman run d", xdg).stdout.split() == ["devbox"]
+    assert "--root" in complete("envman run --r", xdg).stdout.split()
+    assert "--root" in complete("envman enter --r", xdg).stdout.split()
+    assert "--list" in complete("envman export devbox --l", xdg).stdout.split()
     result = complete("envman up ", xdg)
     assert result.stdout.split() == ["devbox", "python"]
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}
