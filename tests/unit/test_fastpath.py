@@ -168,3 +168,27 @@ def test_dead_container_host_is_engine_unavailable_without_heavy_imports(
         "hint: start its service (systemctl --user start podman.socket, or podman system "
         f"service unix://{dead}), or unset CONTAINER_HOST to use local podman",
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "err"),
+    [
+        (["printf", "%s|", "a b", "$x"], 0, ""),  # a builtin that is also on PATH runs, args kept
+        (["no-such-command-here"], 127, "'no-such-command-here' was not found"),
+        (["cd"], 127, "'cd' was not found"),  # a shell builtin alone is no command to exec
+        (["/no/such/path"], 127, "'/no/such/path' was not found"),
+    ],
+)
+def test_the_fallbacks_missing_command_check(command: list[str], code: int, err: str) -> None:
+    result = subprocess.run(
+        ["/bin/sh", "-c", fastpath.FOUND_OR_127, "envman-run", *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == code
+    if err:
+        assert result.stderr == f"envman: error: {err} in the environment\nhint: check its PATH\n"
+    else:
+        assert (result.stdout, result.stderr) == ("a b|$x|", "")
