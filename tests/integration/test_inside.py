@@ -154,16 +154,19 @@ def test_the_prompt_snippet_is_installed_and_marks_an_interactive_shell(
     assert installed == prompt_snippet()
     pid, master = _in_pty(envman, ["enter", name], PATHS["api"])
     try:
-        os.write(master, b"echo marker-$((6*7))\n")
-        seen = _read_until(master, b"marker-42")
-        seen += _read_until(master, "⬢".encode(), timeout=10)
+        first = _read_until(master, "⬢".encode())  # the first prompt: type only once it is up
+        first += _read_until(master, b"# ", timeout=10)
+        os.write(master, b"echo marker-$((6*7)) host-$(uname -n)\n")
+        seen = _read_until(master, b"marker-42 host-")
+        seen += _read_until(master, b"\n", timeout=10)
         os.write(master, b"exit 4\n")
     finally:
         assert _exit_status(pid) == 4
         os.close(master)
-    prompt = seen.decode(errors="replace")
+    prompt = first.decode(errors="replace")
     assert f"⬢\x1b[0m {name} " in prompt
-    assert socket.gethostname() in prompt  # the host's hostname is kept
+    # the hostname is the host's
+    assert f"marker-42 host-{socket.gethostname()}" in seen.decode(errors="replace")
 
 
 def test_a_missing_command_is_one_line_on_the_fallback_too(box: tuple[Envman, str]) -> None:
