@@ -24,14 +24,32 @@ from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
 from envman.names import is_name
 from envman.session_env import FORWARDED_ENV
 
-ENTER_SHELL = (
+_LOGIN_SHELL = (
     "shell=$(awk -F: -v u=\"$(id -un)\" '$1 == u { print $7 }' /etc/passwd); "
-    '[ -x "$shell" ] || shell=/bin/bash; [ -x "$shell" ] || shell=/bin/sh; exec "$shell" -l'
+    '[ -x "$shell" ] || shell=/bin/bash; [ -x "$shell" ] || shell=/bin/sh; '
+)
+ENTER_SHELL = _LOGIN_SHELL + 'exec "$shell" -l'
+# A command missing inside: envman's one-line error (and 127) instead of runc's, for `podman exec`
+# (the API path says the same from envman/engine/exec_api.py). $1 is the command; a name is
+# looked up on PATH as exec does (a shell builtin alone is not a command).
+FOUND_OR_127 = (
+    'case $1 in */*) [ -e "$1" ] && exec "$@" ;; *) IFS=:; for d in $PATH; do '
+    '[ -f "${d:-.}/$1" ] && [ -x "${d:-.}/$1" ] && exec "$@"; done ;; esac; '
+    "printf \"envman: error: '%s' was not found in the environment\\nhint: check its PATH\\n\" "
+    '"$1" >&2; exit 127'
+)
+# `enter NAME -- CMD`: CMD in the login shell's environment; $1 is FOUND_OR_127, then CMD (a
+# shell that cannot run a POSIX -c string, such as fish, gives way to bash or sh for it).
+ENTER_COMMAND = (
+    _LOGIN_SHELL + "case ${shell##*/} in bash | zsh | sh | dash | ksh | mksh | ash) ;; "
+    "*) shell=/bin/bash; [ -x $shell ] || shell=/bin/sh ;; esac; "
+    'script=$1; shift; exec "$shell" -l -c "$script" envman-enter "$@"'
 )
 USAGE = {
-    "run": "usage: envman run NAME [-e KEY=VALUE]... [-w DIR] [--] COMMAND [ARG]...; "
+    "run": "usage: envman run NAME [-e KEY=VALUE]... [-w DIR] [--root] [--] COMMAND [ARG]...; "
     "see `envman run -h`",
-    "enter": "usage: envman enter NAME [-w DIR]; see `envman enter -h`",
+    "enter": "usage: envman enter NAME [-w DIR] [--root] [-- COMMAND [ARG]...]; "
+    "see `envman enter -h`",
 }
 
 
@@ -132,12 +150,15 @@ class HelpRequested(Exception):
     """`-h`/`--help` among envman's own options: show the command's help, run nothing."""
 
 
-def _options(verb: str, args: list[str], env: list[str], wd: list[str]) -> None:
+def _options(verb: str, args: list[str], env: list[str], wd: list[str], flags: set[str]) -> None:
     """Consume envman's options from the front of `args` (up to a non-option or `--`)."""
     while args and args[0].startswith("-") and args[0] != "--":
         flag = args.pop(0)
         if flag in ("-h", "--help"):
             raise HelpRequested(verb)
+        if flag == "--root":
+            flags.add("root")
+            continue
         if flag in ("-e", "--env", "-w", "--workdir") and args:
             value = args.pop(0)
         elif flag.startswith(("--env=", "--workdir=")):
@@ -152,51 +173,75 @@ def _options(verb: str, args: list[str], env: list[str], wd: list[str]) -> None:
             wd.append(value)
 
 
-def parse(argv: list[str]) -> tuple[str, list[str], str | None, list[str]]:
-    """(name, extra env, workdir, command) from `run`/`enter` arguments.
+def parse(argv: list[str]) -> tuple[str, list[str], str | None, list[str], bool]:
+    """(name, extra env, workdir, command, as root) from `run`/`enter` arguments.
 
     envman's options may come before or after NAME; after NAME they end at `--` or at the first
-    word that is not an option, which starts the command (as `podman exec` reads it).
+    word that is not an option, which starts the command (as `podman exec` reads it). `enter`
+    takes a command only after `--`.
     """
     verb, args = argv[0], argv[1:]
     env: list[str] = []
     wd: list[str] = []
-    _options(verb, args, env, wd)
+    flags: set[str] = set()
+    _options(verb, args, env, wd, flags)
     if not args or args[0] == "--":
         raise UsageError("missing environment name", USAGE[verb])
     name, rest = args[0], args[1:]
-    _options(verb, rest, env, wd)
-    if rest and rest[0] == "--":
+    _options(verb, rest, env, wd, flags)
+    dashes = bool(rest) and rest[0] == "--"
+    if dashes:
         rest = rest[1:]
     if verb == "run" and not rest:
         raise UsageError("missing command", USAGE[verb])
-    if verb == "enter" and rest:
-        raise UsageError("enter takes no command; use `envman run`", USAGE[verb])
-    return name, env, wd[-1] if wd else None, rest
+    if verb == "enter" and rest and not dashes:
+        raise UsageError("enter takes a command only after `--`", USAGE[verb])
+    if verb == "enter" and dashes and not rest:
+        raise UsageError("missing command after `--`", USAGE[verb])
+    return name, env, wd[-1] if wd else None, rest, "root" in flags
 
 
-def exec_argv(info: dict[str, str], env: list[str], wd: str, command: list[str]) -> list[str]:
+def exec_user(info: dict[str, str], root: bool) -> str:
+    """Who runs the command: the host user's account inside, or root (`--root`)."""
+    return "root" if root else info.get("user", "root")
+
+
+def session_env(info: dict[str, str], env: list[str], root: bool) -> list[str]:
+    """What envman sets in every session, before the user's own -e pairs (which win).
+
+    CONTAINER_ID names the environment for prompts (toolbx, distrobox and starship read it);
+    as root, HOME is root's own so that nothing root writes lands in the user's home.
+    """
+    return [f"CONTAINER_ID={info.get('container', '')}", *(["HOME=/root"] if root else []), *env]
+
+
+def exec_argv(
+    info: dict[str, str], env: list[str], wd: str, command: list[str], *, root: bool = False
+) -> list[str]:
     """The `podman exec` command line: stdin kept, a TTY when we have one, desktop env forwarded."""
     argv = [info.get("podman", "podman"), "exec", "--interactive", "--detach-keys="]
     if os.isatty(0) and os.isatty(1):
         argv.append("--tty")
-    argv += ["--user", info.get("user", "root"), "--workdir", wd]
+    argv += ["--user", exec_user(info, root), "--workdir", wd]
     forward = info.get("forward", "").split() or FORWARDED_ENV
     for key in forward:
         if key in os.environ:
             argv += ["--env", key]
-    for pair in env:
+    for pair in session_env(info, env, root):
         argv += ["--env", pair]
     return [*argv, info["id"], *command]
 
 
-def api_env(info: dict[str, str], env: list[str]) -> list[str]:
+def api_env(info: dict[str, str], env: list[str], root: bool = False) -> list[str]:
     """KEY=VALUE pairs for the API (podman exec --env KEY reads the value itself)."""
     forward = info.get("forward", "").split() or FORWARDED_ENV
-    return [f"{key}={os.environ[key]}" for key in forward if key in os.environ] + env
+    forwarded = [f"{key}={os.environ[key]}" for key in forward if key in os.environ]
+    return forwarded + session_env(info, env, root)
 
 
-def over_api(info: dict[str, str], env: list[str], wd: str, command: list[str]) -> int | None:
+def over_api(
+    info: dict[str, str], env: list[str], wd: str, command: list[str], root: bool = False
+) -> int | None:
     """Run through podman's API socket; None when no service answers (then exec podman).
 
     ENVMAN_RUN_VIA=podman always execs podman; =api never does (for tests and benchmarks).
@@ -207,10 +252,11 @@ def over_api(info: dict[str, str], env: list[str], wd: str, command: list[str]) 
     from envman.engine import exec_api
 
     tty = os.isatty(0) and os.isatty(1)
-    user = info.get("user", "root")
+    user = exec_user(info, root)
+    env = api_env(info, env, root)
     try:
         return exec_api.run(
-            os.environ, info["id"], command, user=user, workdir=wd, env=api_env(info, env), tty=tty
+            os.environ, info["id"], command, user=user, workdir=wd, env=env, tty=tty
         )
     except exec_api.NoService:
         if via == "api":
@@ -230,16 +276,22 @@ def over_api(info: dict[str, str], env: list[str], wd: str, command: list[str]) 
 def main(argv: list[str]) -> int:
     """Exec podman for `envman run|enter`; returns only on error."""
     try:
-        name, env, wd, command = parse(argv)
+        name, env, wd, command, root = parse(argv)
         info = read_run_file(name)
         locate()  # the podman CLI follows CONTAINER_HOST: it must answer, as for every command
         ensure_running(info, name)
         if argv[0] == "enter":
-            command = ["/bin/sh", "-c", ENTER_SHELL]
-        code = over_api(info, env, workdir(info, wd), command)
+            command = (
+                ["/bin/sh", "-c", ENTER_COMMAND, "envman-enter", FOUND_OR_127, *command]
+                if command
+                else ["/bin/sh", "-c", ENTER_SHELL]
+            )
+        code = over_api(info, env, workdir(info, wd), command, root)
         if code is not None:
             return code
-        full = exec_argv(info, env, workdir(info, wd), command)
+        if argv[0] == "run":  # podman's own text for a missing command is runc's: say ours
+            command = ["/bin/sh", "-c", FOUND_OR_127, "envman-run", *command]
+        full = exec_argv(info, env, workdir(info, wd), command, root=root)
         os.execvp(full[0], full)
     except HelpRequested:
         from envman.cli.app import run_app  # help is not the hot path: typer may load

@@ -218,10 +218,21 @@ WORKDIR_OPTION = Annotated[
 ]
 
 
-def _fast_args(env: list[str] | None, workdir: str | None) -> list[str]:
+ROOT_OPTION = Annotated[
+    bool,
+    typer.Option(
+        "--root",
+        help="As root inside (uid 0 of the container's user namespace, HOME=/root), as "
+        "`podman exec --user root`.",
+    ),
+]
+
+
+def _fast_args(env: list[str] | None, workdir: str | None, root: bool = False) -> list[str]:
     return [
         *(f"--env={pair}" for pair in env or ()),
         *([f"--workdir={workdir}"] if workdir else []),
+        *(["--root"] if root else []),
     ]
 
 
@@ -231,26 +242,41 @@ def run(
     command: Annotated[list[str], typer.Argument(help="Command and arguments, after --.")],
     env: ENV_OPTION = None,
     workdir: WORKDIR_OPTION = None,
+    root: ROOT_OPTION = False,
 ) -> None:
     """Run a command in an environment; its exit status, stdin, stdout and TTY are kept.
 
     envman's options go before `--` (before or after NAME); everything after `--` is the
-    command's. The exit status is the command's; 127 when it is not found inside.
+    command's. The exit status is the command's; 127 (and one line) when it is not found inside.
+    Every session has CONTAINER_ID=NAME set.
     """
     from envman.fastpath import main as fast_main
 
-    sys.exit(fast_main(["run", *_fast_args(env, workdir), name, "--", *command]))
+    sys.exit(fast_main(["run", *_fast_args(env, workdir, root), name, "--", *command]))
 
 
-@app.command()
-def enter(name: ENV_NAME, workdir: WORKDIR_OPTION = None) -> None:
+@app.command(context_settings={"allow_interspersed_args": False})
+def enter(
+    name: ENV_NAME,
+    command: Annotated[
+        list[str] | None,
+        typer.Argument(help="A command to run in the login shell's environment, after --."),
+    ] = None,
+    workdir: WORKDIR_OPTION = None,
+    root: ROOT_OPTION = False,
+) -> None:
     """Open an interactive login shell in an environment, in the current directory.
 
     A profile's `workdir` starts it there instead (as `run`); -w overrides both.
+
+    With `-- COMMAND...`, run the command in the login shell's environment instead (profile
+    files read, TTY when there is one), as `distrobox enter NAME -- COMMAND` does. bash prompts
+    inside start with ⬢ NAME; the hostname stays the host's.
     """
     from envman.fastpath import main as fast_main
 
-    sys.exit(fast_main(["enter", *_fast_args(None, workdir), name]))
+    rest = ["--", *command] if command else []
+    sys.exit(fast_main(["enter", *_fast_args(None, workdir, root), name, *rest]))
 
 
 @app.command("ls")

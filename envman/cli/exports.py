@@ -40,6 +40,14 @@ def export(
         Path | None,
         typer.Option(metavar="DIR", help="Directory for binary wrappers (default ~/.local/bin)."),
     ] = None,
+    list_: Annotated[
+        bool,
+        typer.Option(
+            "--list",
+            help="List the apps and binaries that can be exported (those the host's PATH has "
+            "too only with --json), marking the exported ones; export nothing.",
+        ),
+    ] = False,
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
 ) -> None:
@@ -47,8 +55,13 @@ def export(
     from envman.ops.envs import changing
     from envman.ops.exports import export_app, export_bin
 
+    if list_:
+        if app or bin_:
+            raise UsageError("--list exports nothing", "give either --list or --app/--bin")
+        _list(name, json_out)
+        return
     if not app and not bin_:
-        raise UsageError("nothing to export", "give --app ID or --bin PATH (repeatable)")
+        raise UsageError("nothing to export", "give --app ID, --bin PATH (repeatable) or --list")
     ctx = context(wait=wait)
     with changing(ctx, name):
         results = [export_app(ctx, name, a, label=not no_label) for a in app or ()]
@@ -66,6 +79,21 @@ def _show_export(name: str, result: WrittenExport) -> None:
     say(f"{name}: exported {result.key}")
     for path in result.files:
         say(f"  {path}")
+
+
+def _list(name: str, json_out: bool) -> None:
+    from envman.ops.exports import exportable
+
+    rows = exportable(context(), name)
+    if json_out:
+        emit_json(rows)
+        return
+    shown = [r for r in rows if not r.on_host]
+    body = [(r.kind, r.name, "yes" if r.exported else "-", f"--{r.kind} {r.key}") for r in shown]
+    sys.stdout.write(table(body, ("KIND", "NAME", "EXPORTED", "EXPORT WITH")))
+    hidden = len(rows) - len(shown)
+    if hidden:
+        note(f"{hidden} binaries the host's PATH also has are not listed (--json lists them)")
 
 
 def unexport(

@@ -1,7 +1,8 @@
 # envman: find what an export needs inside the container, without trusting names to a shell.
-# Usage: apps DATA_DIR... | file PATH | icons NAME | bin PATH | mounts. Prints tab-separated
-# lines: apps and icons print "PATH<TAB>REAL_PATH", file and bin print the real path, mounts
-# the mount points (as /proc/self/mountinfo escapes them). A file is only printed when it is a
+# Usage: apps DATA_DIR... | file PATH | icons NAME | bin PATH | path | mounts. Prints
+# tab-separated lines: apps and icons print "PATH<TAB>REAL_PATH", file and bin print the real
+# path, path every executable file in $PATH's directories (names of printable characters only),
+# mounts the mount points (as /proc/self/mountinfo escapes them). A file is only printed when it is a
 # regular file everyone may read: envman copies it to the host with mode 0644.
 set -eu
 mode=$1
@@ -46,6 +47,16 @@ icons)
     ;;
 bin)
     real=$(readlink -f -- "$1") && [ -f "$real" ] && [ -x "$real" ] && printf '%s\n' "$real"
+    ;;
+path)
+    IFS=:
+    for dir in $PATH; do
+        [ -d "$dir" ] || continue
+        for file in "$dir"/*; do
+            case $file in *[![:print:]]*) continue ;; esac
+            [ -f "$file" ] && [ -x "$file" ] && printf '%s\n' "$file"
+        done
+    done
     ;;
 mounts)
     while read -r _ _ _ _ point _; do

@@ -14,7 +14,7 @@ import json
 import os
 import socket
 
-from envman.errors import CommandNotFound, ContainerFailed, EnvNotFound
+from envman.errors import CommandNotFound, ContainerFailed, EngineUnavailable, EnvNotFound
 
 API = "/v4.0.0/libpod"
 PING_TIMEOUT = 0.05  # a service that does not answer this fast is not used for this call
@@ -160,22 +160,37 @@ def start_exec(sock: socket.socket, exec_id: str, tty: bool, size: tuple[int, in
 
 
 def exit_code(path: str, exec_id: str) -> int:
-    """The session's exit status (it is recorded a moment after the stream ends)."""
+    """The session's exit status (it is recorded a moment after the stream ends).
+
+    The command has run by now: a service that does not answer must not look like no service
+    (the caller would run the command again through `podman exec`), so that is an error.
+    """
+    import time
+
+    answered = False
     for _ in range(200):
-        sock = connect(path, None)
         try:
-            _request(sock, "GET", f"/exec/{exec_id}/json")
-            status, payload, _ = _response(sock)
-        finally:
-            sock.close()
+            sock = connect(path, None)
+            try:
+                _request(sock, "GET", f"/exec/{exec_id}/json")
+                status, payload, _ = _response(sock)
+            finally:
+                sock.close()
+        except (NoService, OSError, ValueError, IndexError):
+            time.sleep(0.005)  # a busy service dropped the connection: ask again
+            continue
+        answered = True
         if status != 200:
             break
         info = json.loads(payload)
         if not info.get("Running"):
             return int(info.get("ExitCode") or 0)
-        import time
-
         time.sleep(0.005)
+    if not answered:
+        raise EngineUnavailable(
+            "the podman API service did not say the command's exit status",
+            "the command ran; `envman doctor` checks the service",
+        )
     return 125
 
 

@@ -93,6 +93,14 @@ class ContainerFiles:
         rows = self._scan("bin", path)
         return rows[0][0] if rows else None
 
+    def path_executables(self) -> dict[str, str]:
+        """Command name -> path of each executable on the container's PATH (the first one wins)."""
+        found: dict[str, str] = {}
+        for row in self._scan("path"):
+            if len(row) == 1 and row[0].startswith("/"):
+                found.setdefault(PurePosixPath(row[0]).name, row[0])
+        return found
+
     def read_text(self, path: str) -> bytes:
         """A desktop file's bytes."""
         return self.engine.read_file(self.container, path, MAX_DESKTOP_FILE)

@@ -76,6 +76,18 @@ class Reconciled:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Exportable:
+    """One line of `envman export NAME --list`: an app or binary inside, and whether it is out."""
+
+    kind: Kind
+    key: str  # what --app or --bin takes (a desktop file id without .desktop, a path)
+    name: str  # the desktop file id, or the command name
+    path: str  # the real .desktop path, or the binary's path on the container's PATH
+    exported: bool
+    on_host: bool  # a binary: the host's PATH has a command of that name (apps: False)
+
+
 def data_home(ctx: Context) -> Path:
     """$XDG_DATA_HOME: envman's data directory is its envman/ subdirectory."""
     return ctx.paths.data.parent
@@ -196,6 +208,45 @@ def _icon_value(env: str, value: str, icons_dir: Path, found: list[IconFile]) ->
     if value.startswith("/"):
         return str(icons_dir / _icon_target(env, found[0]))
     return names.host_icon_name(env, found[0].name)
+
+
+def exportable(ctx: Context, env: str) -> list[Exportable]:
+    """The apps (desktop files in the container's XDG data dirs) and binaries (on its PATH)."""
+    box, _ = _box(ctx, env)
+    ledger = load_ledger(ctx.paths, env)
+    bins_out = {Path(r.key).name for r in ledger.exports if r.kind == "bin"}
+    wrappable = {c: p for c, p in box.path_executables().items() if _wrappable(p)}
+    rows = [
+        Exportable("app", short, short, path, ledger.find("app", app_id) is not None, False)
+        for app_id, path in sorted(box.desktop_files().items())
+        if (short := app_id.removesuffix(".desktop"))
+    ]
+    host = host_commands(ctx.environ.get("PATH", ""))
+    for command, path in sorted(wrappable.items()):
+        out = command in bins_out
+        rows.append(Exportable("bin", path, command, path, out, command in host and not out))
+    return rows
+
+
+def _wrappable(path: str) -> bool:
+    try:
+        names.bin_name(path)
+    except names.UnsafeName:
+        return False
+    return True
+
+
+def host_commands(search_path: str) -> set[str]:
+    """The command names the host finds on its PATH (envman's own wrappers count)."""
+    found: set[str] = set()
+    for directory in search_path.split(os.pathsep):
+        if not directory.startswith("/"):
+            continue
+        try:
+            found.update(entry.name for entry in Path(directory).iterdir())
+        except OSError:
+            continue
+    return found
 
 
 def export_bin(

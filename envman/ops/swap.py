@@ -19,6 +19,7 @@ from envman.journal import Commit, Journal, clear_journal, load_journal, save_jo
 from envman.ops.context import Context
 from envman.ops.listing import OLD_SUFFIX, TEMP_SUFFIX, owns
 from envman.render.containerfile import data_file
+from envman.render.prompt import PROMPT_FILE, prompt_snippet
 from envman.state import save_state
 
 
@@ -130,7 +131,8 @@ def _prepare_host_dirs(spec: ContainerSpec) -> None:
 def _setup(
     ctx: Context, engine: Engine, container: str, steps: tuple[CreateStep, ...], home: str
 ) -> None:
-    """Once per container: the host user inside, then the `create` hooks."""
+    """Once per container: the prompt snippet, the host user inside, then the `create` hooks."""
+    _install_prompt(ctx, engine, container)
     facts = ctx.facts
     if facts.uid != 0:
         argv = [
@@ -153,6 +155,15 @@ def _setup(
             )
     for step in steps:
         _run_create_step(ctx, engine, container, step, home)
+
+
+def _install_prompt(ctx: Context, engine: Engine, container: str) -> None:
+    """/etc/profile.d/envman-prompt.sh: a prompt that says where it is (a nicety: never fatal)."""
+    script = 'mkdir -p "${2%/*}" && printf "%s" "$1" >"$2"'
+    argv = ["/bin/sh", "-c", script, "envman-prompt", prompt_snippet(), PROMPT_FILE]
+    code, output = engine.exec(container, argv, user="root", env={})
+    if code != 0:
+        ctx.notify(f"warning: could not write {PROMPT_FILE}: {output.strip()[-200:]}")
 
 
 def _run_create_step(

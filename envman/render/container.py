@@ -14,6 +14,7 @@ from envman.profile.model import FileLine, Integration, Profile
 from envman.profile.validate import ENV_KEY_RE
 from envman.profile.yaml_format import hook_to_data
 from envman.render.containerfile import data_file
+from envman.render.prompt import prompt_snippet
 
 LABEL_PREFIX = "envman."
 SPEC_LABEL = "envman.spec"
@@ -210,9 +211,10 @@ def container_spec(
 
 
 def setup_hash(p: Profile) -> str:
-    """What runs once after create (user setup, create hooks): a change recreates the container."""
+    """What runs once after create (prompt snippet, user setup, create hooks): a change recreates
+    the container."""
     creates = [hook_to_data(h) for h in p.hooks if h.when == "create"]
-    text = json.dumps([data_file("user-setup.sh"), creates], sort_keys=True)
+    text = json.dumps([data_file("user-setup.sh"), creates, prompt_snippet()], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

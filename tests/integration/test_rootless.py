@@ -86,6 +86,12 @@ def test_rootless_up_run_rm(rootless: Envman) -> None:
         ids = envman.run("run", name, "--", "sh", "-c", script, check=True).stdout.split()
         # the host user (name, uid, gid, home, shell) through keep-id, with passwordless sudo
         assert ids == [USER, "1500", "1500", "/home/tester", "/bin/bash", "0"]
+        for via in ("api", "podman"):  # --root: uid 0 of the container, on both paths
+            forced = Envman(envman.root, envman.env, [*envman.prefix, f"ENVMAN_RUN_VIA={via}"])
+            as_root = forced.run("run", name, "--root", "--", "sh", "-c", "id -u; echo $HOME")
+            assert as_root.stdout.split() == ["0", "/root"], as_root.stderr
+            entered = forced.run("enter", "--root", name, "--", "id", "-un", check=True)
+            assert entered.stdout == "root\n"
         home_file = Path("/home/tester") / f".envman-{name}"
         envman.run("run", name, "--", "sh", "-c", f"echo from-inside > {home_file}", check=True)
         assert home_file.read_text() == "from-inside\n"  # $HOME is the host's home

@@ -96,15 +96,22 @@ def test_run_usage_errors_point_to_a_help_that_works() -> None:
 
 
 def test_options_after_the_name_are_envmans_until_the_command() -> None:
-    assert parse(["run", "dev", "-e", "FOO=1", "--", "cmd"]) == ("dev", ["FOO=1"], None, ["cmd"])
+    assert parse(["run", "dev", "-e", "FOO=1", "--", "cmd"]) == (
+        "dev",
+        ["FOO=1"],
+        None,
+        ["cmd"],
+        False,
+    )
     assert parse(["run", "dev", "-w", "/x", "--env=A=b", "ls", "-e"]) == (
         "dev",
         ["A=b"],
         "/x",
         ["ls", "-e"],
+        False,
     )
-    assert parse(["run", "dev", "--", "-e", "x"]) == ("dev", [], None, ["-e", "x"])
-    assert parse(["enter", "dev", "-w", "/tmp"]) == ("dev", [], "/tmp", [])
+    assert parse(["run", "dev", "--", "-e", "x"]) == ("dev", [], None, ["-e", "x"], False)
+    assert parse(["enter", "dev", "-w", "/tmp"]) == ("dev", [], "/tmp", [], False)
     with pytest.raises(UsageError) as info:
         parse(["run", "dev", "-x", "--", "true"])
     assert info.value.exit_code == ExitCode.USAGE
@@ -207,6 +214,9 @@ def test_completion_of_commands_options_and_names_without_heavy_imports(
     assert "status" in complete("envman st", xdg).stdout.split()
     assert "--dry-run" in complete("envman rm --d", xdg).stdout.split()
     assert complete("envman run d", xdg).stdout.split() == ["devbox"]
+    assert "--root" in complete("envman run --r", xdg).stdout.split()
+    assert "--root" in complete("envman enter --r", xdg).stdout.split()
+    assert "--list" in complete("envman export devbox --l", xdg).stdout.split()
     result = complete("envman up ", xdg)
     assert result.stdout.split() == ["devbox", "python"]
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines()}

@@ -36,15 +36,23 @@ STATE = EnvState(
 
 
 def test_parse_run_and_enter() -> None:
-    assert parse(["run", "dev", "--", "ls", "-l"]) == ("dev", [], None, ["ls", "-l"])
-    assert parse(["run", "dev", "ls", "--", "x"]) == ("dev", [], None, ["ls", "--", "x"])
+    assert parse(["run", "dev", "--", "ls", "-l"]) == ("dev", [], None, ["ls", "-l"], False)
+    assert parse(["run", "dev", "ls", "--", "x"]) == ("dev", [], None, ["ls", "--", "x"], False)
     assert parse(["run", "-e", "A=1", "--env=B=2", "-w", "/tmp", "dev", "--", "env"]) == (
         "dev",
         ["A=1", "B=2"],
         "/tmp",
         ["env"],
+        False,
     )
-    assert parse(["enter", "dev"]) == ("dev", [], None, [])
+    assert parse(["enter", "dev"]) == ("dev", [], None, [], False)
+
+
+def test_enter_takes_a_command_after_dashes_and_root_goes_anywhere_before() -> None:
+    assert parse(["enter", "dev", "--", "ls", "-l"]) == ("dev", [], None, ["ls", "-l"], False)
+    assert parse(["enter", "--root", "dev"]) == ("dev", [], None, [], True)
+    assert parse(["run", "dev", "--root", "--", "id"]) == ("dev", [], None, ["id"], True)
+    assert parse(["run", "dev", "--", "id", "--root"]) == ("dev", [], None, ["id", "--root"], False)
 
 
 @pytest.mark.parametrize(
@@ -55,6 +63,7 @@ def test_parse_run_and_enter() -> None:
         ["run", "--bogus", "dev", "x"],
         ["run", "-e", "NOEQUALS", "dev", "x"],
         ["enter", "dev", "ls"],
+        ["enter", "dev", "--"],
     ],
 )
 def test_parse_errors_are_usage_errors(argv: list[str]) -> None:
@@ -80,6 +89,16 @@ def test_exec_argv_forwards_only_present_desktop_variables(monkeypatch: pytest.M
     assert "--user alice --workdir /home/alice/src" in joined
     assert "--env DISPLAY" in joined and "--env X=1" in joined
     assert "WAYLAND" not in joined and "TERM" not in joined.replace("--", "")
+    assert argv.index("CONTAINER_ID=") < argv.index("X=1")  # the user's -e comes later and wins
+
+
+def test_exec_argv_as_root_and_container_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    values = {"user": "alice", "id": "abc123", "container": "dev", "forward": "DISPLAY"}
+    plain = " ".join(exec_argv(values, [], "/", ["id"]))
+    assert "--user alice" in plain and "--env CONTAINER_ID=dev" in plain and "HOME=" not in plain
+    root = " ".join(exec_argv(values, [], "/", ["id"], root=True))
+    assert "--user root" in root and "--env CONTAINER_ID=dev --env HOME=/root" in root
 
 
 def test_workdir_same_path_when_visible_else_through_run_host(
@@ -167,3 +186,27 @@ def test_dead_container_host_is_engine_unavailable_without_heavy_imports(
         "hint: start its service (systemctl --user start podman.socket, or podman system "
         f"service unix://{dead}), or unset CONTAINER_HOST to use local podman",
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "code", "err"),
+    [
+        (["printf", "%s|", "a b", "$x"], 0, ""),  # a builtin that is also on PATH runs, args kept
+        (["no-such-command-here"], 127, "'no-such-command-here' was not found"),
+        (["cd"], 127, "'cd' was not found"),  # a shell builtin alone is no command to exec
+        (["/no/such/path"], 127, "'/no/such/path' was not found"),
+    ],
+)
+def test_the_fallbacks_missing_command_check(command: list[str], code: int, err: str) -> None:
+    result = subprocess.run(
+        ["/bin/sh", "-c", fastpath.FOUND_OR_127, "envman-run", *command],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == code
+    if err:
+        assert result.stderr == f"envman: error: {err} in the environment\nhint: check its PATH\n"
+    else:
+        assert (result.stdout, result.stderr) == ("a b|$x|", "")

@@ -68,7 +68,7 @@ def test_the_exit_code_table_lists_every_code_envman_has() -> None:
     codes = {int(c) for c in vars(ExitCode).values() if isinstance(c, int)}
     assert sorted(listed) == sorted(codes - {ExitCode.COMMAND_NOT_FOUND})
     assert all(listed.values())
-    assert "127 for a command not found inside" in text
+    assert "127 and one line from envman for a command not found inside" in text
 
 
 def test_troubleshooting_has_a_row_for_every_doctor_check(tmp_path: Path) -> None:
