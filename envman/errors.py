@@ -48,6 +48,7 @@ class ExitCode:
     REGISTRY_AUTH_FAILED: Final = 32
     KEY_INVALID: Final = 33
     REGISTRY_ERROR: Final = 34
+    NOT_ADOPTABLE: Final = 36  # `adopt`: not a distrobox or toolbx container, or envman's own
     COMMAND_NOT_FOUND: Final = 127  # `envman run`: as the shell and `podman exec` say it
 
 
@@ -274,3 +275,9 @@ class ProfileMoved(EnvmanError):
     """`up NAME` finds another profile file than the one the environment was made from."""
 
     exit_code = ExitCode.PROFILE_MOVED
+
+
+class NotAdoptable(EnvmanError):
+    """`envman adopt`: the container is not distrobox's or toolbx's, or envman's already."""
+
+    exit_code = ExitCode.NOT_ADOPTABLE
