@@ -193,7 +193,7 @@ def profile_of(
     """The profile a container was made as, and notes on what it leaves out."""
     facts = ctx.facts
     args = entry_args(details.command) if kind == "distrobox" else entry_args(())
-    settings = settings_of(details, kind, (facts.hostname, platform.node()))
+    settings = settings_of(details, kind, (facts.hostname, platform.node()), facts.home)
     asked = [p for p in args.additional_packages if p]
     notes = [packages.note] if packages.note else []
     if packages.found_by == "rpm -qa":

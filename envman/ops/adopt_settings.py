@@ -177,13 +177,19 @@ class Settings:
     notes: tuple[str, ...] = field(default=(), compare=False)
 
 
-def settings_of(details: ContainerDetails, kind: Kind, host_names: tuple[str, ...]) -> Settings:
+def settings_of(
+    details: ContainerDetails, kind: Kind, host_names: tuple[str, ...], host_home: str
+) -> Settings:
     """Volumes, environment, namespaces, home and host name the creator was asked for."""
     env = dict(details.env)
     home = env.get("HOME", "")
-    host_home = env.get("DISTROBOX_HOST_HOME", "")
-    custom_home = home if kind == "distrobox" and host_home and home != host_home else None
-    homes = {h for h in (home, host_home) if h}
+    distrobox_home = env.get("DISTROBOX_HOST_HOME", "")
+    custom_home = (
+        home if kind == "distrobox" and distrobox_home and home != distrobox_home else None
+    )
+    # toolbx passes the home to its entrypoint (`init-container --home H`), not in HOME
+    asked = entry_args(details.command).home
+    homes = {h.rstrip("/") for h in (home, distrobox_home, asked, host_home) if h}
     volumes = tuple(v for m in details.mounts if (v := _volume(m, kind, homes)) is not None)
     return Settings(
         volumes=volumes,
