@@ -19,14 +19,12 @@ DESKTOP = """[Desktop Entry]
 Type=Application
 Name=Hello
 Exec=hello
-Icon=utilities-terminal
 """
 # what distrobox-export 1.8.2.5 writes on the host for an app and a binary of box BOX
 DISTROBOX_LAUNCHER = """[Desktop Entry]
 Type=Application
 Name=Hello (on {box})
 Exec=/usr/bin/distrobox-enter  -n {box}  --   hello
-Icon=utilities-terminal
 StartupWMClass=hello
 """
 DISTROBOX_WRAPPER = """#!/bin/sh
@@ -66,7 +64,15 @@ def box(tmp_path: Path, home: Path) -> Iterator[str]:
         "apt-get update -qq && apt-get install -y -qq --no-install-recommends hello",
     )
     assert install.returncode == 0, install.stdout + install.stderr
-    podman("exec", name, "sh", "-c", f"printf '{DESKTOP}' > /usr/share/applications/hello.desktop")
+    apps_in = "/usr/share/applications"
+    made = podman(
+        "exec",
+        name,
+        "sh",
+        "-c",
+        f"mkdir -p {apps_in} && printf '{DESKTOP}' > {apps_in}/hello.desktop",
+    )
+    assert made.returncode == 0, made.stderr
     apps = home / ".local/share/applications"
     bins = home / ".local/bin"
     apps.mkdir(parents=True)
@@ -134,6 +140,7 @@ def test_take_over_then_run_status_up_and_rm(envman: Envman, box: str, home: Pat
     assert result.returncode == 0, result.stderr
     adopted = json.loads(result.stdout)
     assert adopted["taken_over"] is True
+    assert adopted["warnings"] == [], adopted["warnings"]
     # distrobox's launcher and wrapper were replaced by envman's, and kept aside
     launcher = home / f".local/share/applications/{box}-hello.desktop"
     wrapper = home / ".local/bin/hello"
