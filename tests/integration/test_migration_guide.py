@@ -59,7 +59,7 @@ def test_moving_the_assemble_file(tmp_path: Path) -> None:
     data.mkdir()
     ini = (fixture / "sample.ini").read_text(encoding="utf-8")
     # the section under a unique name, and its volume's source in a directory of the test's
-    ini = ini.replace("[devbox]", f"[{name}]").replace("volume=/srv/data:", f"volume={data}:")
+    ini = ini.replace("[devbox]", f"[{name}]").replace("/srv/data:/srv/data", f"{data}:/srv/data")
     (envman.work / "distrobox.ini").write_text(ini, encoding="utf-8")
     for git in (["init", "-q"], ["add", "distrobox.ini"]):
         subprocess.run(["git", *git], cwd=envman.work, check=True)
