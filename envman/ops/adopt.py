@@ -15,7 +15,14 @@ from pathlib import Path
 
 from envman import runner
 from envman.engine.types import ContainerDetails, Engine
-from envman.errors import Aborted, EnvNotFound, NameClash, NotAdoptable, UsageError
+from envman.errors import (
+    Aborted,
+    EnvNotFound,
+    NameClash,
+    NotAdoptable,
+    UsageError,
+    WriteFailed,
+)
 from envman.exports.foreign import ForeignExport, find_exports
 from envman.host.files import write_atomic
 from envman.host.writer_locks import env_lock, hold
@@ -23,12 +30,13 @@ from envman.names import RULE, is_name
 from envman.ops.adopt_settings import Kind, entry_args, hooks_from, kind_of, settings_of
 from envman.ops.context import Context
 from envman.ops.exports import data_home, reconcile
+from envman.ops.exports import remove_all as remove_exports
 from envman.ops.listing import OWNER_LABEL
 from envman.profile.model import Exports, HookWhen, Integration, Origin, Profile
 from envman.profile.yaml_format import read_yaml_profile, write_yaml_profile
 from envman.render.containerfile import data_file
 from envman.session_env import FORWARDED_ENV
-from envman.state import EnvState, load_state, save_state
+from envman.state import EnvState, forget, load_state, save_state
 
 NO_PACKAGE_MANAGER = 3  # pkg-manual.sh's exit status when nothing can tell
 
@@ -111,7 +119,12 @@ def adopt(
     with hold(env_lock(ctx.paths, env), env, wait=ctx.wait):
         _refuse_recorded(ctx, env)
         save_state(ctx.paths, _state(ctx, details, target))
-        return _take_over_exports(ctx, result, profile.exports, foreign)
+        try:
+            return _take_over_exports(ctx, result, profile.exports, foreign)
+        except BaseException:  # all or nothing: no record, no exports of envman's
+            remove_exports(ctx, env)
+            forget(ctx.paths, env)
+            raise
 
 
 def _adoptable(ctx: Context, details: ContainerDetails) -> Kind:
@@ -271,17 +284,21 @@ def _take_over_exports(
     """
     aside = ctx.paths.state / "adopted" / result.name
     moved: dict[tuple[str, str], tuple[Path, Path]] = {}
-    for item in foreign:
-        source = Path(item.path)
-        kept = aside / ("applications" if item.kind == "app" else "bin") / source.name
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        source.replace(kept)
-        moved[(item.kind, item.key)] = (source, kept)
-    done = reconcile(ctx, result.name, exports, "")
+    try:
+        for item in foreign:
+            source = Path(item.path)
+            kept = aside / ("applications" if item.kind == "app" else "bin") / source.name
+            _move(source, kept)
+            moved[(item.kind, item.key)] = (source, kept)
+        done = reconcile(ctx, result.name, exports, "")
+    except BaseException:
+        for source, kept in moved.values():
+            _move(kept, source)
+        raise
     restored = []
     for (kind, key), (source, kept) in moved.items():
         if _reported_key(kind, key) not in done.exported:
-            kept.replace(source)
+            _move(kept, source)
             restored.append(str(source))
     warnings = [*done.warnings]
     if restored:
@@ -295,6 +312,18 @@ def _take_over_exports(
         exported=done.exported,
         warnings=tuple(warnings),
     )
+
+
+def _move(source: Path, target: Path) -> None:
+    """Move one of distrobox's files (within the user's own directories)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.replace(target)
+    except OSError as exc:
+        raise WriteFailed(
+            f"cannot move {source} to {target}: {exc.strerror}",
+            "check the permissions of both directories",
+        ) from None
 
 
 def _reported_key(kind: str, key: str) -> str:

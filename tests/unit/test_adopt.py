@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from envman.engine.types import ContainerDetails, ContainerInfo, MountDetails
-from envman.errors import Aborted, EnvNotFound, NameClash, NotAdoptable, UsageError
+from envman.errors import (
+    Aborted,
+    ContainerFailed,
+    EnvNotFound,
+    NameClash,
+    NotAdoptable,
+    UsageError,
+)
 from envman.exports.foreign import find_exports
 from envman.host.facts import HostFacts
 from envman.ops import listing
@@ -255,3 +262,25 @@ def test_distrobox_exports_on_the_host(tmp_path: Path) -> None:
     (bins / "mine").write_text("#!/bin/sh\nexec distrobox-enter -n devbox -- /usr/bin/mine\n")
     found = find_exports((apps,), bins, "devbox")
     assert [(e.kind, e.key) for e in found] == [("app", "org.gnome.gedit"), ("bin", "/usr/bin/rg")]
+
+
+def test_a_failed_take_over_leaves_everything_as_it_was(ctx: Context, engine: FakeEngine) -> None:
+    distrobox_box(engine)
+    apps = ctx.paths.home / ".local/share/applications"
+    apps.mkdir(parents=True)
+    launcher = apps / "devbox-hello.desktop"
+    text = "[Desktop Entry]\nExec=/usr/bin/distrobox-enter -n devbox -- hello\n"
+    launcher.write_text(text)
+
+    def refuse(_name: str, argv: list[str]) -> tuple[int, str]:
+        if "envman-pkg-manual" in argv:  # the package listing works; exporting then fails
+            return 0, "apt-mark showmanual\nhello\n"
+        raise ContainerFailed("podman could not run sh in devbox: gone")
+
+    engine.on_exec = refuse
+    with pytest.raises(ContainerFailed):
+        adopt(ctx, "devbox", take_over=True)
+    assert launcher.read_text() == text  # put back
+    assert not (ctx.paths.state / "adopted" / "devbox" / "applications" / launcher.name).exists()
+    assert load_state(ctx.paths, "devbox") is None
+    assert listing.list_envs(ctx) == []
