@@ -84,15 +84,7 @@ def adopt(
             f"no container named '{container}'", "see `podman ps -a` (distrobox list, toolbox list)"
         )
     kind = _adoptable(ctx, details)
-    env = name or details.info.name
-    if not is_name(env):
-        raise UsageError(f"'{env}' cannot name a profile: {RULE}", "give one with --name NAME")
-    if take_over and env != details.info.name:
-        raise UsageError(
-            f"--take-over keeps the container's name, '{details.info.name}', not '{env}'",
-            f"leave out --name, or rename the container first: podman rename {container} {env}",
-        )
-    target = _target(ctx, output, env)
+    env, target = _names(ctx, details, name, output, take_over=take_over)
     if target.exists() and not force:
         raise Aborted(f"{target} exists", "pass --force to overwrite it")
     if take_over:
@@ -144,6 +136,27 @@ def _adoptable(ctx: Context, details: ContainerDetails) -> Kind:
             "then `envman up` makes envman's own",
         )
     return kind
+
+
+def _names(
+    ctx: Context,
+    details: ContainerDetails,
+    name: str | None,
+    output: Path | None,
+    *,
+    take_over: bool,
+) -> tuple[str, Path]:
+    """The profile's (and environment's) name, and the file to write."""
+    env = name or details.info.name
+    if not is_name(env):
+        raise UsageError(f"'{env}' cannot name a profile: {RULE}", "give one with --name NAME")
+    if take_over and env != details.info.name:
+        raise UsageError(
+            f"--take-over keeps the container's name, '{details.info.name}', not '{env}'",
+            f"leave out --name, or rename the container first: podman rename {details.info.name} "
+            f"{env}",
+        )
+    return env, _target(ctx, output, env)
 
 
 def _target(ctx: Context, output: Path | None, env: str) -> Path:
