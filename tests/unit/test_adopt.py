@@ -284,3 +284,33 @@ def test_a_failed_take_over_leaves_everything_as_it_was(ctx: Context, engine: Fa
     assert not (ctx.paths.state / "adopted" / "devbox" / "applications" / launcher.name).exists()
     assert load_state(ctx.paths, "devbox") is None
     assert listing.list_envs(ctx) == []
+
+
+def test_podman_inspect_read_as_details() -> None:
+    from envman.engine.podman_api import _details
+
+    attrs = {
+        "Id": "c1",
+        "Name": "devbox",
+        "Image": "i1",
+        "ImageName": BASE,
+        "State": {"Status": "running"},
+        "Args": ["--init", "0", "--", ": ; true"],
+        "Config": {
+            "Hostname": "laptop",
+            "Entrypoint": "/usr/bin/entrypoint",
+            "Env": ["HOME=/root", "A=b=c"],
+            "Labels": {"manager": "distrobox"},
+            "CreateCommand": ["podman", "create", "--ipc", "host", "--network=host", BASE],
+        },
+        "HostConfig": {"Privileged": True, "NetworkMode": "host", "IpcMode": "shareable"},
+        "Mounts": [{"Type": "bind", "Source": "/srv", "Destination": "/srv", "RW": False}],
+    }
+    made = _details(attrs, {"Config": {"Env": ["PATH=/bin"]}})
+    assert made.ipc == "host"  # podman 4.3 says "shareable" for `--ipc host`
+    assert made.network == "host" and made.pid == ""
+    assert made.entrypoint == ("/usr/bin/entrypoint",)
+    assert made.env == (("HOME", "/root"), ("A", "b=c"))
+    assert made.image_env == (("PATH", "/bin"),)
+    assert made.mounts == (MountDetails("bind", "/srv", "/srv", read_only=True),)
+    assert kind_of(made) == "distrobox"
