@@ -1,11 +1,11 @@
 """Containers made the way distrobox 1.8.2.5 and toolbx make them, for adopting in tests.
 
-distrobox's arguments come from /work/shared/fixtures/distrobox-1.8.2.5/assemble-dry-run.txt
+distrobox's arguments come from tests/data/distrobox-1.8.2.5/assemble-dry-run.txt
 (the exact `podman create` lines of `distrobox-assemble create --dry-run`), changed only where
 they cannot run here: the local base image instead of the registry's, the test's own HOME
 instead of /root, a stub for distrobox-init (the real one installs ~60 packages from the
 network at the first start), host directories this machine lacks left out, and `--ulimit host`
-left out (this VM refuses it: docs/TESTBED.md).
+left out (the test machines refuse it; see the shared TESTBED notes).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 from tests.integration.envman_cli import BASE_IMAGE, podman
 
-FIXTURE = Path("/work/shared/fixtures/distrobox-1.8.2.5")
-LOCAL_FIXTURE = Path(__file__).resolve().parent.parent / "data" / "distrobox-1.8.2.5"
+# a verbatim copy of the shared fixture, so the tests run on any machine
+FIXTURE = Path(__file__).resolve().parent.parent / "data" / "distrobox-1.8.2.5"
 STUB_INIT = """#!/bin/sh
 # stands in for distrobox-init: takes its arguments, says setup is done, keeps running
 echo "distrobox: stub init $*"
@@ -28,9 +28,8 @@ exec sleep infinity
 
 
 def dry_run_text() -> str:
-    """The fixture's dry-run output (a copy is kept with the tests for machines without it)."""
-    source = FIXTURE if FIXTURE.is_dir() else LOCAL_FIXTURE
-    return (source / "assemble-dry-run.txt").read_text(encoding="utf-8")
+    """The fixture's dry-run output."""
+    return (FIXTURE / "assemble-dry-run.txt").read_text(encoding="utf-8")
 
 
 def create_args(section: str) -> list[str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ExitCode
-from tests.integration.distrobox_made import FIXTURE, LOCAL_FIXTURE, make_distrobox
+from tests.integration.distrobox_made import FIXTURE, make_distrobox
 from tests.integration.envman_cli import ENVMAN, REPO, Envman, make_envman, podman, unique
 
 pytestmark = pytest.mark.podman
@@ -54,10 +54,9 @@ def follow(envman: Envman, steps: list[str], name: str) -> None:
 def test_moving_the_assemble_file(tmp_path: Path) -> None:
     envman = make_envman(tmp_path)
     name = unique("guide-db")
-    fixture = FIXTURE if FIXTURE.is_dir() else LOCAL_FIXTURE
     data = tmp_path / "srv-data"
     data.mkdir()
-    ini = (fixture / "sample.ini").read_text(encoding="utf-8")
+    ini = (FIXTURE / "sample.ini").read_text(encoding="utf-8")
     # the section under a unique name, and its volume's source in a directory of the test's
     ini = ini.replace("[devbox]", f"[{name}]").replace("/srv/data:/srv/data", f"{data}:/srv/data")
     (envman.work / "distrobox.ini").write_text(ini, encoding="utf-8")
