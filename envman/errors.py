@@ -49,6 +49,7 @@ class ExitCode:
     KEY_INVALID: Final = 33
     REGISTRY_ERROR: Final = 34
     IMAGE_NOT_PUBLISHED: Final = 35
+    NOT_ADOPTABLE: Final = 36  # `adopt`: not a distrobox or toolbx container, or envman's own
     COMMAND_NOT_FOUND: Final = 127  # `envman run`: as the shell and `podman exec` say it
 
 
@@ -281,3 +282,9 @@ class ProfileMoved(EnvmanError):
     """`up NAME` finds another profile file than the one the environment was made from."""
 
     exit_code = ExitCode.PROFILE_MOVED
+
+
+class NotAdoptable(EnvmanError):
+    """`envman adopt`: the container is not distrobox's or toolbx's, or envman's already."""
+
+    exit_code = ExitCode.NOT_ADOPTABLE

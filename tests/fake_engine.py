@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from envman.engine.types import (
     BuildRequest,
+    ContainerDetails,
     ContainerInfo,
     ContainerSpec,
     ImageInfo,
@@ -47,6 +48,8 @@ class FakeEngine:
     boxes: dict[str, FakeContainer] = field(default_factory=dict)
     calls: list[tuple[str, ...]] = field(default_factory=list)
     on_exec: ExecHandler | None = None
+    on_run_once: ExecHandler | None = None  # (image, argv) -> (code, output)
+    settings: dict[str, ContainerDetails] = field(default_factory=dict)  # by container id
     fail_build: bool = False
     published: dict[str, Mapping[str, str]] = field(default_factory=dict)  # ref -> labels
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -198,7 +201,29 @@ class FakeEngine:
         raise ContainerFailed(f"{path} in {name}: the fake engine has no files")
 
     def run_once(self, image: str, argv: list[str]) -> tuple[int, str]:
-        return 0, ""
+        return self.on_run_once(image, argv) if self.on_run_once else (0, "")
+
+    def details(self, name: str) -> ContainerDetails | None:
+        box = self._box(name)
+        if box is None:
+            return None
+        found = self.settings.get(box.id)
+        if found is not None:
+            return replace(found, info=_info(box))
+        spec = box.spec
+        return ContainerDetails(
+            info=_info(box),
+            hostname=spec.hostname if spec else box.name,
+            entrypoint=spec.entrypoint if spec else (),
+            command=spec.command if spec else (),
+            env=spec.env if spec else (),
+            image_env=(),
+            mounts=(),
+            privileged=spec.privileged if spec else False,
+            network="host" if spec is None or spec.host_network else "private",
+            pid="host" if spec is None or spec.host_pid else "private",
+            ipc="host" if spec is None or spec.host_ipc else "private",
+        )
 
     # views for tests
 

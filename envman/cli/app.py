@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from envman import __version__
+from envman.cli import adopt as adopt_cli
 from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
 from envman.cli import doctor as doctor_cli
@@ -412,6 +413,7 @@ def _rm_dry_run(plan: Removed, json_out: bool) -> None:
 
 
 exports_cli.register(app)
+adopt_cli.register(app)
 generations_cli.register(app)
 lock_cli.register(app)
 doctor_cli.register(app)

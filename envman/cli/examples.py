@@ -32,6 +32,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "lock": ("envman lock", "envman lock dev"),
     "outdated": ("envman outdated", "envman outdated dev --json"),
     "update": ("envman update", "envman update dev"),
+    "adopt": ("envman adopt devbox", "envman adopt devbox --take-over -o ~/team/profiles"),
     "doctor": ("envman doctor", "envman doctor --json"),
     "help": ("envman help run", "envman help profile export"),
     "completion": (

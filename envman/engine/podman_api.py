@@ -21,10 +21,12 @@ from envman.engine.service import Endpoint
 from envman.engine.types import (
     BuildRequest,
     BuildStep,
+    ContainerDetails,
     ContainerInfo,
     ContainerSpec,
     ImageInfo,
     LogSink,
+    MountDetails,
     StepSink,
 )
 from envman.errors import (
@@ -409,6 +411,80 @@ class PodmanEngine:
                 container.remove(force=True)
         chunks = [output] if isinstance(output, bytes) else list(output)
         return code, b"".join(chunks).decode(errors="replace")
+
+    def details(self, name: str) -> ContainerDetails | None:
+        """A container's create-time settings (and its image's own environment), or None."""
+        found = self.reader.get(f"/containers/{quoted(name)}/json")
+        if found is None:
+            return None
+        image = self.reader.get(f"/images/{quoted(str(found.get('Image', '')))}/json")
+        return _details(found, image)
+
+
+def _details(attrs: Mapping[str, Any], image_attrs: Mapping[str, Any] | None) -> ContainerDetails:
+    """An inspected container's create-time settings in envman's terms."""
+    config = _section(attrs, "Config")
+    host = _section(attrs, "HostConfig")
+    command = _strings(config.get("CreateCommand"))
+    entrypoint = config.get("Entrypoint") or ()
+    return ContainerDetails(
+        info=_container_from_inspect(attrs),
+        hostname=_text(config.get("Hostname")),
+        entrypoint=(entrypoint,) if isinstance(entrypoint, str) else tuple(entrypoint),
+        command=_strings(attrs.get("Args") or config.get("Cmd")),
+        env=_pairs(config.get("Env")),
+        image_env=_pairs(_section(image_attrs or {}, "Config").get("Env")),
+        mounts=tuple(_mount_details(m) for m in attrs.get("Mounts") or ()),
+        privileged=bool(host.get("Privileged")),
+        # podman 4.3 reports `--ipc host` as "shareable": the create command says what was asked
+        network=_asked(command, "--network", "--net") or _text(host.get("NetworkMode")),
+        pid=_asked(command, "--pid") or _text(host.get("PidMode")),
+        ipc=_asked(command, "--ipc") or _text(host.get("IpcMode")),
+        devices=tuple(str(d.get("PathOnHost", "")) for d in host.get("Devices") or ()),
+        cap_add=_strings(host.get("CapAdd")),
+        security_opt=_strings(host.get("SecurityOpt")),
+        systemd=config.get("SystemdMode") is True or _asked(command, "--systemd") == "always",
+        create_command=command,
+    )
+
+
+def _section(attrs: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """An inspect sub-object; podman gives null for some that were never set."""
+    return attrs.get(key) or {}
+
+
+def _strings(values: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in values or ())
+
+
+def _text(value: Any) -> str:
+    return str(value or "")
+
+
+def _pairs(env: Any) -> tuple[tuple[str, str], ...]:
+    pairs = (str(item).partition("=") for item in env or ())
+    return tuple((key, value) for key, _, value in pairs)
+
+
+def _mount_details(mount: Mapping[str, Any]) -> MountDetails:
+    return MountDetails(
+        kind=str(mount.get("Type", "")),
+        source=str(mount.get("Source", "")),
+        target=str(mount.get("Destination", "")),
+        name=str(mount.get("Name") or ""),
+        read_only=mount.get("RW") is False,
+        propagation=str(mount.get("Propagation") or ""),
+    )
+
+
+def _asked(command: tuple[str, ...], *flags: str) -> str:
+    """The value given to one of `flags` in a kept `podman create` argv ("" when absent)."""
+    found = ""
+    for i, word in enumerate(command):
+        name, equals, value = word.partition("=")
+        if name in flags:
+            found = value if equals else (command[i + 1] if i + 1 < len(command) else "")
+    return found
 
 
 def _bounded(stream: Any, limit: int) -> bytes:

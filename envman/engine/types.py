@@ -119,6 +119,40 @@ class ContainerInfo:
         return self.state == "running"
 
 
+@dataclass(frozen=True)
+class MountDetails:
+    """A mount of an existing container, as podman reports it."""
+
+    kind: str  # bind, volume, tmpfs, devpts
+    source: str
+    target: str
+    name: str = ""  # a named volume's name ("" for binds)
+    read_only: bool = False
+    propagation: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerDetails:
+    """An existing container's create-time settings, for adopting one envman did not make."""
+
+    info: ContainerInfo
+    hostname: str
+    entrypoint: tuple[str, ...]
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    image_env: tuple[tuple[str, str], ...]  # what the image itself sets (not the creator)
+    mounts: tuple[MountDetails, ...]
+    privileged: bool
+    network: str  # host, private, none, ...
+    pid: str
+    ipc: str
+    devices: tuple[str, ...] = ()
+    cap_add: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    systemd: bool = False
+    create_command: tuple[str, ...] = ()  # the `podman create` argv podman kept, when it did
+
+
 class Engine(Protocol):
     """The container engine operations the core uses (podman_api.PodmanEngine is the real one,
     tests/fake_engine.FakeEngine an in-memory one).
@@ -207,4 +241,9 @@ class Engine(Protocol):
     def run_once(self, image: str, argv: list[str]) -> tuple[int, str]:
         """Run argv as root in a throwaway, network-less container of `image` (removed
         afterwards); returns its exit code and output."""
+        ...
+
+    def details(self, name: str) -> ContainerDetails | None:
+        """The create-time settings of the container of that name or id (its mounts,
+        environment, entrypoint, namespaces), or None when there is none."""
         ...

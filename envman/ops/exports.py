@@ -100,7 +100,10 @@ def _box(ctx: Context, env: str) -> tuple[ContainerFiles, str]:
         raise EnvNotFound(f"no environment named '{env}'", f"create it first: envman up {env}")
     engine = ctx.engine()
     container = engine.container(env)
-    if container is None or container.labels.get("envman.managed") != "1":
+    ours = container is not None and (
+        container.labels.get("envman.managed") == "1" or container.id == state.container_id
+    )  # an adopted container carries no label of envman's: its record makes it envman's
+    if container is None or not ours:
         raise EnvNotFound(f"the container of '{env}' is gone", f"run `envman up {env}` again")
     if not container.running:
         engine.start(env)

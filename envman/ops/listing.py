@@ -48,9 +48,36 @@ def owns(container: ContainerInfo, name: str, recorded_id: str = "") -> bool:
 
 
 def owned_containers(ctx: Context) -> list[ContainerInfo]:
-    """Every container envman created, its swap leftovers included."""
+    """Every container envman created, its swap leftovers included, and those it took over."""
     found = ctx.engine().containers({OWNER_LABEL: ""})
-    return [c for c in found if owns(c, base_name(c.name))]
+    owned = [c for c in found if owns(c, base_name(c.name))]
+    return owned + recorded_containers(ctx, {c.id for c in owned})
+
+
+def recorded_containers(ctx: Context, known: set[str]) -> list[ContainerInfo]:
+    """Containers only envman's records make its own (`adopt --take-over`): no label says so.
+
+    Records of labelled containers name ids in `known` and cost no look-up; a damaged record is
+    left to the commands that read it (they name it).
+    """
+    from envman.errors import StateCorrupt
+    from envman.names import is_name
+    from envman.state import load_state
+
+    folder = ctx.paths.state / "envs"
+    names = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
+    found = []
+    for name in filter(is_name, names):
+        try:
+            state = load_state(ctx.paths, name)
+        except StateCorrupt:
+            continue
+        if state is None or not state.container_id or state.container_id in known:
+            continue
+        container = ctx.engine().container(state.container_id)
+        if container is not None and container.name == name:
+            found.append(container)
+    return found
 
 
 def repair_pending(ctx: Context) -> list[str]:

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 DOCS = REPO / "docs"
 # Pages other branches write (team images, the distrobox guide); drop each once it is merged.
-PENDING = {"docs/team-images.md", "docs/migrating-from-distrobox.md"}
+PENDING: set[str] = set()
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
 
