@@ -118,6 +118,9 @@ class FakeEngine:
         if ref not in image.tags:
             self.images_by_id[image.id] = replace(image, tags=(*image.tags, ref))
 
+    def push(self, image: str, destination: str, login: tuple[str, str] | None = None) -> None:
+        self.calls.append(("push", image, destination))
+
     # containers
 
     def _box(self, name: str) -> FakeContainer | None:

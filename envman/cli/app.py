@@ -17,6 +17,7 @@ from envman.cli import generations as generations_cli
 from envman.cli import key as key_cli
 from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
+from envman.cli import publish as publish_cli
 from envman.cli import source as source_cli
 from envman.cli.common import (
     ENV_NAME,
@@ -355,6 +356,7 @@ exports_cli.register(app)
 generations_cli.register(app)
 lock_cli.register(app)
 doctor_cli.register(app)
+publish_cli.register(app)
 
 
 @app.command("help")

@@ -1,0 +1,121 @@
+"""`envman publish` (push and sign team images) and `envman ci` (the pipeline that runs it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from envman.cli.common import JSON_OPTION, QUIET_OPTION, VERBOSE_OPTION, context
+from envman.cli.output import emit_json, say
+
+if TYPE_CHECKING:
+    from envman.ops.publish import Published
+
+
+def _complete_profile(incomplete: str) -> list[str]:
+    from envman.cli.names import complete_profile
+
+    return complete_profile(incomplete)
+
+
+PROFILES = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Profiles: names, files or SOURCE/PROFILE@REF.",
+        metavar="PROFILE...",
+        autocompletion=_complete_profile,
+        show_default=False,
+    ),
+]
+REGISTRY = Annotated[
+    str,
+    typer.Option(
+        "--registry",
+        metavar="HOST/NAMESPACE",
+        help="Where images go: HOST[:PORT]/NAMESPACE; each profile becomes a repository in it.",
+    ),
+]
+
+
+def publish(
+    profiles: PROFILES = None,
+    *,
+    registry: REGISTRY,
+    key: Annotated[
+        Path,
+        typer.Option(
+            "--key", metavar="KEYFILE", help="The signing key (PREFIX.private of `key generate`)."
+        ),
+    ],
+    all_profiles: Annotated[
+        bool, typer.Option("--all", help="Every profile in ./profiles (a team source checkout).")
+    ] = False,
+    json_out: JSON_OPTION = False,
+    quiet: QUIET_OPTION = False,
+    verbose: VERBOSE_OPTION = False,
+) -> None:
+    """Build (or reuse), push and sign team images: REGISTRY/NAMESPACE/PROFILE:<content hash>
+    and the profile's version as a moving tag, with cosign signatures in the registry.
+
+    A content hash already pushed and signed with this key is left as it is (nothing pushed,
+    nothing signed). The key's passphrase comes from ENVMAN_KEY_PASSPHRASE, else a prompt; the
+    registry login is podman's (`podman login HOST`).
+    """
+    from envman.cli.key import passphrase
+    from envman.cli.progress import build_view
+    from envman.ops.publish import publish as do_publish
+
+    secret = passphrase(confirm=False)
+    view = build_view(quiet=quiet, verbose=verbose)
+    try:
+        results = do_publish(
+            context(view=view),
+            list(profiles or ()),
+            registry=registry,
+            key_file=key,
+            passphrase=secret,
+            all_profiles=all_profiles,
+        )
+    finally:
+        view.close()
+    if json_out:
+        emit_json([{**_data(r), "already_published": r.already_published} for r in results])
+        return
+    for result in results:
+        say(f"{result.profile}: {_summary(result)}")
+        say(f"  {result.reference}")
+        if result.version_reference:
+            say(f"  {result.version_reference}")
+        say(f"  digest {result.digest}")
+
+
+def _data(result: Published) -> dict[str, object]:
+    from envman.cli.output import to_data
+
+    data = to_data(result)
+    assert isinstance(data, dict)
+    return data
+
+
+def _summary(result: Published) -> str:
+    """`already published`, or what was done: `built, pushed, signed, tagged`."""
+    if result.already_published:
+        return "already published"
+    done = [
+        word
+        for word, flag in (
+            ("built", result.built),
+            ("pushed", result.pushed),
+            ("signed", bool(result.signed)),
+            ("tagged", result.tagged),
+        )
+        if flag
+    ]
+    return ", ".join(done)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `envman publish` to the root app."""
+    app.command()(publish)

@@ -1,0 +1,246 @@
+"""`envman publish` against a real registry: push by content hash and version, cosign signatures,
+idempotent re-runs, and clear failures for a bad key or a missing login."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envman.errors import ExitCode
+from envman.ops.keys import generate_key, load_public_keys
+from envman.registry.client import RegistryClient
+from envman.registry.signatures import fetch_attachment
+from envman.signing.manifest import signature_tag
+from envman.signing.payload import parse_payload
+from envman.signing.verify import verify
+from tests.integration.envman_cli import BASE_IMAGE, Envman, make_envman, podman, unique
+from tests.registry.conftest import write_auth_file
+from tests.registry.testbed import TestRegistry
+
+pytestmark = pytest.mark.podman
+
+PASSPHRASE = "publish-test-passphrase"
+PROFILE = """\
+envman: 1
+name: {name}
+{version}image: {image}
+hooks:
+  - run: [sh, -c, "echo {name} > /etc/team-marker"]
+"""
+
+
+@dataclass
+class Team:
+    """A team source checkout with two profiles, a signing key, a registry login."""
+
+    envman: Envman
+    registry: TestRegistry
+    namespace: str
+    key: Path
+    public: Path
+    auth: Path
+    versioned: str  # a profile with `version: "1.2.3"`
+    plain: str  # a profile without a version
+
+    @property
+    def target(self) -> str:
+        return f"{self.registry.host}/{self.namespace}"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "REGISTRY_AUTH_FILE": str(self.auth),
+            "ENVMAN_KEY_PASSPHRASE": PASSPHRASE,
+            **extra,
+        }
+
+    def publish(self, *args: str, **extra: str) -> Any:
+        result = self.envman.run(
+            "publish", *args, "--registry", self.target, "--key", str(self.key), "--json",
+            extra_env=self.env(**extra),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def client(self) -> RegistryClient:
+        return RegistryClient(self.registry.host, auth_files=[self.auth])
+
+    def writes(self) -> int:
+        """Requests that changed the registry so far (from its access log)."""
+        return len(self.registry.access_lines('"PUT /v2/')) + len(
+            self.registry.access_lines('"POST /v2/')
+        )
+
+
+def write_profile(envman: Envman, name: str, version: str | None) -> None:
+    text = PROFILE.format(
+        name=name, image=BASE_IMAGE, version=f'version: "{version}"\n' if version else ""
+    )
+    envman.write_profile(name, text)
+
+
+@pytest.fixture(scope="module")
+def team(
+    htpasswd_registry: TestRegistry, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Team]:
+    root = tmp_path_factory.mktemp("team")
+    envman = make_envman(root)
+    versioned, plain = unique("pubv"), unique("pubp")
+    write_profile(envman, versioned, "1.2.3")
+    write_profile(envman, plain, None)
+    pair = generate_key(root / "signing", PASSPHRASE)
+    auth = write_auth_file(root / "auth.json", htpasswd_registry.host)
+    yield Team(
+        envman, htpasswd_registry, unique("team"), Path(pair.private), Path(pair.public), auth,
+        versioned, plain,
+    )  # fmt: skip
+    for name in (versioned, plain):
+        listed = podman(
+            "images", "--format", "{{.ID}}", "--filter", f"reference=localhost/envman/{name}"
+        )
+        podman("rmi", "-f", *listed.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def first(team: Team) -> dict[str, Any]:
+    """The first `publish --all` of the checkout, by profile name."""
+    results = team.publish("--all")
+    return {r["profile"]: r for r in results}
+
+
+def test_publish_all_pushes_both_profiles_by_hash_and_version(
+    team: Team, first: dict[str, Any]
+) -> None:
+    assert set(first) == {team.versioned, team.plain}
+    versioned = first[team.versioned]
+    assert versioned["built"] and versioned["pushed"] and not versioned["already_published"]
+    repo = f"{team.namespace}/{team.versioned}"
+    assert versioned["reference"] == f"{team.target}/{team.versioned}:{versioned['content_hash']}"
+    assert versioned["version_reference"] == f"{team.target}/{team.versioned}:1.2.3"
+    client = team.client()
+    assert client.manifest_digest(repo, versioned["content_hash"]) == versioned["digest"]
+    assert client.manifest_digest(repo, "1.2.3") == versioned["digest"]
+    config = json.loads(
+        client.get_blob(
+            repo,
+            json.loads(client.get_manifest(repo, versioned["digest"]).data)["config"]["digest"],
+        )
+    )
+    assert config["config"]["Labels"]["envman.hash"] == versioned["content_hash"]
+    plain = first[team.plain]
+    assert plain["version_reference"] is None and plain["signed"] == [plain["reference"]]
+    assert set(client.tags(f"{team.namespace}/{team.plain}")) == {
+        plain["content_hash"],
+        signature_tag(plain["digest"]),
+    }
+
+
+def test_the_signatures_verify_for_the_hash_and_the_version_tag(
+    team: Team, first: dict[str, Any]
+) -> None:
+    versioned = first[team.versioned]
+    repo = f"{team.namespace}/{team.versioned}"
+    client = team.client()
+    image = client.get_manifest(repo, versioned["digest"])
+    attachment = fetch_attachment(client, repo, image.digest)
+    assert attachment is not None
+    keys = load_public_keys([team.public])
+    identities = {parse_payload(blob).docker_reference for blob in attachment.blobs.values()}
+    assert identities == {versioned["reference"], versioned["version_reference"]}
+    for reference in (
+        versioned["reference"],
+        versioned["version_reference"],
+        f"{team.target}/{team.versioned}@{image.digest}",
+    ):
+        verdict = verify(reference, image.data, attachment, keys)
+        assert verdict.accepted, verdict.message
+    moved = verify(f"{team.target}/{team.versioned}:latest", image.data, attachment, keys)
+    assert not moved.accepted  # signed for its tags only, as cosign and skopeo sign
+
+
+def test_publishing_again_pushes_and_signs_nothing(team: Team, first: dict[str, Any]) -> None:
+    client = team.client()
+    repo = f"{team.namespace}/{team.versioned}"
+    signatures = client.manifest_digest(repo, signature_tag(first[team.versioned]["digest"]))
+    writes = team.writes()
+
+    again = {r["profile"]: r for r in team.publish("--all")}
+
+    assert all(r["already_published"] for r in again.values())
+    assert all(not r["built"] and not r["pushed"] and r["signed"] == [] for r in again.values())
+    assert again[team.versioned]["digest"] == first[team.versioned]["digest"]
+    assert team.writes() == writes
+    assert (
+        client.manifest_digest(repo, signature_tag(first[team.versioned]["digest"])) == signatures
+    )
+
+
+def test_a_moved_version_tag_is_moved_back_without_a_push(
+    team: Team, first: dict[str, Any]
+) -> None:
+    client = team.client()
+    repo = f"{team.namespace}/{team.versioned}"
+    elsewhere = client.get_manifest(f"{team.namespace}/{team.plain}", first[team.plain]["digest"])
+    # another image under the version tag (its blobs must be in this repository first)
+    for digest in [
+        json.loads(elsewhere.data)["config"]["digest"],
+        *(layer["digest"] for layer in json.loads(elsewhere.data)["layers"]),
+    ]:
+        client.put_blob(
+            repo, client.get_blob(f"{team.namespace}/{team.plain}", digest, max_bytes=1 << 30)
+        )
+    client.put_manifest(repo, "1.2.3", elsewhere.data, elsewhere.media_type)
+
+    (again,) = team.publish(team.versioned)
+
+    assert again["tagged"] and not again["pushed"] and again["signed"] == []
+    assert client.manifest_digest(repo, "1.2.3") == first[team.versioned]["digest"]
+
+
+def test_an_unsigned_hash_tag_is_pushed_again_and_signed(
+    team: Team, first: dict[str, Any], tmp_path: Path
+) -> None:
+    other = generate_key(tmp_path / "other", PASSPHRASE)
+    result = team.envman.run(
+        "publish", team.plain, "--registry", team.target, "--key", other.private, "--json",
+        extra_env=team.env(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (again,) = json.loads(result.stdout)
+    assert not again["built"] and again["pushed"] and again["signed"] == [again["reference"]]
+    assert again["digest"] == first[team.plain]["digest"]  # the same local image
+    client = team.client()
+    repo = f"{team.namespace}/{team.plain}"
+    image = client.get_manifest(repo, again["digest"])
+    attachment = fetch_attachment(client, repo, image.digest)
+    assert attachment is not None and len(attachment.blobs) == 2  # the first key's kept
+    for public in (team.public, Path(other.public)):
+        assert verify(
+            again["reference"], image.data, attachment, load_public_keys([public])
+        ).accepted
+
+
+def test_a_wrong_passphrase_exits_33_in_one_line(team: Team) -> None:
+    result = team.envman.run(
+        "publish", team.plain, "--registry", team.target, "--key", str(team.key),
+        extra_env=team.env(ENVMAN_KEY_PASSPHRASE="not-it"),
+    )  # fmt: skip
+    assert result.returncode == ExitCode.KEY_INVALID
+    assert result.stderr.startswith(f"envman: error: {team.key}: wrong passphrase")
+    assert len(result.stderr.strip().splitlines()) <= 2
+
+
+def test_no_login_exits_32_naming_the_registry_and_podman_login(team: Team, tmp_path: Path) -> None:
+    empty = tmp_path / "auth.json"
+    empty.write_text('{"auths": {}}')
+    result = team.envman.run(
+        "publish", team.plain, "--registry", team.target, "--key", str(team.key),
+        extra_env=team.env(REGISTRY_AUTH_FILE=str(empty)),
+    )  # fmt: skip
+    assert result.returncode == ExitCode.REGISTRY_AUTH_FAILED, result.stderr
+    assert team.registry.host in result.stderr
+    assert f"podman login {team.registry.host}" in result.stderr
