@@ -4,6 +4,9 @@ idempotent re-runs, and clear failures for a bad key or a missing login."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,3 +247,37 @@ def test_no_login_exits_32_naming_the_registry_and_podman_login(team: Team, tmp_
     assert result.returncode == ExitCode.REGISTRY_AUTH_FAILED, result.stderr
     assert team.registry.host in result.stderr
     assert f"podman login {team.registry.host}" in result.stderr
+
+
+def git(*args: str, cwd: Path) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+    }  # fmt: skip
+    done = subprocess.run(
+        ["git", *args], check=False, cwd=cwd, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_source_profile_at_a_ref_is_the_same_image(
+    team: Team, first: dict[str, Any], tmp_path: Path
+) -> None:
+    remote = tmp_path / "team.git"
+    git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+    clone = tmp_path / "clone"
+    shutil.copytree(team.envman.work / "profiles", clone / "profiles")
+    git("init", "--quiet", "-b", "main", cwd=clone)
+    git("add", "--all", cwd=clone)
+    git("commit", "--quiet", "-m", "profiles", cwd=clone)
+    git("tag", "-a", "-m", "v1", "v1", cwd=clone)
+    git("push", "--quiet", str(remote), "main", "v1", cwd=clone)
+    team.envman.run("source", "add", "teamsrc", str(remote), "--ref", "v1", check=True)
+
+    (again,) = team.publish(f"teamsrc/{team.versioned}@v1")
+
+    assert again["address"] == f"teamsrc/{team.versioned}@v1"
+    assert again["already_published"]
+    assert again["digest"] == first[team.versioned]["digest"]
