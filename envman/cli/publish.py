@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -117,5 +118,88 @@ def _summary(result: Published) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    """Add `envman publish` to the root app."""
+    """Add `envman publish` and `envman ci` to the root app."""
     app.command()(publish)
+    app.add_typer(ci_app, name="ci")
+
+
+ci_app = typer.Typer(
+    help="Print a CI pipeline that validates and publishes a team source's profiles.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+CI_REGISTRY = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        metavar="HOST/NAMESPACE",
+        help="Where images go: HOST[:PORT]/NAMESPACE (GitLab default: $CI_REGISTRY_IMAGE).",
+    ),
+]
+INSTALL = Annotated[
+    str | None,
+    typer.Option(
+        "--install", metavar="COMMAND", help="The shell line that installs envman in the job."
+    ),
+]
+
+
+@ci_app.command()
+def gitlab(
+    registry: CI_REGISTRY = None,
+    image: Annotated[
+        str, typer.Option("--image", metavar="IMAGE", help="The jobs' image (it needs podman).")
+    ] = "quay.io/podman/stable",
+    install: INSTALL = None,
+) -> None:
+    """Print a .gitlab-ci.yml: `profile validate --strict` on merge requests, `publish --all`
+    on the default branch and on tags."""
+    from envman.render.ci import CiOptions
+    from envman.render.ci import gitlab as render
+
+    options = CiOptions(
+        _registry(registry or "$CI_REGISTRY_IMAGE"),
+        image,
+        install or f"dnf -y install python3-pip && python3 -m pip install {_package()}",
+    )
+    sys.stdout.write(render(options))
+
+
+@ci_app.command()
+def github(
+    registry: CI_REGISTRY = None,
+    branch: Annotated[
+        str, typer.Option("--branch", metavar="BRANCH", help="The branch that publishes.")
+    ] = "main",
+    install: INSTALL = None,
+) -> None:
+    """Print a GitHub Actions workflow (.github/workflows/envman.yml): `profile validate
+    --strict` on pull requests, `publish --all` on BRANCH and on tags."""
+    from envman.errors import UsageError
+    from envman.render.ci import CiOptions
+    from envman.render.ci import github as render
+
+    if registry is None:
+        raise UsageError(
+            "envman ci github needs --registry", "e.g. --registry ghcr.io/YOUR-ORG (lower case)"
+        )
+    options = CiOptions(
+        _registry(registry), "", install or f"pipx install {_package()}", branch=branch
+    )
+    sys.stdout.write(render(options))
+
+
+def _registry(text: str) -> str:
+    """A registry as given; HOST/NAMESPACE is checked unless it is a CI variable."""
+    if not text.startswith("$"):
+        from envman.registry.published import repository_for
+
+        repository_for(text, "profile")
+    return text
+
+
+def _package() -> str:
+    """The envman this pipeline was generated with, pinned."""
+    from envman import __version__
+
+    return f"envman=={__version__}"

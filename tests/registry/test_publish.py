@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from envman.errors import ExitCode
 from envman.ops.keys import generate_key, load_public_keys
@@ -21,9 +22,16 @@ from envman.registry.signatures import fetch_attachment
 from envman.signing.manifest import signature_tag
 from envman.signing.payload import parse_payload
 from envman.signing.verify import verify
-from tests.integration.envman_cli import BASE_IMAGE, Envman, make_envman, podman, unique
+from tests.integration.envman_cli import (
+    BASE_IMAGE,
+    ENVMAN,
+    Envman,
+    make_envman,
+    podman,
+    unique,
+)
 from tests.registry.conftest import write_auth_file
-from tests.registry.testbed import TestRegistry
+from tests.registry.testbed import PASSWORD, USER, TestRegistry
 
 pytestmark = pytest.mark.podman
 
@@ -281,3 +289,94 @@ def test_a_source_profile_at_a_ref_is_the_same_image(
     assert again["address"] == f"teamsrc/{team.versioned}@v1"
     assert again["already_published"]
     assert again["digest"] == first[team.versioned]["digest"]
+
+
+def pipeline(kind: str, registry: str) -> dict[Any, Any]:
+    out = subprocess.run(
+        [ENVMAN, "ci", kind, "--registry", registry], capture_output=True, text=True, check=True
+    ).stdout
+    data: dict[Any, Any] = yaml.safe_load(out)
+    return data
+
+
+def run_script(team: Team, script: str, shell: str, tmp_path: Path, **extra: str) -> str:
+    """A job's script in one shell, as the CI runner runs it, with the CI's variables set."""
+    env = {
+        **team.envman.env,
+        "PATH": f"{Path(ENVMAN).parent}:{os.environ['PATH']}",
+        "ENVMAN_REGISTRY_USER": USER,
+        "ENVMAN_REGISTRY_PASSWORD": PASSWORD,
+        "ENVMAN_KEY_PASSPHRASE": PASSPHRASE,
+        "REGISTRY_AUTH_FILE": str(tmp_path / "ci-auth.json"),  # podman login writes it
+        **extra,
+    }
+    done = subprocess.run(
+        [shell, "-e", "-c", script], cwd=team.envman.work, env=env,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def assert_published_signed(team: Team, namespace: str) -> None:
+    client = team.client()
+    keys = load_public_keys([team.public])
+    for name in (team.versioned, team.plain):
+        repo = f"{namespace}/{name}"
+        hash_tags = [t for t in client.tags(repo) if len(t) == 64]
+        assert len(hash_tags) == 1, client.tags(repo)
+        image = client.get_manifest(repo, hash_tags[0])
+        attachment = fetch_attachment(client, repo, image.digest)
+        reference = f"{team.registry.host}/{repo}:{hash_tags[0]}"
+        assert verify(reference, image.data, attachment, keys).accepted
+
+
+def test_the_gitlab_jobs_script_lines_validate_and_publish_here(
+    team: Team, first: dict[str, Any], tmp_path: Path
+) -> None:
+    namespace = unique("gitlab")
+    data = pipeline("gitlab", "$CI_REGISTRY_IMAGE")
+    variables = {"ENVMAN_REGISTRY": f"{team.registry.host}/{namespace}"}
+    validate = "\n".join(data["envman-validate"]["script"])
+    publish = "\n".join(data["envman-publish"]["script"])
+
+    assert "ok" in run_script(team, validate, "sh", tmp_path, **variables)
+    run_script(team, publish, "sh", tmp_path, ENVMAN_SIGNING_KEY=str(team.key), **variables)
+
+    assert json.loads((tmp_path / "ci-auth.json").read_text())["auths"]  # podman login's file
+    assert_published_signed(team, namespace)
+
+
+def test_the_github_publish_step_runs_here(
+    team: Team, first: dict[str, Any], tmp_path: Path
+) -> None:
+    namespace = unique("github")
+    data = pipeline("github", f"{team.registry.host}/{namespace}")
+    script = data["jobs"]["publish"]["steps"][-1]["run"]
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+
+    run_script(
+        team, script, "bash", tmp_path,
+        ENVMAN_REGISTRY=data["env"]["ENVMAN_REGISTRY"],
+        ENVMAN_SIGNING_KEY_PEM=team.key.read_text(),
+        RUNNER_TEMP=str(runner_temp),
+    )  # fmt: skip
+
+    assert_published_signed(team, namespace)
+
+
+def test_the_validate_line_fails_on_a_broken_profile(team: Team, tmp_path: Path) -> None:
+    validate = "\n".join(pipeline("gitlab", "$CI_REGISTRY_IMAGE")["envman-validate"]["script"])
+    broken = team.envman.work / "profiles" / f"{unique('broken')}.yaml"
+    broken.write_text("envman: 1\nimage: [not, an, image]\n")
+    try:
+        env = {**team.envman.env, "PATH": f"{Path(ENVMAN).parent}:{os.environ['PATH']}"}
+        done = subprocess.run(
+            ["sh", "-e", "-c", validate], cwd=team.envman.work, env=env,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    finally:
+        broken.unlink()
+    assert done.returncode != 0
+    assert broken.name in done.stdout
