@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from envman.errors import ExitCode
+from envman.errors import ExitCode, RegistryAuthFailed
 from envman.ops.keys import generate_key, load_public_keys
 from envman.registry.client import RegistryClient
 from envman.registry.signatures import fetch_attachment
@@ -195,21 +195,16 @@ def test_a_moved_version_tag_is_moved_back_without_a_push(
 ) -> None:
     client = team.client()
     repo = f"{team.namespace}/{team.versioned}"
-    elsewhere = client.get_manifest(f"{team.namespace}/{team.plain}", first[team.plain]["digest"])
-    # another image under the version tag (its blobs must be in this repository first)
-    for digest in [
-        json.loads(elsewhere.data)["config"]["digest"],
-        *(layer["digest"] for layer in json.loads(elsewhere.data)["layers"]),
-    ]:
-        client.put_blob(
-            repo, client.get_blob(f"{team.namespace}/{team.plain}", digest, max_bytes=1 << 30)
-        )
-    client.put_manifest(repo, "1.2.3", elsewhere.data, elsewhere.media_type)
+    # another manifest of this repository (the signature attachment) under the version tag
+    attachment = client.get_manifest(repo, signature_tag(first[team.versioned]["digest"]))
+    client.put_manifest(repo, "1.2.3", attachment.data, attachment.media_type)
+    writes = team.writes()
 
     (again,) = team.publish(team.versioned)
 
     assert again["tagged"] and not again["pushed"] and again["signed"] == []
     assert client.manifest_digest(repo, "1.2.3") == first[team.versioned]["digest"]
+    assert team.writes() == writes + 1  # the tag's manifest PUT, nothing else
 
 
 def test_an_unsigned_hash_tag_is_pushed_again_and_signed(
@@ -380,3 +375,17 @@ def test_the_validate_line_fails_on_a_broken_profile(team: Team, tmp_path: Path)
         broken.unlink()
     assert done.returncode != 0
     assert broken.name in done.stdout
+
+
+def test_a_push_podman_refuses_for_want_of_a_login_exits_32(
+    team: Team, first: dict[str, Any]
+) -> None:
+    from envman.ops.context import Context
+    from envman.paths import Paths
+
+    local = f"localhost/envman/{team.plain}:{first[team.plain]['content_hash'][:12]}"
+    engine = Context(Paths.from_env(team.envman.env)).engine()
+    destination = f"{team.target}/{unique('nologin')}:x"
+    with pytest.raises(RegistryAuthFailed) as caught:
+        engine.push(local, destination, None)
+    assert f"podman login {team.registry.host}" in str(caught.value.hint)
