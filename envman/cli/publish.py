@@ -192,9 +192,9 @@ def github(
 def _registry(text: str) -> str:
     """A registry as given; HOST/NAMESPACE is checked unless it is a CI variable."""
     if not text.startswith("$"):
-        from envman.registry.published import repository_for
+        from envman.ops.publish import check_registry
 
-        repository_for(text, "profile")
+        check_registry(text)
     return text
 
 

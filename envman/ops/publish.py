@@ -82,11 +82,10 @@ def publish(
     Every profile is resolved and the key decrypted before anything is built or pushed.
     """
     targets = _targets(ctx, targets, all_profiles)
-    repository_for(registry, "probe")  # a malformed HOST/NAMESPACE fails before any work
+    host = check_registry(registry)  # a malformed HOST/NAMESPACE fails before any work
     key = load_private_key(key_file, passphrase)
     resolved = [resolve_profile(ctx.paths, ctx.config, t, host_cas={}) for t in targets]
     _no_two_alike(resolved, registry)
-    host = repository_for(registry, "probe").host
     client = RegistryClient(host)
     try:
         stamp = int(clock())
@@ -96,6 +95,17 @@ def publish(
         ]
     finally:
         client.close()
+
+
+def check_registry(registry: str) -> str:
+    """The host of `HOST[:PORT]/NAMESPACE`; UsageError naming --registry when it is not one."""
+    try:
+        return repository_for(registry, "profile").host
+    except RegistryError:
+        raise UsageError(
+            f"--registry {registry!r} is not HOST[:PORT]/NAMESPACE",
+            "e.g. --registry registry.example.com/team (the namespace in lower case)",
+        ) from None
 
 
 def _targets(ctx: Context, targets: list[str], all_profiles: bool) -> list[str]:
