@@ -41,7 +41,7 @@ envman: 1
 name: {name}
 {version}image: {image}
 hooks:
-  - run: [sh, -c, "echo {name} > /etc/team-marker"]
+  - run: [sh, -c, "echo published > /etc/team-marker"]
 """
 
 
