@@ -29,6 +29,7 @@ from envman.registry.published import hash_tag, repository_for, version_tag
 from envman.registry.signatures import add_signatures, fetch_attachment, signed_by
 from envman.render.containerfile import HASH_LABEL
 from envman.signing.crypto import PrivateKey
+from envman.signing.verify import Attachment
 
 # A digest no registry has: asking for it with push rights checks the login before a long build.
 _PROBE_DIGEST = "sha256:" + "0" * 64
@@ -146,6 +147,7 @@ def _publish_one(
     key: PrivateKey,
     timestamp: int,
 ) -> Published:
+    """Push and sign one profile's image, unless its hash tag is signed by this key already."""
     repo = repository_for(registry, resolved.name)
     tag = hash_tag(resolved.plan.content_hash)
     moving = version_tag(resolved.profile.version)
@@ -159,24 +161,12 @@ def _publish_one(
         image = _push(ctx, client, repo, tag, local)
         pushed = True
         attachment = fetch_attachment(client, repo.path, image.digest)
-    wanted = [t for t in (tag, moving) if t is not None]
-    missing = [t for t in wanted if not signed_by(f"{repo}:{t}", image, attachment, key.public)]
-    if missing:
-        ctx.notify(f"signing {repo}@{image.digest} as " + ", ".join(f":{t}" for t in missing))
-        identities = [f"{repo}:{t}" for t in missing]
-        add_signatures(
-            client,
-            repo.path,
-            image,
-            identities,
-            key=key,
-            existing=attachment,
-            timestamp=timestamp,
-        )
-    tagged = False
-    if moving is not None and client.manifest_digest(repo.path, moving) != image.digest:
-        client.put_manifest(repo.path, moving, image.data, image.media_type)
-        tagged = True
+    tags = [t for t in (tag, moving) if t is not None]
+    signed = _sign_missing(
+        ctx, client, repo, image, tags=tags, attachment=attachment, key=key, timestamp=timestamp
+    )
+    # Only now, with its signature there, may the version tag lead people to this image.
+    tagged = moving is not None and _move_tag(client, repo, moving, image)
     return Published(
         profile=resolved.name,
         address=address_of(resolved),
@@ -187,9 +177,40 @@ def _publish_one(
         key_id=key.public.key_id,
         built=built,
         pushed=pushed,
-        signed=tuple(f"{repo}:{t}" for t in missing),
+        signed=signed,
         tagged=tagged,
     )
+
+
+def _sign_missing(
+    ctx: Context,
+    client: RegistryClient,
+    repo: Repository,
+    image: Manifest,
+    *,
+    tags: list[str],
+    attachment: Attachment | None,
+    key: PrivateKey,
+    timestamp: int,
+) -> tuple[str, ...]:
+    """Sign `image` as REPO:TAG for each tag this key has not signed it as; those identities."""
+    missing = [
+        f"{repo}:{t}" for t in tags if not signed_by(f"{repo}:{t}", image, attachment, key.public)
+    ]
+    if missing:
+        ctx.notify(f"signing {repo}@{image.digest} as " + ", ".join(missing))
+        add_signatures(
+            client, repo.path, image, missing, key=key, existing=attachment, timestamp=timestamp
+        )
+    return tuple(missing)
+
+
+def _move_tag(client: RegistryClient, repo: Repository, tag: str, image: Manifest) -> bool:
+    """Point `tag` at `image` (a manifest PUT, no image data); whether it pointed elsewhere."""
+    if client.manifest_digest(repo.path, tag) == image.digest:
+        return False
+    client.put_manifest(repo.path, tag, image.data, image.media_type)
+    return True
 
 
 def _local_image(ctx: Context, engine: Engine, resolved: Resolved) -> tuple[ImageInfo, bool]:
