@@ -85,7 +85,7 @@ def publish(
     targets = _targets(ctx, targets, all_profiles)
     host = check_registry(registry)  # a malformed HOST/NAMESPACE fails before any work
     key = load_private_key(key_file, passphrase)
-    resolved = [resolve_profile(ctx.paths, ctx.config, t, host_cas={}) for t in targets]
+    resolved = [resolve_team_profile(ctx, t) for t in targets]
     _no_two_alike(resolved, registry)
     client = RegistryClient(host)
     try:
@@ -96,6 +96,12 @@ def publish(
         ]
     finally:
         client.close()
+
+
+def resolve_team_profile(ctx: Context, target: str) -> Resolved:
+    """A profile resolved as its team image is built: without this host's own CAs, so that the
+    content hash (and the hash tag) is the same on CI and on every laptop that looks it up."""
+    return resolve_profile(ctx.paths, ctx.config, target, host_cas={})
 
 
 def check_registry(registry: str) -> str:
