@@ -324,7 +324,10 @@ class PodmanEngine:
             response = self.client.api.post(
                 f"/images/{quoted(image)}/push", params=params, headers=headers, stream=True
             )
-            failure = _push_failure(response)
+            try:
+                failure = _push_failure(response)
+            finally:
+                response.close()
         if failure is not None:
             if PUSH_AUTH_FAILURE.search(failure):
                 raise RegistryAuthFailed(
