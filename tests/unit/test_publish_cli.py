@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
 
 from envman.errors import ExitCode
+from envman.ops.keys import generate_key
 
 ENVMAN = str(Path(sys.executable).parent / "envman")
 
@@ -65,3 +70,45 @@ def test_without_passphrase_or_terminal_it_says_how_to_give_one(xdg: Path) -> No
     )  # fmt: skip
     assert result.returncode == ExitCode.USAGE
     assert "ENVMAN_KEY_PASSPHRASE" in result.stderr
+
+
+def read_until_exit(fd: int, answer: bytes) -> bytes:
+    """Everything envman writes to its terminal; `answer` typed once it asks."""
+    output = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([fd], [], [], 60)
+        assert ready, f"envman wrote nothing for 60 s after: {output!r}"
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:  # the terminal closes when envman exits
+            return output
+        if not chunk:
+            return output
+        output += chunk
+        if not answered and b"Passphrase" in output:
+            wait_for_hidden_input(fd)  # typed earlier, getpass would flush it away
+            os.write(fd, answer)
+            answered = True
+
+
+def wait_for_hidden_input(fd: int) -> None:
+    """Until the prompt has turned the terminal's echo off (getpass reads then)."""
+    for _ in range(600):
+        if not termios.tcgetattr(fd)[3] & termios.ECHO:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the passphrase prompt never turned echo off")
+
+
+def test_without_the_variable_the_passphrase_is_asked_on_the_terminal(xdg: Path) -> None:
+    generate_key(Path("k"), "right")
+    env = {k: v for k, v in os.environ.items() if k != "ENVMAN_KEY_PASSPHRASE"}
+    argv = [ENVMAN, "publish", "dev", "--registry", "r.example.com/t", "--key", "k.private"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: envman on a terminal of its own
+        os.execve(ENVMAN, argv, env)
+    output = read_until_exit(fd, b"wrong\n")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == ExitCode.KEY_INVALID, output
+    assert b"k.private: wrong passphrase" in output
