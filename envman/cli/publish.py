@@ -12,7 +12,7 @@ from envman.cli.common import JSON_OPTION, QUIET_OPTION, VERBOSE_OPTION, context
 from envman.cli.output import emit_json, say
 
 if TYPE_CHECKING:
-    from envman.ops.publish import Published
+    from envman.ops.publish import PublishResult
 
 
 def _complete_profile(incomplete: str) -> list[str]:
@@ -92,7 +92,7 @@ def publish(
         say(f"  digest {result.digest}")
 
 
-def _data(result: Published) -> dict[str, object]:
+def _data(result: PublishResult) -> dict[str, object]:
     from envman.cli.output import to_data
 
     data = to_data(result)
@@ -100,7 +100,7 @@ def _data(result: Published) -> dict[str, object]:
     return data
 
 
-def _summary(result: Published) -> str:
+def _summary(result: PublishResult) -> str:
     """`already published`, or what was done: `built, pushed, signed, tagged`."""
     if result.already_published:
         return "already published"

@@ -36,7 +36,7 @@ _PROBE_DIGEST = "sha256:" + "0" * 64
 
 
 @dataclass(frozen=True)
-class Published:
+class PublishResult:
     """One profile's image on the registry and what this run did for it."""
 
     profile: str
@@ -77,7 +77,7 @@ def publish(
     passphrase: str,
     all_profiles: bool = False,
     clock: Callable[[], float] = time.time,
-) -> list[Published]:
+) -> list[PublishResult]:
     """Publish each target profile (`all_profiles`: every one in ./profiles) to `registry`.
 
     Every profile is resolved and the key decrypted before anything is built or pushed.
@@ -152,7 +152,7 @@ def _publish_one(
     registry: str,
     key: PrivateKey,
     timestamp: int,
-) -> Published:
+) -> PublishResult:
     """Push and sign one profile's image, unless its hash tag is signed by this key already."""
     repo = repository_for(registry, resolved.name)
     tag = hash_tag(resolved.plan.content_hash)
@@ -173,7 +173,7 @@ def _publish_one(
     )
     # Only now, with its signature there, may the version tag lead people to this image.
     tagged = moving is not None and _move_tag(client, repo, moving, image)
-    return Published(
+    return PublishResult(
         profile=resolved.name,
         address=address_of(resolved),
         reference=f"{repo}:{tag}",
