@@ -130,6 +130,9 @@ class FakeEngine:
         image_id = self.add_image((ref.partition("@")[0],), found)
         return self.images_by_id[image_id]
 
+    def push(self, image: str, destination: str, login: tuple[str, str] | None = None) -> None:
+        self.calls.append(("push", image, destination))
+
     # containers
 
     def _box(self, name: str) -> FakeContainer | None:

@@ -18,6 +18,7 @@ from envman.cli import generations as generations_cli
 from envman.cli import key as key_cli
 from envman.cli import lock as lock_cli
 from envman.cli import profile as profile_cli
+from envman.cli import publish as publish_cli
 from envman.cli import source as source_cli
 from envman.cli import trust as trust_cli
 from envman.cli.common import (
@@ -417,6 +418,7 @@ adopt_cli.register(app)
 generations_cli.register(app)
 lock_cli.register(app)
 doctor_cli.register(app)
+publish_cli.register(app)
 
 
 @app.command("help")

@@ -73,6 +73,17 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "source sync": ("envman source sync", "envman source sync team"),
     "source rm": ("envman source rm team",),
     "key generate": ("envman key generate ./team-signing",),
+    "publish": (
+        "envman publish --all --registry registry.example.com/team --key team-signing.private",
+        "envman publish dev team/web@v2 --registry registry.example.com/team --key ./k.private",
+    ),
+    "ci gitlab": (
+        "envman ci gitlab > .gitlab-ci.yml",
+        "envman ci gitlab --registry harbor.example.com/team > .gitlab-ci.yml",
+    ),
+    "ci github": (
+        "envman ci github --registry ghcr.io/example-team > .github/workflows/envman.yml",
+    ),
 }
 
 

@@ -34,7 +34,7 @@ def generate(
     from envman.ops.keys import check_free, generate_key
 
     check_free(prefix)
-    pair = generate_key(prefix, _passphrase())
+    pair = generate_key(prefix, passphrase(confirm=True))
     if json_out:
         emit_json(pair)
         return
@@ -42,7 +42,8 @@ def generate(
     say(f"key {pair.key_id}")
 
 
-def _passphrase() -> str:
+def passphrase(*, confirm: bool) -> str:
+    """ENVMAN_KEY_PASSPHRASE, else a hidden prompt (typed twice with `confirm`)."""
     value = os.environ.get(PASSPHRASE_ENV)
     if value is not None:
         return value
@@ -51,7 +52,7 @@ def _passphrase() -> str:
             "no passphrase for the private key", f"set {PASSPHRASE_ENV}, or run it in a terminal"
         )
     answer: str = typer.prompt(
-        "Passphrase for the private key", hide_input=True, confirmation_prompt=True
+        "Passphrase for the private key", hide_input=True, confirmation_prompt=confirm
     )
     return answer
 

@@ -33,6 +33,7 @@ from envman.errors import (
     BuildFailed,
     ContainerFailed,
     EngineUnavailable,
+    RegistryAuthFailed,
     RegistryError,
     RegistryUnreachable,
 )
@@ -50,6 +51,9 @@ REGISTRY_FAILURE = re.compile(
     r"(pinging container registry|no such host|dial tcp|connection refused|network is unreachable"
     r"|initializing source|i/o timeout|name resolution)",
     re.IGNORECASE,
+)
+PUSH_AUTH_FAILURE = re.compile(
+    r"(unauthorized|authentication required|denied|401 Unauthorized|403 Forbidden)", re.IGNORECASE
 )
 STEP_LINE = re.compile(r"STEP (\d+)/(\d+): (.*)")
 CACHED_LINE = "--> Using cache "
@@ -328,6 +332,39 @@ class PodmanEngine:
             image_id = lines.last.strip()
         return image_id.removeprefix("sha256:")
 
+    def push(self, image: str, destination: str, login: tuple[str, str] | None = None) -> None:
+        """Push a local image to `destination` (REGISTRY/REPO:TAG) with podman's certs.d.
+
+        `login` (user, password) goes to the service with the request: the service's own auth
+        file may not be the caller's. Raises RegistryAuthFailed or RegistryError.
+        """
+        from podman.api import encode_auth_header
+
+        host = destination.partition("/")[0]
+        headers = {}
+        if login is not None:
+            auth = {"username": login[0], "password": login[1], "serveraddress": host}
+            headers["X-Registry-Auth"] = encode_auth_header(auth).decode("ascii")
+        params = {"destination": destination, "tlsVerify": "true", "quiet": "false"}
+        with _translated(f"push {image} to {destination}"):
+            response = self.client.api.post(
+                f"/images/{quoted(image)}/push", params=params, headers=headers, stream=True
+            )
+            try:
+                failure = _push_failure(response)
+            finally:
+                response.close()
+        if failure is not None:
+            if PUSH_AUTH_FAILURE.search(failure):
+                raise RegistryAuthFailed(
+                    f"registry {host} refused the push of {destination}: {failure}",
+                    f"run `podman login {host}` (with a user that may push there)",
+                )
+            raise RegistryError(
+                f"podman could not push {destination}: {failure}",
+                "check the registry address, that podman trusts its CA (certs.d), and try again",
+            )
+
     # containers
 
     def container(self, name: str) -> ContainerInfo | None:
@@ -485,6 +522,36 @@ def _asked(command: tuple[str, ...], *flags: str) -> str:
         if name in flags:
             found = value if equals else (command[i + 1] if i + 1 < len(command) else "")
     return found
+
+
+def _push_failure(response: Any) -> str | None:
+    """The error of a push: its HTTP status, or an `error` line of the progress stream."""
+    if response.status_code >= 400:
+        return _api_message(response.text)
+    for raw in response.iter_lines():
+        if not raw:
+            continue
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        message = event.get("errorMessage") or event.get("error")
+        if isinstance(message, dict):
+            message = message.get("message")
+        if message:
+            return str(message).strip()
+    return None
+
+
+def _api_message(text: str) -> str:
+    """The `message` of a JSON error body, else the body."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text.strip()
+    return str(body.get("message") or text).strip() if isinstance(body, dict) else text.strip()
 
 
 def _bounded(stream: Any, limit: int) -> bytes:

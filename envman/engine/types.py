@@ -195,6 +195,13 @@ class Engine(Protocol):
         """
         ...
 
+    def push(self, image: str, destination: str, login: tuple[str, str] | None = None) -> None:
+        """Push a local image to REGISTRY/REPO:TAG (with `login` as user and password, if given).
+
+        Raises RegistryAuthFailed when the registry refuses the login, RegistryError otherwise.
+        """
+        ...
+
     def container(self, name: str) -> ContainerInfo | None:
         """The container of that name or id, or None when there is none."""
         ...

@@ -317,6 +317,13 @@ def _build(
     ctx: Context, engine: Engine, resolved: Resolved, plan: BuildPlan, *, no_cache: bool, pull: bool
 ) -> ImageInfo:
     run_host_hooks(ctx, resolved)
+    return build_image(ctx, engine, resolved, plan, no_cache=no_cache, pull=pull)
+
+
+def build_image(
+    ctx: Context, engine: Engine, resolved: Resolved, plan: BuildPlan, *, no_cache: bool, pull: bool
+) -> ImageInfo:
+    """Build the image of a resolved profile under its tag (`up` and `publish` both build so)."""
     ctx.notify(f"building {resolved.tag} from {resolved.ref} (base {resolved.base_image})")
     request = BuildRequest(
         containerfile=plan.containerfile,
