@@ -155,7 +155,7 @@ def _publish_one(
 ) -> PublishResult:
     """Push and sign one profile's image, unless its hash tag is signed by this key already."""
     repo = repository_for(registry, resolved.name)
-    tag = hash_tag(resolved.plan.content_hash)
+    tag = hash_tag(resolved.published_hash)
     moving = version_tag(resolved.profile.version)
     there = client.manifest_digest(repo.path, tag)
     image = client.get_manifest(repo.path, there) if there else None

@@ -66,7 +66,7 @@ def lookup(ctx: Context, resolved: Resolved, *, strict: bool = True) -> Publishe
     teams = registries_for(ctx, resolved)
     if not teams:
         return Published("none")
-    tag = hash_tag(resolved.plan.content_hash)
+    tag = hash_tag(resolved.published_hash)
     notes = []
     for team in teams:
         repo = repository_for(team.registry, resolved.profile.name)

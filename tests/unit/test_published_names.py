@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from envman.registry.address import Repository
@@ -30,3 +32,20 @@ def test_version_tag_is_tag_safe_or_none() -> None:
     assert version_tag("2024 spring/b") == "2024-spring-b"
     assert version_tag(None) is None
     assert version_tag("...") is None
+
+
+def test_a_laptops_own_cas_do_not_change_the_published_hash(tmp_path: Path) -> None:
+    from envman.host.config import Config
+    from envman.ops.build_inputs import resolve_profile
+    from envman.paths import Paths
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "tool.yaml").write_text(
+        "envman: 1\nimage: localhost/debian:bookworm\npackages: [git]\n", encoding="utf-8"
+    )
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    paths = Paths.from_env(env, cwd=tmp_path)
+    ci = resolve_profile(paths, Config(), "tool", host_cas={})
+    laptop = resolve_profile(paths, Config(), "tool", host_cas={"corp.crt": b"-----BEGIN x"})
+    assert laptop.plan.content_hash != ci.plan.content_hash  # the local build trusts the CA
+    assert laptop.published_hash == ci.published_hash == ci.plan.content_hash
