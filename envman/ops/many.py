@@ -1,0 +1,92 @@
+"""One command over several environments: each name on its own, failures reported, not fatal.
+
+As `podman rm a b` and `systemctl stop a b` do: a failure of one name does not stop the others;
+each is reported, and the command's exit status names the failure (see `exit_code`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from envman.errors import EnvmanError, ExitCode, UsageError
+from envman.ops.context import Context
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What one name of a multi-name command came to: its result, or its error."""
+
+    name: str
+    ok: bool
+    result: T | None = None
+    error: str = ""
+    hint: str = ""
+    exit_code: int = ExitCode.OK
+
+
+def each(names: Iterable[str], operation: Callable[[str], T]) -> Iterator[Outcome[T]]:
+    """Run `operation` for every name in turn, yielding each outcome as it is known.
+
+    An envman error stops only its own name; anything else (Ctrl-C, a bug) stops the command.
+    """
+    for name in names:
+        try:
+            result = operation(name)
+        except EnvmanError as exc:
+            yield Outcome(name, False, None, exc.message, exc.hint or "", exc.exit_code)
+        else:
+            yield Outcome(name, True, result)
+
+
+def exit_code(outcomes: Iterable[Outcome[T]]) -> int:
+    """0 when every name succeeded; the failures' shared exit code; else 1 (several kinds)."""
+    codes = {o.exit_code for o in outcomes if not o.ok}
+    if not codes:
+        return ExitCode.OK
+    return codes.pop() if len(codes) == 1 else ExitCode.FAILURE
+
+
+def failed(outcomes: Iterable[Outcome[T]]) -> list[str]:
+    """The names that failed, in order."""
+    return [o.name for o in outcomes if not o.ok]
+
+
+def unique(names: Iterable[str]) -> list[str]:
+    """The names in order, each once (`up a a` does a once)."""
+    return list(dict.fromkeys(names))
+
+
+def targets(ctx: Context, names: list[str], *, everything: bool, command: str) -> list[str]:
+    """The environments a command acts on: the names given, or with `--all` every one envman
+    owns (its containers and its records), never both and never none."""
+    if everything and names:
+        raise UsageError(f"{command}: give names or --all, not both", f"envman {command} --all")
+    if not everything:
+        if not names:
+            raise UsageError(f"{command}: no environment named", f"envman {command} NAME | --all")
+        return unique(names)
+    return all_envs(ctx)
+
+
+def all_envs(ctx: Context) -> list[str]:
+    """Every environment envman owns: those with a container and those with only records."""
+    from envman.ops.listing import list_envs
+
+    names = {row.name for row in list_envs(ctx)}
+    names.update(_recorded(ctx.paths.state))
+    return sorted(names)
+
+
+def _recorded(state: Path) -> set[str]:
+    """Environments with a state record (a container removed outside envman, say)."""
+    from envman.names import is_name
+
+    folder = state / "envs"  # as envman.state.state_file names them
+    if not folder.is_dir():
+        return set()
+    return {p.stem for p in folder.glob("*.json") if is_name(p.stem)}
