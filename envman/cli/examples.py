@@ -5,14 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "up": ("envman up dev", "envman up ./profiles/dev.yaml --dry-run"),
+    "up": (
+        "envman up dev",
+        "envman up ./profiles/dev.yaml --dry-run",
+        "envman up --image registry.fedoraproject.org/fedora-toolbox:41 scratch",
+        "envman up team.ini            # every section",
+        "envman up --all",
+    ),
+    "upgrade": ("envman upgrade dev", "envman upgrade --all"),
+    "ephemeral": (
+        "envman ephemeral --image localhost/debian:bookworm -- cat /etc/os-release",
+        "envman ephemeral dev",
+    ),
     "rebuild": ("envman rebuild dev", "envman rebuild dev --pull"),
     "run": ("envman run dev -- make test", "envman run dev -e CI=1 -w /src -- pytest -x"),
     "enter": ("envman enter dev", "envman enter dev -w /tmp"),
     "ls": ("envman ls -q", "envman ls --format '{{.Name}}\\t{{.State}}'"),
     "status": ("envman status dev", "envman status dev --json || envman up dev"),
-    "stop": ("envman stop dev",),
-    "rm": ("envman rm dev --dry-run", "envman rm -y dev"),
+    "stop": ("envman stop dev", "envman stop --all"),
+    "rm": ("envman rm dev --dry-run", "envman rm -y dev old-box", "envman rm --all --yes"),
     "export": ("envman export dev --app org.gnome.gedit", "envman export dev --bin /usr/bin/rg"),
     "unexport": ("envman unexport dev --bin /usr/bin/rg", "envman unexport dev --all"),
     "exports": ("envman exports", "envman exports dev --json"),

@@ -12,9 +12,9 @@ import contextlib
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from envman.errors import EnvmanError, EnvNotFound, ProfileMoved, UsageError
 from envman.host.files import write_atomic
@@ -24,6 +24,9 @@ from envman.ops.context import Context
 from envman.paths import Paths
 from envman.profile.model import Origin
 from envman.profile.validate import check_image
+
+if TYPE_CHECKING:
+    from envman.ops.envs import Removed
 
 EPHEMERAL_PREFIX = "ephemeral-"
 T = TypeVar("T")
@@ -152,16 +155,13 @@ def new_throwaway(ctx: Context, *, image: str = "", profile: str = "") -> Throwa
 def remove_throwaway(ctx: Context, box: Throwaway) -> list[str]:
     """Remove what the throwaway box made (only envman's own, by its records and label), and
     its profile; returns the problems, if any, as lines to show."""
-    from envman.ops.envs import rm
-
     problems = []
     try:
-        rm(ctx, box.name)
+        remove(ctx, box.name)
     except EnvNotFound:
-        pass  # it never came up: nothing but its profile to remove
+        forget_box(ctx.paths, box.name)  # it never came up: only its profile to remove
     except EnvmanError as exc:
         problems.append(f"{box.name}: not removed: {exc.message}")
-    forget_box(ctx.paths, box.name)
     return problems
 
 
@@ -179,3 +179,13 @@ def ephemeral(
     finally:
         for problem in remove_throwaway(ctx, box):
             ctx.notify(problem)
+
+
+def remove(ctx: Context, name: str, *, force_state: bool = False, dry_run: bool = False) -> Removed:
+    """`rm`: the environment as `envman.ops.envs.rm` removes it, and the profile envman wrote
+    for it when it is a box made from an image."""
+    from envman.ops.envs import rm
+
+    removed = rm(ctx, name, force_state=force_state, dry_run=dry_run)
+    files = forget_box(ctx.paths, name, dry_run=dry_run)
+    return replace(removed, files=removed.files + files)

@@ -90,3 +90,28 @@ def _recorded(state: Path) -> set[str]:
     if not folder.is_dir():
         return set()
     return {p.stem for p in folder.glob("*.json") if is_name(p.stem)}
+
+
+def expand_files(cwd: Path, args: list[str]) -> list[str]:
+    """`up FILE.ini` brings up every section of a file with several (distrobox-assemble's
+    file of boxes): each as `FILE.ini#SECTION`; every other argument as it is."""
+    from envman.profile.resolver import format_of, refs_in_file
+
+    out: list[str] = []
+    for arg in args:
+        path = Path(arg).expanduser()
+        path = path if path.is_absolute() else cwd / path
+        if "#" not in arg and format_of(path) == "ini" and path.is_file():
+            refs = refs_in_file(path)
+            if len(refs) > 1:
+                out.extend(f"{arg}#{ref.section}" for ref in refs)
+                continue
+        out.append(arg)
+    return unique(out)
+
+
+def own_address(ctx: Context, name: str) -> str:
+    """What `up --all` brings up for `name`: the profile it was made from, wherever this runs."""
+    from envman.ops.address import recorded_address
+
+    return recorded_address(ctx.paths, name) or name

@@ -40,7 +40,9 @@ def upgrade(ctx: Context, name: str) -> Upgraded:
     engine = ctx.engine()
     address = env_address(ctx.paths, name, existing_container(ctx, engine, name))
     resolved = resolve_for_up(ctx, address)
-    pulled, kept = bases_to_pull(base_images(layer_keys(resolved.plan.containerfile, resolved.plan.files)))
+    pulled, kept = bases_to_pull(
+        base_images(layer_keys(resolved.plan.containerfile, resolved.plan.files))
+    )
     for host in dict.fromkeys(h for b in pulled if (h := registry_host(b))):
         check_reachable(host)
     if kept:
