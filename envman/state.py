@@ -60,7 +60,10 @@ def load_state(paths: Paths, name: str) -> EnvState | None:
     if not isinstance(version, int) or isinstance(version, bool):
         raise StateCorrupt(f"{path}: state_version is not a number", hint)
     if version > STATE_VERSION:
-        raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
+        raise StateCorrupt(
+            f"{path} was written by a newer envman",
+            "install a newer envman (`envman upgrade` upgrades environments, not envman)",
+        )
     try:
         return state_from_data(data)
     except ValueError as exc:

@@ -68,7 +68,9 @@ def targets(ctx: Context, names: list[str], *, everything: bool, command: str) -
         raise UsageError(f"{command}: give names or --all, not both", f"envman {command} --all")
     if not everything:
         if not names:
-            raise UsageError(f"{command}: no environment named", f"envman {command} NAME | --all")
+            raise UsageError(
+                f"{command}: name an environment, or --all", f"envman {command} NAME... | --all"
+            )
         return unique(names)
     return all_envs(ctx)
 

@@ -71,7 +71,10 @@ def read_record(directory: SourceDir) -> SyncRecord | None:
     except (OSError, ValueError) as exc:
         raise StateCorrupt(f"{path}: {exc}", "run `envman source sync` to replace it") from None
     if data.get("record_version", 0) > RECORD_VERSION:
-        raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
+        raise StateCorrupt(
+            f"{path} was written by a newer envman",
+            "install a newer envman (`envman upgrade` upgrades environments, not envman)",
+        )
     known = {f.name for f in fields(SyncRecord)}
     try:
         record = SyncRecord(**{k: v for k, v in data.items() if k in known})

@@ -320,3 +320,30 @@ def test_box_files_live_under_the_state_directory(paths: Paths) -> None:
     file = boxes.box_file(paths, "x")
     assert boxes.is_box(paths, str(file)) and file.is_relative_to(paths.state)
     assert not boxes.is_box(paths, str(Path("/etc/x.yaml")))
+
+
+# the CLI
+
+
+def test_upgrade_is_a_command_and_no_longer_suggests_update(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from envman.cli.app import run_app
+
+    with pytest.raises(SystemExit) as exited:
+        run_app(["upgrade", "--help"])
+    out, err = capsys.readouterr()
+    assert exited.value.code in (0, None), err
+    assert "distrobox upgrade" in out and "envman upgrade --all" in out
+
+
+def test_a_newer_envmans_file_says_to_install_envman_not_to_run_upgrade(paths: Paths) -> None:
+    from envman.errors import StateCorrupt
+    from envman.state import load_state
+
+    file = state_file(paths, "dev")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text('{"state_version": 99}')
+    with pytest.raises(StateCorrupt) as raised:
+        load_state(paths, "dev")
+    assert raised.value.hint is not None and raised.value.hint.startswith("install a newer envman")
