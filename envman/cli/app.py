@@ -131,6 +131,7 @@ def up(
             pull=pull,
             replace=replace,
             dry_run=dry_run,
+            every=every,
         )
         return
     name = targets[0]

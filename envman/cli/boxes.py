@@ -60,7 +60,7 @@ def up_targets(
     names: list[str], *, image: str | None, every: bool, dry_run: bool
 ) -> tuple[list[str], bool]:
     """What `up` brings up, and whether that is the several-names form (a list in --json)."""
-    from envman.ops.many import expand_files, own_address, targets
+    from envman.ops.many import expand_files, targets
 
     if image is not None and (every or not names):
         raise UsageError(
@@ -69,10 +69,7 @@ def up_targets(
     if image is not None and dry_run:
         raise UsageError("up --image has no --dry-run", "envman up --image IMAGE NAME")
     if every:
-        ctx = context()
-        return [
-            own_address(ctx, name) for name in targets(ctx, names, everything=True, command="up")
-        ], True
+        return targets(context(), names, everything=True, command="up"), True
     chosen = expand_files(
         context().paths.cwd, targets(context(), names, everything=False, command="up")
     )
@@ -90,16 +87,22 @@ def up_many(
     pull: bool,
     replace: bool,
     dry_run: bool,
+    every: bool,
 ) -> None:
-    """`up` of several names: each brought up (or planned) on its own."""
+    """`up` of several names: each brought up (or planned) on its own; with --all, each from
+    the profile it was made from, wherever this runs."""
     from envman.cli.app import _up, say_dry_run, say_up
     from envman.ops.envs import plan_up
+    from envman.ops.many import own_address
+
+    def address(name: str) -> str:
+        return own_address(context(), name) if every else name
 
     if dry_run:
         ctx = context()
         run_many(
             targets,
-            lambda name: plan_up(ctx, name, replace_profile=replace),
+            lambda name: plan_up(ctx, address(name), replace_profile=replace),
             lambda _, plan: say_dry_run(plan),
             json_out=json_out,
             command="up",
@@ -108,7 +111,7 @@ def up_many(
 
     def one(name: str) -> UpResult:
         return _up(
-            name,
+            address(name),
             wait=wait,
             quiet=quiet,
             verbose=verbose,

@@ -347,3 +347,16 @@ def test_a_newer_envmans_file_says_to_install_envman_not_to_run_upgrade(paths: P
     with pytest.raises(StateCorrupt) as raised:
         load_state(paths, "dev")
     assert raised.value.hint is not None and raised.value.hint.startswith("install a newer envman")
+
+
+def test_up_all_brings_each_up_from_its_own_profile(ctx: Context) -> None:
+    write_profile(ctx.paths, "dev")
+    envs.up(ctx, "dev")
+    box(ctx, "scratch")
+    own = {name: many.own_address(ctx, name) for name in many.all_envs(ctx)}
+    assert own == {
+        "dev": str((ctx.paths.cwd / "profiles" / "dev.yaml").resolve()),
+        "scratch": str(boxes.box_file(ctx.paths, "scratch")),
+    }
+    assert [envs.up(ctx, arg).action for arg in own.values()] == ["up-to-date", "up-to-date"]
+    assert many.own_address(ctx, "unknown") == "unknown"
