@@ -15,6 +15,36 @@ from envman.profile.validate import check_image
 
 
 @dataclass(frozen=True)
+class ConfigKey:
+    """One key of config.yaml, declared once: the reader, `config show` and docs/reference.md."""
+
+    name: str
+    kind: str  # as the reference names it: map, int
+    default: str
+    command: str  # the `envman config` command that sets it
+    doc: str
+
+
+KEYS = (
+    ConfigKey(
+        "image_overrides",
+        "map",
+        "{}",
+        "envman config image-override IMAGE LOCAL_IMAGE [--unset]",
+        "IMAGE: LOCAL_IMAGE pairs: profiles (and Containerfile FROM lines) based on IMAGE are built"
+        " from LOCAL_IMAGE, e.g. on a host that cannot reach a registry",
+    ),
+    ConfigKey(
+        "keep_generations",
+        "int",
+        "2",
+        "envman config keep-generations N",
+        "generations `envman gc` keeps per environment, at least 1 (pinned ones on top)",
+    ),
+)
+
+
+@dataclass(frozen=True)
 class Config:
     """Settings read from $XDG_CONFIG_HOME/envman/config.yaml."""
 
@@ -35,7 +65,7 @@ def load_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileSyntaxError(f"{path}: cannot read: {exc}") from None
     r = Reader(load_yaml(text, str(path)))
-    r.mapping((), ("image_overrides", "keep_generations"))
+    r.mapping((), tuple(key.name for key in KEYS))
     overrides: dict[str, str] = {}
     for key in r.mapping(("image_overrides",)):
         origin = r.origin(("image_overrides", key))

@@ -158,6 +158,11 @@ def test_cli_export_hostile_names_clashes_changed_files_and_gc(
         assert refused.stderr.count("\n") <= 2 and "Traceback" not in refused.stderr
     missing = envman.run("export", name, "--bin", "/usr/bin/no-such-tool")
     assert missing.returncode == ExitCode.EXPORT_FAILED
+    # README: `envman export` suggests ids when none matches exactly.
+    near = envman.run("export", name, "--app", "xterm")
+    assert near.returncode == ExitCode.EXPORT_FAILED, near.stderr
+    assert "no desktop file with the id xterm.desktop" in near.stderr
+    assert "hint: did you mean debian-uxterm.desktop, debian-xterm.desktop?" in near.stderr
 
     # A file envman did not write is never overwritten.
     bins = envman.root / "bin"
