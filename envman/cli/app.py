@@ -111,8 +111,8 @@ def up(
 ) -> None:
     """Build if the profile changed, create or recreate the container if needed, start it.
 
-    Several names (or --all, every environment envman made) are brought up one after the
-    other; a FILE.ini of several sections brings up each. --image IMAGE NAME makes the
+    Several names (or --all, every environment this envman made) are brought up one after
+    the other; a FILE.ini of several sections brings up each. --image IMAGE NAME makes the
     environment NAME from just an image (no profile file of yours).
     """
     from envman.cli.boxes import up_targets

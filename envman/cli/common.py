@@ -88,5 +88,5 @@ ENV_NAMES = Annotated[
     ),
 ]
 ALL_OPTION = Annotated[
-    bool, typer.Option("--all", "-a", help="Every environment envman made (see `envman ls`).")
+    bool, typer.Option("--all", "-a", help="Every environment this envman made (those it has records of).")
 ]

@@ -76,22 +76,18 @@ def targets(ctx: Context, names: list[str], *, everything: bool, command: str) -
 
 
 def all_envs(ctx: Context) -> list[str]:
-    """Every environment envman owns: those with a container and those with only records."""
-    from envman.ops.listing import list_envs
-
-    names = {row.name for row in list_envs(ctx)}
-    names.update(_recorded(ctx.paths.state))
-    return sorted(names)
-
-
-def _recorded(state: Path) -> set[str]:
-    """Environments with a state record (a container removed outside envman, say)."""
+    """Every environment this envman made: those it keeps records of (its state, generations or
+    a swap's journal). Not every container `envman ls` shows: on a rootful podman that other
+    users share, their envman's environments are theirs (see docs/uninstall.md)."""
     from envman.names import is_name
 
-    folder = state / "envs"  # as envman.state.state_file names them
-    if not folder.is_dir():
-        return set()
-    return {p.stem for p in folder.glob("*.json") if is_name(p.stem)}
+    state = ctx.paths.state
+    found: set[str] = set()
+    for folder in ("envs", "generations", "journal"):  # as state.py, history.py, journal.py
+        directory = state / folder
+        if directory.is_dir():
+            found.update(p.stem for p in directory.glob("*.json") if is_name(p.stem))
+    return sorted(found)
 
 
 def expand_files(cwd: Path, args: list[str]) -> list[str]:

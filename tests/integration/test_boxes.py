@@ -47,7 +47,7 @@ def boxes_dir(envman: Envman) -> Path:
     return envman.root / "state" / "envman" / "boxes"
 
 
-def test_image_boxes_and_several_names(envman: Envman, names: list[str]) -> None:
+def test_image_boxes_and_several_names(envman: Envman, names: list[str], tmp_path: Path) -> None:
     one, two = unique("ibox"), unique("ibox")
     names += [one, two]
     created = envman.json("up", "-q", "--image", BASE_IMAGE, one)
@@ -71,12 +71,26 @@ def test_image_boxes_and_several_names(envman: Envman, names: list[str]) -> None
         state = podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip()
         assert state in ("exited", "stopped"), state
 
-    removed = envman.run("rm", "--yes", one, missing, two)
+    refused = envman.run("rm", "--all")  # no terminal, no --yes: nothing removed
+    assert refused.returncode == ExitCode.ABORTED and exists(one) and exists(two)
+    removed = envman.run("rm", "--yes", one, missing)
     assert removed.returncode == ExitCode.ENV_NOT_FOUND, removed.stderr
     assert f"{one}: removed 1 container(s), 1 image(s)" in removed.stdout
-    assert not exists(one) and not exists(two)
+    assert not exists(one) and exists(two)
     assert labelled("images", f"envman.profile={one}") == []
-    assert not (boxes_dir(envman) / one).exists() and not (boxes_dir(envman) / two).exists()
+    assert not (boxes_dir(envman) / one).exists()
+
+    # --all is every environment of this envman, never another user's on the same podman
+    other, theirs = make_envman(tmp_path / "other"), unique("theirs")
+    other.run("up", "-q", "--image", BASE_IMAGE, theirs, check=True)
+    try:
+        everything = envman.run("rm", "--all", "--yes", "--json")
+        assert everything.returncode == 0, everything.stderr
+        assert [o["name"] for o in json.loads(everything.stdout)] == [two]
+        assert not exists(two) and exists(theirs)
+        assert not (boxes_dir(envman) / two).exists()
+    finally:
+        other.run("rm", "--yes", theirs)
     names.clear()
 
 

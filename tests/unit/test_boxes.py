@@ -81,7 +81,7 @@ def test_each_stops_at_an_interrupt() -> None:
         list(many.each(["a", "b"], operation))
 
 
-def test_targets_are_the_names_once_or_with_all_every_owned_environment(
+def test_targets_are_the_names_once_or_with_all_every_environment_of_this_envman(
     ctx: Context, engine: FakeEngine
 ) -> None:
     box(ctx, "one")
@@ -90,6 +90,8 @@ def test_targets_are_the_names_once_or_with_all_every_owned_environment(
     engine.boxes["x"] = type(engine.boxes[next(iter(engine.boxes))])(
         "x", "not-envmans", "id", "alpine", {"envman.env": "someone-else"}
     )
+    kind = type(engine.boxes[next(iter(engine.boxes))])
+    engine.boxes["y"] = kind("y", "theirs", "id", "alpine", {"envman.env": "theirs"})
     state_file(ctx.paths, "recorded").parent.mkdir(parents=True, exist_ok=True)
     state_file(ctx.paths, "recorded").write_text("{}")
     assert many.targets(ctx, ["b", "a", "b"], everything=False, command="rm") == ["b", "a"]
@@ -360,3 +362,8 @@ def test_up_all_brings_each_up_from_its_own_profile(ctx: Context) -> None:
     }
     assert [envs.up(ctx, arg).action for arg in own.values()] == ["up-to-date", "up-to-date"]
     assert many.own_address(ctx, "unknown") == "unknown"
+
+
+def test_files_md_names_where_box_profiles_live(paths: Paths) -> None:
+    page = (Path(__file__).parents[2] / "docs" / "files.md").read_text(encoding="utf-8")
+    assert f"`{boxes.box_file(paths, 'NAME').relative_to(paths.state)}`" in page
