@@ -188,7 +188,7 @@ def ephemeral(
     words: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[PROFILE] [-- CMD...]",
+            metavar="PROFILE -- CMD",
             help="A profile name (without --image), then the command after --.",
             show_default=False,
         ),

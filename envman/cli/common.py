@@ -88,5 +88,6 @@ ENV_NAMES = Annotated[
     ),
 ]
 ALL_OPTION = Annotated[
-    bool, typer.Option("--all", "-a", help="Every environment this envman made (those it has records of).")
+    bool,
+    typer.Option("--all", "-a", help="Every environment this envman made (those it has records of)."),
 ]
