@@ -89,5 +89,5 @@ ENV_NAMES = Annotated[
 ]
 ALL_OPTION = Annotated[
     bool,
-    typer.Option("--all", "-a", help="Every environment this envman made (those it has records of)."),
+    typer.Option("--all", "-a", help="Every environment this envman made (its records)."),
 ]
