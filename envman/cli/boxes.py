@@ -212,7 +212,9 @@ def ephemeral(
     from envman.ops.boxes import new_throwaway
 
     rest = list(words or [])
-    profile = "" if image is not None or not rest else rest.pop(0)
+    profile = rest.pop(0) if image is None and rest and rest[0] != "--" else ""
+    if rest[:1] == ["--"]:  # after a positional, click keeps the `--` as a word
+        rest.pop(0)
     box = new_throwaway(context(), image=image or "", profile=profile)
 
     def terminated(signum: int, _frame: object) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -140,6 +141,10 @@ def new_throwaway(ctx: Context, *, image: str = "", profile: str = "") -> Throwa
             f"ephemeral: {profile!r} is not a profile name",
             "name a profile of the lookup order (see `envman profile list`)",
         )
+    else:
+        from envman.ops.build_inputs import find_profile
+
+        find_profile(ctx.paths, profile)  # ProfileNotFound names it, before anything is written
     engine = ctx.engine()
     while True:
         name = EPHEMERAL_PREFIX + secrets.token_hex(4)
@@ -152,17 +157,27 @@ def new_throwaway(ctx: Context, *, image: str = "", profile: str = "") -> Throwa
     return Throwaway(name, file)
 
 
-def remove_throwaway(ctx: Context, box: Throwaway) -> list[str]:
+def remove_throwaway(ctx: Context, box: Throwaway, *, attempts: int = 3) -> list[str]:
     """Remove what the throwaway box made (only envman's own, by its records and label), and
-    its profile; returns the problems, if any, as lines to show."""
-    problems = []
-    try:
-        remove(ctx, box.name)
-    except EnvNotFound:
-        forget_box(ctx.paths, box.name)  # it never came up: only its profile to remove
-    except EnvmanError as exc:
-        problems.append(f"{box.name}: not removed: {exc.message}")
-    return problems
+    its profile; returns the problems, if any, as lines to show.
+
+    A podman busy with other clients can fail a call now and then: the removal is tried again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            remove(ctx, box.name)
+        except EnvNotFound:
+            forget_box(ctx.paths, box.name)  # it never came up: only its profile to remove
+        except EnvmanError as exc:
+            if attempt < attempts:
+                time.sleep(attempt)
+                continue
+            return [
+                f"{box.name}: not removed: {exc.message}",
+                f"remove it with `envman rm --yes {box.name}`",
+            ]
+        return []
+    return []
 
 
 def ephemeral(

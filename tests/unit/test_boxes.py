@@ -367,3 +367,44 @@ def test_up_all_brings_each_up_from_its_own_profile(ctx: Context) -> None:
 def test_files_md_names_where_box_profiles_live(paths: Paths) -> None:
     page = (Path(__file__).parents[2] / "docs" / "files.md").read_text(encoding="utf-8")
     assert f"`{boxes.box_file(paths, 'NAME').relative_to(paths.state)}`" in page
+
+
+def test_a_throwaway_box_of_no_such_profile_writes_nothing(ctx: Context) -> None:
+    from envman.errors import ProfileNotFound
+
+    with pytest.raises(ProfileNotFound, match="no profile named 'true'"):
+        boxes.new_throwaway(ctx, profile="true")
+    assert not (ctx.paths.state / "boxes").exists()
+
+
+def test_removing_a_throwaway_box_is_tried_again_when_podman_fails(
+    ctx: Context, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envman.errors import EngineUnavailable
+
+    monkeypatch.setattr(boxes.time, "sleep", lambda _: None)
+    throwaway = boxes.new_throwaway(ctx, image=BASE)
+    envs.up(ctx, str(throwaway.file))
+    remove = engine.remove
+    failures = iter([EngineUnavailable("podman's API stopped answering: timed out")])
+
+    def flaky(name: str) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        remove(name)
+
+    engine.remove = flaky  # type: ignore[method-assign]
+    assert boxes.remove_throwaway(ctx, throwaway) == []
+    assert engine.names() == [] and not throwaway.file.exists()
+
+    stuck = boxes.new_throwaway(ctx, image=BASE)
+    envs.up(ctx, str(stuck.file))
+
+    def down(name: str) -> None:
+        raise EngineUnavailable("podman's API stopped answering: timed out")
+
+    engine.remove = down  # type: ignore[method-assign]
+    problems = boxes.remove_throwaway(ctx, stuck)
+    assert problems[-1] == f"remove it with `envman rm --yes {stuck.name}`"
+    assert stuck.file.exists()  # kept, so that `envman rm` still finds what to remove
