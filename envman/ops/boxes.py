@@ -39,11 +39,6 @@ def box_file(paths: Paths, name: str) -> Path:
     return paths.state / "boxes" / name / f"{name}.yaml"
 
 
-def is_box(paths: Paths, address: str) -> bool:
-    """Whether `address` is a profile envman wrote for a box (not one of the user's)."""
-    return Path(address).parent.parent == paths.state / "boxes"
-
-
 def box_text(name: str, *, image: str = "", include: str = "") -> str:
     """The profile of a box: the image, or the profile it includes (JSON strings are YAML)."""
     lines = ["# written by envman: a box made from an image; `envman rm` removes it", "envman: 1"]

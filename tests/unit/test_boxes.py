@@ -318,12 +318,6 @@ def test_an_unreachable_registry_fails_fast() -> None:
         check_reachable(f"127.0.0.1:{port}", timeout=2)
 
 
-def test_box_files_live_under_the_state_directory(paths: Paths) -> None:
-    file = boxes.box_file(paths, "x")
-    assert boxes.is_box(paths, str(file)) and file.is_relative_to(paths.state)
-    assert not boxes.is_box(paths, str(Path("/etc/x.yaml")))
-
-
 # the CLI
 
 
