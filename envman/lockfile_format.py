@@ -98,7 +98,9 @@ def _parse(r: Reader) -> LockFile:
         raise OldLock(f"{problem}: an older envman wrote it", "write it again with `envman lock`")
     if version != LOCK_VERSION:
         raise r.fail(
-            ("envman-lock",), f"must be {LOCK_VERSION}", "a newer envman wrote it: upgrade envman"
+            ("envman-lock",),
+            f"must be {LOCK_VERSION}",
+            "a newer envman wrote it: install that envman",
         )
     return LockFile(tuple(_profile(r, name) for name in sorted(r.mapping(("profiles",)))))
 

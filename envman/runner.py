@@ -79,3 +79,31 @@ def spawn_detached(
             close_fds=True,
         )
     return proc.pid
+
+
+def run_foreground(argv: Sequence[str]) -> int:
+    """Run argv on this terminal and wait for its exit status.
+
+    Ctrl-C belongs to it while it runs (the terminal sends it there; envman ignores it, as a
+    shell does for its foreground job). An exception here (SIGTERM turned into one by the
+    caller) ends it before going on, so that nothing outlives envman's clean-up.
+    """
+    import signal
+
+    try:
+        proc = subprocess.Popen(list(argv))
+    except FileNotFoundError:
+        return 127
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return proc.wait()
+    except BaseException:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -10,6 +10,7 @@ import typer
 
 from envman import __version__
 from envman.cli import adopt as adopt_cli
+from envman.cli import boxes as boxes_cli
 from envman.cli import bridge as bridge_cli
 from envman.cli import config as config_cli
 from envman.cli import doctor as doctor_cli
@@ -22,12 +23,15 @@ from envman.cli import publish as publish_cli
 from envman.cli import source as source_cli
 from envman.cli import trust as trust_cli
 from envman.cli.common import (
+    ALL_OPTION,
     ENV_NAME,
+    ENV_NAMES,
     JSON_OPTION,
     PROFILE_OR_ENV,
     QUIET_OPTION,
     VERBOSE_OPTION,
     WAIT_OPTION,
+    complete_profiles,
     context,
 )
 from envman.cli.output import emit_json, error, note, printable, say, table
@@ -54,6 +58,21 @@ app.add_typer(key_cli.app, name="key")
 app.add_typer(trust_cli.app, name="trust")
 
 NAME = PROFILE_OR_ENV
+NAMES = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Environment (profile) names, or profile file paths (a FILE.ini: every section).",
+        metavar="NAME...",
+        autocompletion=complete_profiles,
+        show_default=False,
+    ),
+]
+IMAGE_OPTION = Annotated[
+    str | None,
+    typer.Option(
+        "--image", metavar="IMAGE", help="Make NAME from just this image (no profile file)."
+    ),
+]
 REPLACE = Annotated[
     bool,
     typer.Option(
@@ -80,8 +99,10 @@ def root(
 
 @app.command()
 def up(
-    name: NAME,
+    names: NAMES = None,
     *,
+    image: IMAGE_OPTION = None,
+    every: ALL_OPTION = False,
     pull: Annotated[bool, typer.Option(help="Pull the base image even if it is present.")] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what up would do (layers, settings); do nothing.")
@@ -100,7 +121,33 @@ def up(
     verbose: VERBOSE_OPTION = False,
 ) -> None:
     """Build (or pull the team's verified image) if the profile changed, create or recreate the
-    container if needed, start it."""
+    container if needed, start it.
+
+    Several names (or --all, every environment this envman made) are brought up one after
+    the other; a FILE.ini of several sections brings up each. --image IMAGE NAME makes the
+    environment NAME from just an image (no profile file of yours).
+    """
+    from envman.cli.boxes import up_targets
+
+    targets, several = up_targets(names or [], image=image, every=every, dry_run=dry_run)
+    if several:
+        from envman.cli.boxes import up_many
+
+        up_many(
+            targets,
+            image=image,
+            no_build=no_build,
+            json_out=json_out,
+            wait=wait,
+            quiet=quiet,
+            verbose=verbose,
+            pull=pull,
+            replace=replace,
+            dry_run=dry_run,
+            every=every,
+        )
+        return
+    name = targets[0]
     if dry_run:
         _dry_run(name, json_out, replace, no_build=no_build)
         return
@@ -113,7 +160,13 @@ def up(
         no_cache=False,
         replace=replace,
         no_build=no_build,
+        image=image,
     )
+    say_up(result, json_out=json_out, quiet=quiet)
+
+
+def say_up(result: UpResult, *, json_out: bool, quiet: bool) -> None:
+    """What one `up` did: its word, its plan's steps, what it exported."""
     for warning in result.warnings:
         note(f"warning: {warning}")
     if json_out:
@@ -140,14 +193,30 @@ def _up(
     no_cache: bool,
     replace: bool,
     no_build: bool = False,
+    image: str | None = None,
 ) -> UpResult:
-    """`up` with the build shown as asked: live on a terminal, the full log, or quiet."""
+    """`up` with the build shown as asked: live on a terminal, the full log, or quiet.
+
+    With `image`, NAME is made from just that image (envman writes its profile).
+    """
     from envman.cli.progress import build_view
     from envman.ops.envs import up as do_up
 
     view = build_view(quiet=quiet, verbose=verbose)
     try:
         ctx = context(wait=wait, view=view)
+        if image is not None:
+            from envman.ops.boxes import up_image
+
+            return up_image(
+                ctx,
+                name,
+                image,
+                lambda file: do_up(
+                    ctx, file, pull=pull, replace_profile=replace, no_build=no_build
+                ),
+                replace_profile=replace,
+            )
         return do_up(
             ctx, name, no_cache=no_cache, pull=pull, replace_profile=replace, no_build=no_build
         )
@@ -162,6 +231,11 @@ def _dry_run(name: str, json_out: bool, replace: bool, *, no_build: bool) -> Non
     if json_out:
         emit_json(plan)
         return
+    say_dry_run(plan)
+
+
+def say_dry_run(plan: Plan) -> None:
+    """`up --dry-run`'s words for one plan."""
     say(f"{plan.name}: {_would(plan)}")
     _say_plan(plan, layers=True)
 
@@ -341,21 +415,34 @@ def status(name: NAME, json_out: JSON_OPTION = False) -> None:
 
 
 @app.command()
-def stop(name: ENV_NAME, json_out: JSON_OPTION = False) -> None:
-    """Stop an environment's container (`envman run` starts it again)."""
+def stop(names: ENV_NAMES = None, every: ALL_OPTION = False, json_out: JSON_OPTION = False) -> None:
+    """Stop environments' containers (`envman run` starts one again)."""
+    from envman.cli.boxes import run_many
     from envman.ops.envs import stop as do_stop
+    from envman.ops.many import targets
 
-    container = do_stop(context(), name)
-    if json_out:
-        emit_json({"name": name, "container": container.id, "state": "stopped"})
+    ctx = context()
+    chosen = targets(ctx, names or [], everything=every, command="stop")
+
+    def one(name: str) -> dict[str, str]:
+        container = do_stop(ctx, name)
+        return {"name": name, "container": container.id, "state": "stopped"}
+
+    def said(name: str, _: dict[str, str]) -> None:
+        say(f"{name}: stopped")
+
+    if len(chosen) == 1 and not every:
+        stopped = one(chosen[0])
+        emit_json(stopped) if json_out else said(chosen[0], stopped)
         return
-    say(f"{name}: stopped")
+    run_many(chosen, one, said, json_out=json_out, command="stop")
 
 
 @app.command()
 def rm(
-    name: ENV_NAME,
+    names: ENV_NAMES = None,
     *,
+    every: ALL_OPTION = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
     force_state: Annotated[
         bool,
@@ -369,29 +456,63 @@ def rm(
     json_out: JSON_OPTION = False,
     wait: WAIT_OPTION = False,
 ) -> None:
-    """Remove an environment: its container, its images and envman's records (not your home).
+    """Remove environments: their containers, images and envman's records (not your home).
 
     An image that another container still uses is kept, with a warning naming the container.
+    With several names (or --all) each is removed on its own; one failing does not stop the
+    others, and the exit status says which failed.
     """
-    from envman.ops.envs import rm as do_rm
+    from envman.cli.boxes import run_many
+    from envman.ops.boxes import remove as do_rm
+    from envman.ops.many import targets
 
+    ctx = context(wait=wait)
+    chosen = targets(ctx, names or [], everything=every, command="rm")
+    single = len(chosen) == 1 and not every
+    if not chosen:
+        say("no environments to remove")
+        return
     if dry_run:
-        _rm_dry_run(
-            do_rm(context(wait=wait), name, force_state=force_state, dry_run=True), json_out
+        if single:
+            _rm_dry_run(do_rm(ctx, chosen[0], force_state=force_state, dry_run=True), json_out)
+            return
+        run_many(
+            chosen,
+            lambda name: do_rm(ctx, name, force_state=force_state, dry_run=True),
+            lambda _, plan: _rm_dry_run(plan, False),
+            json_out=json_out,
+            command="rm",
         )
         return
+    listed = ", ".join(chosen)
     if not yes:
         if not sys.stdin.isatty():
-            raise Aborted(f"not removing {name} without confirmation", "pass --yes")
-        if not typer.confirm(f"Remove environment {name}, its container and images?"):
+            raise Aborted(f"not removing {listed} without confirmation", "pass --yes")
+        what = "environment" if single else f"{len(chosen)} environments:"
+        if not typer.confirm(f"Remove {what} {listed}, with containers and images?"):
             raise Aborted("nothing removed")
-    removed = do_rm(context(wait=wait), name, force_state=force_state)
+    if single:
+        _say_removed(do_rm(ctx, chosen[0], force_state=force_state), json_out)
+        return
+    run_many(
+        chosen,
+        lambda name: do_rm(ctx, name, force_state=force_state),
+        lambda _, removed: _say_removed(removed, False),
+        json_out=json_out,
+        command="rm",
+    )
+
+
+def _say_removed(removed: Removed, json_out: bool) -> None:
     for kept in removed.images_kept:
         note(f"warning: kept image {kept}")
     if json_out:
         emit_json(removed)
         return
-    say(f"{name}: removed {len(removed.containers)} container(s), {len(removed.images)} image(s)")
+    say(
+        f"{removed.name}: removed {len(removed.containers)} container(s), "
+        f"{len(removed.images)} image(s)"
+    )
     for path in removed.exports_kept:
         note(f"kept {path}: changed since envman exported it")
 
@@ -419,6 +540,7 @@ generations_cli.register(app)
 lock_cli.register(app)
 doctor_cli.register(app)
 publish_cli.register(app)
+boxes_cli.register(app)
 
 
 @app.command("help")

@@ -56,6 +56,11 @@ def _complete_env(incomplete: str) -> list[str]:
     return complete_env(incomplete)
 
 
+def complete_profiles(incomplete: str) -> list[str]:
+    """Environment and profile names, for arguments that take several."""
+    return _complete_profile(incomplete)
+
+
 def _complete_profile(incomplete: str) -> list[str]:
     from envman.cli.names import complete_env_or_profile
 
@@ -72,4 +77,17 @@ PROFILE_OR_ENV = Annotated[
         metavar="NAME",
         autocompletion=_complete_profile,
     ),
+]
+ENV_NAMES = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Environment names.",
+        metavar="NAME...",
+        autocompletion=_complete_env,
+        show_default=False,
+    ),
+]
+ALL_OPTION = Annotated[
+    bool,
+    typer.Option("--all", "-a", help="Every environment this envman made (its records)."),
 ]

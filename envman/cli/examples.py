@@ -5,7 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
-    "up": ("envman up dev", "envman up ./profiles/dev.yaml --dry-run", "envman up dev --no-build"),
+    "up": (
+        "envman up dev",
+        "envman up ./profiles/dev.yaml --dry-run",
+        "envman up --image registry.fedoraproject.org/fedora-toolbox:41 scratch",
+        "envman up team.ini            # every section",
+        "envman up --all",
+        "envman up dev --no-build",
+    ),
+    "upgrade": ("envman upgrade dev", "envman upgrade --all"),
+    "ephemeral": (
+        "envman ephemeral --image localhost/debian:bookworm -- cat /etc/os-release",
+        "envman ephemeral dev",
+    ),
     "rebuild": ("envman rebuild dev", "envman rebuild dev --pull"),
     "run": (
         "envman run dev -- make test",
@@ -15,8 +27,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "enter": ("envman enter dev", "envman enter dev -- htop", "envman enter dev --root"),
     "ls": ("envman ls -q", "envman ls --format '{{.Name}}\\t{{.State}}'"),
     "status": ("envman status dev", "envman status dev --json || envman up dev"),
-    "stop": ("envman stop dev",),
-    "rm": ("envman rm dev --dry-run", "envman rm -y dev"),
+    "stop": ("envman stop dev", "envman stop --all"),
+    "rm": ("envman rm dev --dry-run", "envman rm -y dev old-box", "envman rm --all --yes"),
     "export": (
         "envman export dev --list",
         "envman export dev --app org.gnome.gedit",

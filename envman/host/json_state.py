@@ -67,7 +67,10 @@ def read_json_record(
     if not isinstance(found, int) or isinstance(found, bool):
         raise StateCorrupt(f"{path}: {version_key} is not a number", hint)
     if found > version:
-        raise StateCorrupt(f"{path} was written by a newer envman", "upgrade envman")
+        raise StateCorrupt(
+            f"{path} was written by a newer envman",
+            "install a newer envman (`envman upgrade` upgrades environments, not envman)",
+        )
     try:
         return decode(data)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:

@@ -119,7 +119,7 @@ def _check_schema_version(r: Reader) -> None:
         raise r.fail(
             ("envman",),
             f"schema version {version} is newer than this envman understands ({SCHEMA_VERSION})",
-            "upgrade envman",
+            "install a newer envman (`envman upgrade` upgrades environments, not envman)",
         )
 
 

@@ -152,7 +152,9 @@ def test_a_damaged_sync_record_is_a_clear_error(paths: Paths, text: str, message
     assert message in caught.value.message and caught.value.exit_code == ExitCode.STATE_CORRUPT
     newer = "newer" in message
     assert caught.value.hint == (
-        "upgrade envman" if newer else "run `envman source sync` to replace it"
+        "install a newer envman (`envman upgrade` upgrades environments, not envman)"
+        if newer
+        else "run `envman source sync` to replace it"
     )
 
 
