@@ -37,7 +37,9 @@ image: {BASE_IMAGE}
 hooks:
   - run: [sh, -c, "head -c 30000000 /dev/urandom > /opt/tools.bin"]
   - run: [sh, -c, "echo {{last}} > /etc/team-last"]
+env: {{{{ROUND: "{{env}}"}}}}
 """
+BLOB_PUT = re.compile(r'"PUT /v2/\S+/blobs/uploads/\S*digest=sha256%3A([0-9a-f]+) HTTP')
 BLOB_GET = re.compile(r'"GET /v2/(\S+)/blobs/(sha256:[0-9a-f]+) HTTP/[0-9.]+" (\d+) (\d+)')
 
 
@@ -81,6 +83,12 @@ def blob_gets(registry: TestRegistry, skip: int) -> list[tuple[str, int]]:
         if match and match.group(3) == "200":
             found.append((match.group(2), int(match.group(4))))
     return found
+
+
+def blob_puts(registry: TestRegistry, skip: int) -> set[str]:
+    """Digests of the blobs uploaded after the first `skip` log lines (the upload's last PUT)."""
+    lines = registry.log.read_text().splitlines()[skip:]
+    return {f"sha256:{m.group(1)}" for line in lines if (m := BLOB_PUT.search(line))}
 
 
 def manifest_layers(registry: TestRegistry, auth: Path, reference: str) -> list[tuple[str, int]]:
@@ -157,7 +165,7 @@ def main() -> None:
             laptop.run("config", "registry", "add", team, "--key", str(work / "team.pub"),
                        check=True)  # fmt: skip
             for envman, profile in ((ci, name), (laptop, name), (builder, plain)):
-                envman.write_profile(profile, PROFILE.format(last="v0"))
+                envman.write_profile(profile, PROFILE.format(last="v0", env="0"))
             start = time.perf_counter()
             publish(ci, name, team, key)
             print(f"first publish (full build, push, sign): {time.perf_counter() - start:.1f} s")
@@ -183,14 +191,21 @@ def run_rounds(bench: Bench, rounds: int) -> None:
     """Change the last hook ROUNDS times: laptop pulls CI's image vs builder rebuilds locally."""
     registry, ci, laptop, builder = bench.registry, bench.ci, bench.laptop, bench.builder
     name, plain = bench.name, bench.plain
-    pulls, builds = [], []
+    pulls, builds, recreates = [], [], []
     for round_ in range(1, rounds + 1):
-        text = PROFILE.format(last=f"v{round_}")
+        text = PROFILE.format(last=f"v{round_}", env="0")
         ci.write_profile(name, text)
+        before_publish = len(registry.log.read_text().splitlines())
         published = publish(ci, name, bench.team, bench.key)
         untag(name, published["content_hash"])
         layers = manifest_layers(registry, bench.auth, published["reference"])
         image_bytes = sum(size for _, size in layers)
+        uploaded = blob_puts(registry, before_publish)
+        mine = [size for digest, size in layers if digest in uploaded]
+        print(
+            f"round {round_}: publish uploaded {len(mine)} of the image's {len(layers)} blobs, "
+            f"{sum(mine) / 1e3:.1f} kB (and {len(uploaded) - len(mine)} signature blobs)"
+        )
         laptop.write_profile(name, text)
         mark = len(registry.log.read_text().splitlines())
         pull_time, done = timed_up(laptop, name)
@@ -199,22 +214,34 @@ def run_rounds(bench: Bench, rounds: int) -> None:
         pulled = sum(size for _, size in got)
         fetched = {digest for digest, _ in got}
         skipped = [size for digest, size in layers if digest not in fetched]
-        builder.write_profile(plain, PROFILE.format(last=f"w{round_}"))
+        builder.write_profile(plain, PROFILE.format(last=f"w{round_}", env="0"))
         build_time, built = timed_up(builder, plain)
         assert built["built"], built
+        builder.write_profile(plain, PROFILE.format(last=f"w{round_}", env=str(round_)))
+        recreate_time, recreated = timed_up(builder, plain)
+        assert recreated["action"] == "recreated", recreated
         pulls.append(pull_time)
         builds.append(build_time)
+        recreates.append(recreate_time)
         print(
             f"round {round_}: image {image_bytes / 1e6:.1f} MB in {len(layers)} blobs "
             f"(config + {len(layers) - 1} layers); pulled {len(got)} blobs, {pulled / 1e3:.1f} kB "
             f"= {100 * pulled / image_bytes:.4f}% of the image ({len(skipped)} blobs, "
             f"{sum(skipped) / 1e6:.1f} MB already here); up with pull {pull_time:.2f} s, "
-            f"up with local rebuild {build_time:.2f} s: {build_time / pull_time:.1f}x"
+            f"up with local rebuild {build_time:.2f} s: {build_time / pull_time:.1f}x; "
+            f"up that only recreates the container {recreate_time:.2f} s"
         )
     print(
         f"median over {rounds} rounds: up with pull {statistics.median(pulls):.2f} s, "
         f"with local rebuild {statistics.median(builds):.2f} s, "
         f"rebuild/pull {statistics.median(builds) / statistics.median(pulls):.1f}x"
+    )
+    fixed = statistics.median(recreates)
+    pull_part = statistics.median(pulls) - fixed
+    build_part = statistics.median(builds) - fixed
+    print(
+        f"less an up that only recreates ({fixed:.2f} s, the part both share): image step by "
+        f"pull ~{pull_part:.2f} s, by rebuild ~{build_part:.2f} s, ~{build_part / pull_part:.1f}x"
     )
 
 
