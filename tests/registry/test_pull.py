@@ -179,7 +179,10 @@ def test_up_pulls_the_verified_image_and_records_where_it_came_from(
     publisher.attach(pushed, manifest)
     source = f"{pushed.rpartition(':')[0]}@{digest}"
 
+    asked = f"/manifests/{hash_tag(laptop.content_hash)}"
+    before = len(publisher.registry.access_lines(asked))
     planned = json.loads(laptop.up("--dry-run", "--json").stdout)
+    assert len(publisher.registry.access_lines(asked)) == before + 1  # the lookup: one request
     assert [s["kind"] for s in planned["steps"]] == ["pull", "create"]
     assert pushed in planned["steps"][0]["reason"] and digest in planned["steps"][0]["reason"]
 
