@@ -1,4 +1,4 @@
-"""The `envman` entry point: `run`/`enter` and `--help` take fast paths that never load typer."""
+"""The `envman` entry point: `run`/`enter`, `--help`, `ls` and `up NAME` never load typer."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def main() -> None:
 
     if show(argv):
         sys.exit(0)
+    from envman.cli.plain import dispatch
+
+    if dispatch(argv):
+        return
     from envman.cli.app import run_app
 
     run_app(argv)

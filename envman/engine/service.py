@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from envman import runner
 from envman.engine.location import locate, unreachable
 from envman.errors import EngineUnavailable
 from envman.paths import Paths
@@ -86,6 +85,8 @@ def _stop_stale(pidfile: Path) -> None:
 
 
 def _start_private(sock: Path, environ: dict[str, str]) -> str:
+    from envman import runner  # subprocess: only when a service must be started
+
     podman = runner.which("podman")
     if podman is None:
         raise EngineUnavailable(
