@@ -21,6 +21,10 @@ from envman.ops.context import Context
 
 INFO_TIMEOUT = 10.0  # `podman info` of a first rootless run migrates storage: not instant
 SLOW_PING = 1.0  # a service that answers this late is there, but too slow for `envman run`
+STARTED = (
+    "it was not running and the socket started it; a run that finds it stopped execs podman "
+    "while it comes up"
+)
 STATUSES = ("ok", "info", "warn", "fail")
 CONTAINER_HOST_FIX = "start the service behind it, or unset CONTAINER_HOST"
 SUBIDS_NEEDED = 65536  # a full 16-bit range: what distribution images and useradd assume
@@ -139,6 +143,8 @@ def run_path(environ: dict[str, str], p: Probes) -> Check:
         if p.ping(path, exec_api.PING_TIMEOUT):
             return Check(name, "ok", f"API: {path}")
         if Path(path).exists() and p.ping(path, SLOW_PING):
+            if p.ping(path, exec_api.PING_TIMEOUT):  # it was starting: socket activation
+                return Check(name, "ok", f"API: {path} ({STARTED})")
             slow.append(path)
     fix = _socket_fix(p.uid)
     if via == "api":

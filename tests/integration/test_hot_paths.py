@@ -7,9 +7,11 @@ modules it loaded; the same command through typer (run_app) must print the same.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +86,27 @@ def test_errors_on_the_plain_path_are_the_clis(box: tuple[Envman, str]) -> None:
     assert err.splitlines()[0] == f"envman: error: no profile named '{typo}'"
     assert err.splitlines()[1].startswith(f"hint: did you mean '{name}'?")
     assert python(envman, TYPER, "up", typo)[:3] == (code, out, err)
+
+
+def test_a_service_still_starting_gets_woken_and_run_execs_podman(
+    box: tuple[Envman, str], tmp_path: Path
+) -> None:
+    # A socket-activated service that is not running: systemd accepts the connection and holds
+    # it until podman is up. envman waits no longer than its ping timeout, leaves the service
+    # coming up for the next call, and runs this one with `podman exec`.
+    envman, name = box
+    sock_path = tmp_path / "envman" / "podman.sock"
+    sock_path.parent.mkdir(mode=0o700)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(sock_path))
+        listener.listen(4)
+        result = envman.run(
+            "run", name, "--", "echo", "via-exec", extra_env={"XDG_RUNTIME_DIR": str(tmp_path)}
+        )
+        assert (result.returncode, result.stdout, result.stderr) == (0, "via-exec\n", "")
+        listener.setblocking(False)
+        woken, _ = listener.accept()  # the connection that starts the service was made
+        woken.close()
+    finally:
+        listener.close()
