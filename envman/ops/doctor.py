@@ -146,7 +146,15 @@ def run_path(environ: dict[str, str], p: Probes) -> Check:
             if p.ping(path, exec_api.PING_TIMEOUT):  # it was starting: socket activation
                 return Check(name, "ok", f"API: {path} ({STARTED})")
             slow.append(path)
-    fix = _socket_fix(p.uid)
+    return _no_fast_answer(name, via, slow, tried, p.uid)
+
+
+def _no_fast_answer(name: str, via: str, slow: list[str], tried: list[str], uid: int) -> Check:
+    """The run path when no service answered within the ping timeout."""
+    fix = _socket_fix(uid)
+    if via == "api" and slow:
+        why = f"{slow[0]} answers slowly; ENVMAN_RUN_VIA=api waits for it"
+        return Check(name, "warn", f"API: {why}", "is the machine busy?")
     if via == "api":
         return Check(name, "fail", "no API service answers and ENVMAN_RUN_VIA=api: run fails", fix)
     if slow:
