@@ -83,7 +83,9 @@ def loop(argv: list[str], count: int) -> list[str]:
 
 
 def setup(root: Path, name: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}
+    # XDG_RUNTIME_DIR stays: a rootless user's API sockets are there
+    kept = ("XDG_RUNTIME_DIR",)
+    env = {k: v for k, v in os.environ.items() if k in kept or not k.startswith("XDG_")}
     for part in ("config", "state", "cache"):
         (root / part).mkdir()
         env[f"XDG_{part.upper()}_HOME"] = str(root / part)
