@@ -20,7 +20,7 @@ from typing import Any
 from envman.errors import EngineUnavailable
 
 API = "/v4.0.0/libpod"
-LISTING_ATTEMPTS = 4
+LISTING_ATTEMPTS = 8  # 1.4 s of waits in all: under load other clients remove images often
 _RACE = re.compile(rb"(image|layer) not known")
 _CHUNK = 1 << 16
 
