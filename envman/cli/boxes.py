@@ -235,9 +235,9 @@ def ephemeral(
 
 
 def _up_box(file: str, *, quiet: bool, verbose: bool) -> None:
-    from envman.cli.app import _up
+    from envman.cli.plain import up as plain_up
 
-    result = _up(
+    result = plain_up(
         file, wait=False, quiet=quiet, verbose=verbose, pull=False, no_cache=False, replace=False
     )
     if not quiet:
