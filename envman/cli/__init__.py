@@ -1,4 +1,4 @@
-"""The `envman` entry point: `run`/`enter` take a fast path that never loads typer or podman-py."""
+"""The `envman` entry point: `run`/`enter`, `--help`, `ls` and `up NAME` never load typer."""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ def main() -> None:
         from envman.fastpath import main as fast_main
 
         sys.exit(fast_main(argv))
+    from envman.cli.fasthelp import show
+
+    if show(argv):
+        sys.exit(0)
+    from envman.cli.plain import dispatch
+
+    if dispatch(argv):
+        return
     from envman.cli.app import run_app
 
     run_app(argv)

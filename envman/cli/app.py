@@ -34,11 +34,13 @@ from envman.cli.common import (
     complete_profiles,
     context,
 )
-from envman.cli.output import emit_json, error, note, printable, say, table
-from envman.errors import Aborted, EnvmanError, ExitCode
+from envman.cli.output import emit_json, note, say
+from envman.cli.plain import guarded, ls_table, say_plan, say_up
+from envman.cli.plain import up as plain_up
+from envman.errors import Aborted
 
 if TYPE_CHECKING:
-    from envman.ops.envs import Removed, UpResult
+    from envman.ops.envs import Removed
     from envman.ops.plan import Plan
 
 app = typer.Typer(
@@ -151,77 +153,17 @@ def up(
     if dry_run:
         _dry_run(name, json_out, replace, no_build=no_build)
         return
-    result = _up(
+    result = plain_up(
         name,
         wait=wait,
         quiet=quiet,
         verbose=verbose,
         pull=pull,
-        no_cache=False,
         replace=replace,
         no_build=no_build,
         image=image,
     )
     say_up(result, json_out=json_out, quiet=quiet)
-
-
-def say_up(result: UpResult, *, json_out: bool, quiet: bool) -> None:
-    """What one `up` did: its word, its plan's steps, what it exported."""
-    for warning in result.warnings:
-        note(f"warning: {warning}")
-    if json_out:
-        emit_json(result)
-        return
-    say(f"{result.name}: {result.action} (image {result.image})")
-    if result.pulled_from and not quiet:
-        say(f"  image from {result.pulled_from} (signature verified)")
-    if result.plan is not None and not quiet:
-        _say_plan(result.plan, layers=False)
-    for key in result.exported:
-        say(f"  exported {key}")
-    for key in result.unexported:
-        say(f"  unexported {key}")
-
-
-def _up(
-    name: str,
-    *,
-    wait: bool,
-    quiet: bool,
-    verbose: bool,
-    pull: bool,
-    no_cache: bool,
-    replace: bool,
-    no_build: bool = False,
-    image: str | None = None,
-) -> UpResult:
-    """`up` with the build shown as asked: live on a terminal, the full log, or quiet.
-
-    With `image`, NAME is made from just that image (envman writes its profile).
-    """
-    from envman.cli.progress import build_view
-    from envman.ops.envs import up as do_up
-
-    view = build_view(quiet=quiet, verbose=verbose)
-    try:
-        ctx = context(wait=wait, view=view)
-        if image is not None:
-            from envman.ops.boxes import up_image
-
-            return up_image(
-                ctx,
-                name,
-                image,
-                lambda file: do_up(
-                    ctx, file, pull=pull, replace_profile=replace, no_build=no_build
-                ),
-                replace_profile=replace,
-            )
-        return do_up(
-            ctx, name, no_cache=no_cache, pull=pull, replace_profile=replace, no_build=no_build
-        )
-    finally:
-        view.close()
 
 
 def _dry_run(name: str, json_out: bool, replace: bool, *, no_build: bool) -> None:
@@ -237,23 +179,12 @@ def _dry_run(name: str, json_out: bool, replace: bool, *, no_build: bool) -> Non
 def say_dry_run(plan: Plan) -> None:
     """`up --dry-run`'s words for one plan."""
     say(f"{plan.name}: {_would(plan)}")
-    _say_plan(plan, layers=True)
+    say_plan(plan, layers=True)
 
 
 def _would(plan: Plan) -> str:
     """The word `up` would report, as `--dry-run` and `status` say it."""
     return "up-to-date" if plan.action == "up-to-date" else f"would be {plan.action}"
-
-
-def _say_plan(plan: Plan, *, layers: bool) -> None:
-    """The plan's steps, one line each with its reason; with `layers`, what the build reuses."""
-    for step in plan.steps:
-        say(f"  {step.kind}: {step.reason}")
-        if step.kind == "build" and layers:
-            rebuilt = plan.rebuilt_layers
-            say(f"    layers reused: {plan.reused_layers}; run again: {len(rebuilt)}")
-            for text in rebuilt:
-                say(f"      {text[:110]}")
 
 
 @app.command()
@@ -268,7 +199,7 @@ def rebuild(
     verbose: VERBOSE_OPTION = False,
 ) -> None:
     """Rebuild the image without the layer cache, then recreate the container."""
-    result = _up(
+    result = plain_up(
         name, wait=wait, quiet=quiet, verbose=verbose, pull=pull, no_cache=True, replace=replace
     )
     if json_out:
@@ -371,19 +302,16 @@ def list_envs(
 ) -> None:
     """List the environments envman manages."""
     from envman.cli.listformat import render_rows
-    from envman.ops.listing import list_envs as do_list
+    from envman.cli.plain import list_rows
 
-    rows = do_list(context())
+    rows = list_rows()
     if json_out:
         emit_json(rows)
         return
     if quiet or fmt is not None:
         sys.stdout.write(render_rows(rows, "{{.Name}}" if quiet else fmt or ""))
         return
-    body = [
-        (r.name, r.state, r.version or "-", r.content_hash, r.image, r.address or "-") for r in rows
-    ]
-    sys.stdout.write(table(body, ("NAME", "STATE", "VERSION", "HASH", "IMAGE", "PROFILE")))
+    sys.stdout.write(ls_table(rows))
 
 
 @app.command()
@@ -407,7 +335,7 @@ def status(name: NAME, json_out: JSON_OPTION = False) -> None:
     if result.pulled_from:
         say(f"  image: pulled from {result.pulled_from} (signature verified)")
     say(f"  up: {_would(result.plan)}")
-    _say_plan(result.plan, layers=False)
+    say_plan(result.plan, layers=False)
     for text in result.notes:
         say(f"  - {text}")
     if result.stale:
@@ -565,26 +493,11 @@ def completion(
 
 
 def run_app(argv: list[str]) -> None:
-    """Run the CLI; EnvmanError becomes one or two lines on stderr and its exit code."""
+    """Run the CLI inside the error boundary (plain.guarded)."""
     from envman.cli.words import command_tree
 
     if os.environ.get("_ENVMAN_COMPLETE"):
         from envman.cli.help import enable_completion
 
         enable_completion()
-    try:
-        command_tree(app)(args=argv, prog_name="envman")
-    except EnvmanError as exc:
-        from envman.cli.help import suggest
-
-        error(exc.message, suggest(exc))
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("envman: interrupted\n")
-        sys.exit(130)
-    except Exception as exc:  # the boundary: no traceback unless asked for
-        if os.environ.get("ENVMAN_DEBUG"):
-            raise
-        sys.stderr.write(f"envman: internal error: {type(exc).__name__}: {printable(str(exc))}\n")
-        sys.stderr.write("hint: run again with ENVMAN_DEBUG=1 for a traceback, and report it\n")
-        sys.exit(ExitCode.FAILURE)
+    guarded(lambda: command_tree(app)(args=argv, prog_name="envman"))

@@ -92,7 +92,9 @@ def up_many(
 ) -> None:
     """`up` of several names: each brought up (or planned) on its own; with --all, each from
     the profile it was made from, wherever this runs."""
-    from envman.cli.app import _up, say_dry_run, say_up
+    from envman.cli.app import say_dry_run
+    from envman.cli.plain import say_up
+    from envman.cli.plain import up as plain_up
     from envman.ops.envs import plan_up
     from envman.ops.many import own_address
 
@@ -111,7 +113,7 @@ def up_many(
         return
 
     def one(name: str) -> UpResult:
-        return _up(
+        return plain_up(
             address(name),
             wait=wait,
             quiet=quiet,
@@ -177,7 +179,7 @@ def _upgrade_one(name: str, *, wait: bool, quiet: bool, verbose: bool) -> Upgrad
 
 
 def _say_upgraded(done: Upgraded, quiet: bool) -> None:
-    from envman.cli.app import say_up
+    from envman.cli.plain import say_up
 
     say_up(done.result, json_out=False, quiet=quiet)
     if done.pulled:
@@ -233,9 +235,9 @@ def ephemeral(
 
 
 def _up_box(file: str, *, quiet: bool, verbose: bool) -> None:
-    from envman.cli.app import _up
+    from envman.cli.plain import up as plain_up
 
-    result = _up(
+    result = plain_up(
         file, wait=False, quiet=quiet, verbose=verbose, pull=False, no_cache=False, replace=False
     )
     if not quiet:

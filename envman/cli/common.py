@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from envman.cli.progress import View
-    from envman.ops.context import Context
+# re-exported: built without typer for `envman ls` and `up NAME` (plain.py)
+from envman.cli.plain import context as context  # noqa: PLC0414
 
 JSON_OPTION = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 WAIT_OPTION = Annotated[
@@ -30,24 +29,6 @@ VERBOSE_OPTION = Annotated[
         "--verbose", "-v", help="Print the whole build log, not the live view, and its file."
     ),
 ]
-
-
-def context(*, wait: bool = False, view: View | None = None) -> Context:
-    """The context for one CLI invocation: real paths, notes and build logs on stderr (or,
-    given a view, notes and build events to it)."""
-    # Imported here, not at the top: `envman --help` must not pay for yaml and the operations.
-    from envman.cli.output import log_line, note
-    from envman.host.writer_locks import DEFAULT_WAIT
-    from envman.ops.context import Context
-    from envman.paths import Paths
-
-    return Context(
-        paths=Paths.from_env(),
-        notify=note if view is None else view.note,
-        log=log_line if view is None else view.line,
-        events=None if view is None else view.event,
-        wait=None if wait else DEFAULT_WAIT,
-    )
 
 
 def _complete_env(incomplete: str) -> list[str]:

@@ -73,6 +73,8 @@ def show(
         return
     say(f"# source: {shown.source}")
     say(f"# content hash: {shown.content_hash}")
+    if shown.published_hash != shown.content_hash:
+        say(f"# team image hash (without this host's CAs): {shown.published_hash}")
     say(f"# image: {shown.image_tag} (base {shown.base_image})")
     sys.stdout.write(yaml.safe_dump(shown.profile, sort_keys=False, default_flow_style=False))
 

@@ -18,6 +18,7 @@ from envman.errors import CommandNotFound, ContainerFailed, EngineUnavailable, E
 
 API = "/v4.0.0/libpod"
 PING_TIMEOUT = 0.05  # a service that does not answer this fast is not used for this call
+FORCED_PING_TIMEOUT = 5.0  # with ENVMAN_RUN_VIA=api there is no fallback: wait for the service
 STDOUT, STDERR = 1, 2
 _CHUNK = 65536
 _NOT_FOUND = (b"executable file not found", b"no such file or directory")
@@ -95,9 +96,10 @@ def _response(sock: socket.socket, limit: int = 1 << 20) -> tuple[int, bytes, by
 
 def open_service(environ: dict[str, str] | os._Environ[str], uid: int) -> tuple[str, socket.socket]:
     """The first socket whose service answers a ping within PING_TIMEOUT, kept open for reuse."""
+    forced = environ.get("ENVMAN_RUN_VIA") == "api"
     for path in candidates(environ, uid):
         try:
-            sock = connect(path, PING_TIMEOUT)
+            sock = connect(path, FORCED_PING_TIMEOUT if forced else PING_TIMEOUT)
         except NoService:
             continue
         try:

@@ -6,11 +6,9 @@ stdlib client in api_reader.py, so commands that only look stay fast.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
-import tarfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -144,6 +142,9 @@ def _has_labels(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
 
 def context_tar(request: BuildRequest) -> bytes:
     """The build context as an uncompressed tar, with fixed owners and times (deterministic)."""
+    import io
+    import tarfile  # here, not at the top: `envman ls` and a no-change `up` never need it
+
     buffer = io.BytesIO()
     entries = {CONTAINERFILE_NAME: (request.containerfile.encode(), 0o644)}
     entries.update({path: (f.data, f.mode) for path, f in request.files.items()})
@@ -420,6 +421,9 @@ class PodmanEngine:
         with _translated(f"read {path} in {name}"):
             stream, _ = self.client.containers.get(name).get_archive(path)
             archive = _bounded(stream, limit + 64 * 1024)
+        import io
+        import tarfile
+
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             member = tar.next()
             if member is None or not member.isfile():

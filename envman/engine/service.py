@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import _socket  # see api_reader.py
 import os
 import signal
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from envman import runner
 from envman.engine.location import locate, unreachable
 from envman.errors import EngineUnavailable
 from envman.paths import Paths
@@ -29,14 +28,16 @@ def answers(path: str, timeout: float = 2.0) -> bool:
     """Whether an API service answers `/_ping` on this unix socket."""
     if not Path(path).exists():
         return False
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(path)
-            sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
-            return sock.recv(64).split(b" ", 2)[1:2] == [b"200"]
+        sock.settimeout(timeout)
+        sock.connect(path)
+        sock.sendall(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
+        return sock.recv(64).split(b" ", 2)[1:2] == [b"200"]
     except (OSError, IndexError):
         return False
+    finally:
+        sock.close()
 
 
 def user_socket(environ: dict[str, str]) -> str | None:
@@ -86,6 +87,8 @@ def _stop_stale(pidfile: Path) -> None:
 
 
 def _start_private(sock: Path, environ: dict[str, str]) -> str:
+    from envman import runner  # subprocess: only when a service must be started
+
     podman = runner.which("podman")
     if podman is None:
         raise EngineUnavailable(

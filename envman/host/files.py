@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 from pathlib import Path
 
 from envman.errors import WriteFailed
@@ -32,6 +31,8 @@ def write_atomic(path: Path, content: str | bytes, mode: int = 0o644) -> None:
 def _write_atomic(path: Path, content: str | bytes, mode: int) -> None:
     data = content.encode("utf-8") if isinstance(content, str) else content
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # here: it imports shutil and random, which reading commands never need
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from envman.engine.types import ContainerInfo
 from envman.errors import EnvNotFound, ProfileMoved, ProfileNotFound
-from envman.history import load_history
 from envman.paths import Paths
 from envman.state import load_state
 
@@ -58,6 +57,8 @@ def recorded_address(paths: Paths, name: str, container: ContainerInfo | None = 
     state = load_state(paths, name)
     if state is not None and is_address(state.address):
         return state.address
+    from envman.history import load_history  # records older than the state's address only
+
     history = load_history(paths, name)
     newest = max(history.generations, key=lambda g: g.number, default=None)
     if newest is not None and is_address(newest.address):

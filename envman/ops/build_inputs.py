@@ -68,13 +68,13 @@ class Resolved:
     files: tuple[Path, ...] = ()  # the profile files read (itself and its includes)
     includes: tuple[Include, ...] = ()  # the include chain, parents first
     trust: Mapping[str, Provenance] = field(default_factory=dict)  # by file, as origins name it
-    hostless_hash: str = ""  # the content hash without this host's CAs, when it has any
+    hostless_plan: BuildPlan | None = None  # the build without this host's CAs, when it has any
 
     @property
     def published_hash(self) -> str:
         """The content hash a team image is published under: the same on CI and every laptop
         (this host's own CA certificates, which `up` copies into local builds, left out)."""
-        return self.hostless_hash or self.plan.content_hash
+        return (self.hostless_plan or self.plan).content_hash
 
     def provenance_of(self, origin: FileLine | None) -> Provenance:
         """Where the file of a value (a hook, say) comes from; unknown when not read for this."""
@@ -147,13 +147,11 @@ def resolve_profile(
     script_paths = _script_paths(paths, ref, profile, () if revision else paths.hook_dirs)
     cas = host_ca_certificates() if host_cas is None else host_cas
     plan = _plan(ref, profile, config=config, image=image, script_paths=script_paths, host_cas=cas)
-    hostless = (
-        ""
-        if not cas
-        else _plan(
+    hostless = None
+    if cas:  # a team image is built without a host's own CAs: its hash must not depend on them
+        hostless = _plan(
             ref, profile, config=config, image=image, script_paths=script_paths, host_cas={}
-        ).content_hash
-    )
+        )
     return Resolved(
         ref,
         profile,

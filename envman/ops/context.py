@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from envman.engine.types import Engine
-from envman.host.config import Config, load_config
-from envman.host.facts import HostFacts, gather
 from envman.host.writer_locks import DEFAULT_WAIT
-from envman.ops.events import BuildEvent, EventSink, LogLine
 from envman.paths import Paths
+
+if TYPE_CHECKING:  # imported where used: `envman ls` needs neither yaml nor the host facts
+    from envman.engine.types import Engine
+    from envman.host.config import Config
+    from envman.host.facts import HostFacts
+    from envman.ops.events import BuildEvent, EventSink
 
 Notify = Callable[[str], None]
 
@@ -64,6 +67,8 @@ class Context:
 
     def emit(self, event: BuildEvent) -> None:
         """Hand a build event to the CLI's sink (without one, build output goes to `log`)."""
+        from envman.ops.events import LogLine
+
         if self.events is not None:
             self.events(event)
         elif isinstance(event, LogLine):
@@ -73,6 +78,8 @@ class Context:
     def config(self) -> Config:
         """The user's settings file, read once."""
         if self._config is None:
+            from envman.host.config import load_config
+
             self._config = load_config(self.paths.config_file)
         return self._config
 
@@ -80,5 +87,7 @@ class Context:
     def facts(self) -> HostFacts:
         """The host user and desktop facts, read once."""
         if self._facts is None:
+            from envman.host.facts import gather
+
             self._facts = gather(self.environ)
         return self._facts

@@ -21,6 +21,10 @@ from envman.ops.context import Context
 
 INFO_TIMEOUT = 10.0  # `podman info` of a first rootless run migrates storage: not instant
 SLOW_PING = 1.0  # a service that answers this late is there, but too slow for `envman run`
+STARTED = (
+    "it was not running and the socket started it; a run that finds it stopped execs podman "
+    "while it comes up"
+)
 STATUSES = ("ok", "info", "warn", "fail")
 CONTAINER_HOST_FIX = "start the service behind it, or unset CONTAINER_HOST"
 SUBIDS_NEEDED = 65536  # a full 16-bit range: what distribution images and useradd assume
@@ -139,8 +143,18 @@ def run_path(environ: dict[str, str], p: Probes) -> Check:
         if p.ping(path, exec_api.PING_TIMEOUT):
             return Check(name, "ok", f"API: {path}")
         if Path(path).exists() and p.ping(path, SLOW_PING):
+            if p.ping(path, exec_api.PING_TIMEOUT):  # it was starting: socket activation
+                return Check(name, "ok", f"API: {path} ({STARTED})")
             slow.append(path)
-    fix = _socket_fix(p.uid)
+    return _no_fast_answer(name, via, slow, tried, p.uid)
+
+
+def _no_fast_answer(name: str, via: str, slow: list[str], tried: list[str], uid: int) -> Check:
+    """The run path when no service answered within the ping timeout."""
+    fix = _socket_fix(uid)
+    if via == "api" and slow:
+        why = f"{slow[0]} answers slowly; ENVMAN_RUN_VIA=api waits for it"
+        return Check(name, "warn", f"API: {why}", "is the machine busy?")
     if via == "api":
         return Check(name, "fail", "no API service answers and ENVMAN_RUN_VIA=api: run fails", fix)
     if slow:

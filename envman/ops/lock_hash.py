@@ -28,7 +28,8 @@ def hashed_as_tag(engine: Engine, locked: Resolved, tag: str, digest: str) -> Re
     here = engine.image(tag)
     if here is None or here.digest != digest:
         return locked
-    hashed = replace(locked, base_image=tag, plan=as_tag(locked.plan, tag))
+    hostless = locked.hostless_plan and as_tag(locked.hostless_plan, tag)
+    hashed = replace(locked, base_image=tag, plan=as_tag(locked.plan, tag), hostless_plan=hostless)
     built = engine.image(hashed.tag)
     if built is not None and built.layers[: len(here.layers)] != here.layers:
         return locked  # that hash was built before the tag moved here: not on the locked base

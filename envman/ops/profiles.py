@@ -71,6 +71,7 @@ class Shown:
     profile: dict[str, Any]
     containerfile: str
     warnings: tuple[str, ...]
+    published_hash: str  # the team image's tag: the content hash without this host's own CAs
 
 
 def show(ctx: Context, arg: str) -> Shown:
@@ -85,6 +86,7 @@ def show(ctx: Context, arg: str) -> Shown:
         profile=profile_to_data(replace(resolved.profile, includes=())),
         containerfile=resolved.plan.containerfile,
         warnings=resolved.profile.warnings,
+        published_hash=resolved.published_hash,
     )
 
 

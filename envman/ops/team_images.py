@@ -7,7 +7,6 @@ digest, so what runs is exactly what was verified; a failed check never falls ba
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,14 +26,8 @@ from envman.registry import credentials
 from envman.registry.address import Repository
 from envman.registry.client import DigestMismatch, RegistryClient
 from envman.registry.published import hash_tag, repository_for
-from envman.signing.manifest import (
-    MAX_PAYLOAD_BYTES,
-    SIMPLESIGNING,
-    ManifestInvalid,
-    parse_layers,
-    signature_tag,
-)
-from envman.signing.verify import Attachment, require_accepted, verify
+from envman.registry.signatures import fetch_attachment
+from envman.signing.verify import require_accepted, verify
 from envman.sources.images import registries_of
 
 LOOKUP_CONNECT_TIMEOUT = 2.0  # offline must cost seconds, not a hang
@@ -115,7 +108,7 @@ def pull_verified(ctx: Context, engine: Engine, resolved: Resolved, found: Publi
         except DigestMismatch as exc:
             why = f"the manifest does not match its digest: {exc.message}"
             raise _rejected(found.image, why) from None
-        attachment = _attachment(client, repo.path, manifest.digest)
+        attachment = fetch_attachment(client, repo.path, manifest.digest)
     finally:
         client.close()
     verdict = verify(found.image, manifest.data, attachment, keys)
@@ -141,25 +134,6 @@ def _team_of(ctx: Context, resolved: Resolved, found: Published) -> tuple[TeamRe
         if found.image.startswith(f"{repo}:"):
             return team, repo
     raise RegistryError(f"{found.image} is in no configured team registry")
-
-
-def _attachment(client: RegistryClient, repo: str, digest: str) -> Attachment | None:
-    """The signatures stored under `sha256-<hex>.sig`, with their payload blobs; None without."""
-    tag = signature_tag(digest)
-    if client.manifest_digest(repo, tag) is None:
-        return None
-    signatures = client.get_manifest(repo, tag)
-    blobs = {}
-    try:
-        layers = parse_layers(signatures.data)
-    except ManifestInvalid:
-        layers = ()  # verify() says what is wrong with it
-    for layer in layers:
-        if layer.media_type == SIMPLESIGNING and layer.size <= MAX_PAYLOAD_BYTES:
-            # A missing or altered payload: verify() rejects that signature as malformed.
-            with contextlib.suppress(RegistryError):
-                blobs[layer.digest] = client.get_blob(repo, layer.digest, MAX_PAYLOAD_BYTES)
-    return Attachment(signatures.data, blobs)
 
 
 def _rejected(image: str, why: str) -> SignatureRejected:

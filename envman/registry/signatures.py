@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
+from envman.errors import RegistryError
 from envman.registry.client import Manifest, RegistryClient
 from envman.signing.crypto import PrivateKey, PublicKey
 from envman.signing.manifest import (
+    MAX_PAYLOAD_BYTES,
     OCI_MANIFEST,
     SIMPLESIGNING,
     ManifestInvalid,
@@ -18,7 +21,11 @@ from envman.signing.verify import Attachment, verify
 
 
 def fetch_attachment(client: RegistryClient, repo: str, image_digest: str) -> Attachment | None:
-    """The `sha256-<hex>.sig` manifest and its signature payloads, or None when there is none."""
+    """The `sha256-<hex>.sig` manifest and its signature payloads, or None when there is none.
+
+    Payloads are read bounded; a missing, oversized or altered one is left out, and the verifier
+    rejects its signature as malformed (as it says what is wrong with a malformed manifest).
+    """
     tag = signature_tag(image_digest)
     if client.manifest_digest(repo, tag) is None:
         return None
@@ -26,12 +33,12 @@ def fetch_attachment(client: RegistryClient, repo: str, image_digest: str) -> At
     try:
         layers = parse_layers(manifest.data)
     except ManifestInvalid:
-        return Attachment(manifest.data)  # the verifier says what is wrong with it
-    blobs = {
-        layer.digest: client.get_blob(repo, layer.digest)
-        for layer in layers
-        if layer.media_type == SIMPLESIGNING
-    }
+        return Attachment(manifest.data)
+    blobs = {}
+    for layer in layers:
+        if layer.media_type == SIMPLESIGNING and layer.size <= MAX_PAYLOAD_BYTES:
+            with contextlib.suppress(RegistryError):
+                blobs[layer.digest] = client.get_blob(repo, layer.digest, MAX_PAYLOAD_BYTES)
     return Attachment(manifest.data, blobs)
 
 

@@ -127,7 +127,8 @@ class Laptop:
 
     envman: Envman
     name: str
-    content_hash: str
+    content_hash: str  # the team image's: without this host's own CAs
+    local_hash: str  # the local build's (the tag up gives the image)
 
     def up(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self.envman.run("up", self.name, *args)
@@ -147,12 +148,19 @@ def laptop(publisher: Publisher, tmp_path: Path) -> Iterator[Laptop]:
     name = unique("itest-pull")
     envman.write_profile(name, f"envman: 1\nimage: {PROFILE_IMAGE}\nenv: {{TEAM: '1'}}\n")
     shown = envman.run("profile", "show", name, check=True).stdout
-    content_hash = shown.split("# content hash: ", 1)[1].split()[0]
-    yield Laptop(envman, name, content_hash)
+    local_hash, content_hash = hashes_of(shown)
+    yield Laptop(envman, name, content_hash, local_hash)
     for _attempt in range(3):  # podman 4.3 lists images badly while others remove theirs
         if envman.run("rm", "-y", name).returncode in (0, ExitCode.ENV_NOT_FOUND):
             break
-    podman("rmi", "-f", f"localhost/envman/{name}:{content_hash[:12]}")
+    podman("rmi", "-f", f"localhost/envman/{name}:{local_hash[:12]}")
+
+
+def hashes_of(shown: str) -> tuple[str, str]:
+    """`profile show`'s content hash, and the team image's (differs when the host has own CAs)."""
+    local = shown.split("# content hash: ", 1)[1].split(maxsplit=1)[0]
+    marker = "# team image hash (without this host's CAs): "
+    return local, shown.split(marker, 1)[1].split(maxsplit=1)[0] if marker in shown else local
 
 
 def _refused(laptop: Laptop, *needles: str) -> None:
@@ -166,7 +174,7 @@ def _refused(laptop: Laptop, *needles: str) -> None:
     assert podman("container", "exists", laptop.name).returncode == 1
     assert (
         podman(
-            "image", "exists", f"localhost/envman/{laptop.name}:{laptop.content_hash[:12]}"
+            "image", "exists", f"localhost/envman/{laptop.name}:{laptop.local_hash[:12]}"
         ).returncode
         == 1
     )
@@ -179,7 +187,10 @@ def test_up_pulls_the_verified_image_and_records_where_it_came_from(
     publisher.attach(pushed, manifest)
     source = f"{pushed.rpartition(':')[0]}@{digest}"
 
+    asked = f"/manifests/{hash_tag(laptop.content_hash)}"
+    before = len(publisher.registry.access_lines(asked))
     planned = json.loads(laptop.up("--dry-run", "--json").stdout)
+    assert len(publisher.registry.access_lines(asked)) == before + 1  # the lookup: one request
     assert [s["kind"] for s in planned["steps"]] == ["pull", "create"]
     assert pushed in planned["steps"][0]["reason"] and digest in planned["steps"][0]["reason"]
 
@@ -189,7 +200,7 @@ def test_up_pulls_the_verified_image_and_records_where_it_came_from(
     assert (done["action"], done["built"], done["pulled_from"]) == ("created", False, source)
     assert [s["kind"] for s in done["plan"]["steps"]] == ["pull", "create"]
     assert "building" not in result.stderr
-    tag = f"localhost/envman/{laptop.name}:{laptop.content_hash[:12]}"
+    tag = f"localhost/envman/{laptop.name}:{laptop.local_hash[:12]}"
     inspect = json.loads(podman("image", "inspect", tag).stdout)[0]
     assert source in inspect["RepoDigests"]
     assert inspect["Labels"]["envman.test.team-image"] == "a"
@@ -299,7 +310,7 @@ def test_rootless_up_pulls_the_verified_image(publisher: Publisher, rootless: En
     name = unique("itest-pull-rootless")
     envman.write_profile(name, f"envman: 1\nimage: {PROFILE_IMAGE}\n")
     shown = envman.run("profile", "show", name, check=True).stdout
-    content_hash = shown.split("# content hash: ", 1)[1].split()[0]
+    _, content_hash = hashes_of(shown)
     pushed, digest, manifest = publisher.push(name, content_hash)
     publisher.attach(pushed, manifest)
     no_login = envman.run("up", name)

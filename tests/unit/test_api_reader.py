@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from envman.engine.api_reader import LISTING_ATTEMPTS, ApiReader
+from envman.engine.api_reader import LISTING_ATTEMPTS, ApiReader, response
 from envman.errors import EngineUnavailable
 
 RACE = b'{"message": "retrieving label for image \\"abc\\": image not known"}'
@@ -67,3 +67,25 @@ def test_other_errors_and_a_lasting_race_are_errors(sock: Path) -> None:
         assert answers == []
     finally:
         server.shutdown()
+
+
+def test_responses_are_read_by_length_by_chunks_or_to_the_end() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    assert response(head + b"Content-Length: 4\r\n\r\n[1]\nextra", "s") == (200, b"[1]\n")
+    chunked = head + b"Transfer-Encoding: chunked\r\n\r\n3\r\n[1,\r\n2;x=y\r\n2]\r\n0\r\n\r\n"
+    assert response(chunked, "s") == (200, b"[1,2]")
+    assert response(b"HTTP/1.0 404 Not Found\r\n\r\n{}", "s") == (404, b"{}")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"garbage",
+        b"HTTP/1.1 OK\r\n\r\n",
+        b"HTTP/1.1 200\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+)
+def test_what_is_not_http_is_engine_unavailable(data: bytes) -> None:
+    with pytest.raises(EngineUnavailable, match="answered something that is not HTTP"):
+        response(data, "/run/x.sock")

@@ -305,3 +305,19 @@ def test_an_installed_bridge_enabled_or_not(
     assert check.status == status
     if "disabled" in shown:
         assert check.fix
+
+
+def test_a_socket_activated_service_that_was_stopped_is_the_api_path(tmp_path: Path) -> None:
+    sock = tmp_path / "podman" / "podman.sock"
+    sock.parent.mkdir()
+    sock.touch()
+    asked: list[float] = []
+
+    def ping(path: str, timeout: float) -> bool:
+        # systemd holds the first connection until podman is up; then it answers at once
+        asked.append(timeout)
+        return path == str(sock) and (timeout >= doctor.SLOW_PING or len(asked) > 2)
+
+    check = doctor.run_path({"XDG_RUNTIME_DIR": str(tmp_path)}, doctor.Probes(uid=1000, ping=ping))
+    assert (check.status, check.detail) == ("ok", f"API: {sock} ({doctor.STARTED})")
+    assert asked == [0.05, doctor.SLOW_PING, 0.05]
