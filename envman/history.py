@@ -123,7 +123,7 @@ def spec_from_data(data: dict[str, Any]) -> ContainerSpec:
     for key, value in _neutral(data).items():
         if key == "mounts":
             values[key] = tuple(Mount(m["source"], m["target"], tuple(m["options"])) for m in value)
-        elif key in ("env", "labels"):
+        elif key in ("env", "labels", "options"):
             values[key] = tuple((k, v) for k, v in value)
         elif isinstance(value, list):
             values[key] = tuple(value)
@@ -138,7 +138,12 @@ LEGACY_LABEL = "label=disable"
 
 def _neutral(data: dict[str, Any]) -> dict[str, Any]:
     """A spec saved before the spec was engine-neutral (podman's userns/network/pid/ipc words,
-    the CDI GPU device, label=disable) in today's fields, so old generations still roll back."""
+    the CDI GPU device, label=disable, shm_size as a field) in today's fields, so old
+    generations still roll back."""
+    if "shm_size" in data:
+        size = data["shm_size"]
+        data = {k: v for k, v in data.items() if k != "shm_size"}
+        data["options"] = [["shm_size", size]] if size is not None else []
     if not {"userns", "network", "pid", "ipc"} & data.keys():
         return data
     new = {k: v for k, v in data.items() if k not in ("userns", "network", "pid", "ipc")}

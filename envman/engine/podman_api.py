@@ -611,6 +611,10 @@ def _create_kwargs(spec: ContainerSpec, rootless: bool) -> dict[str, Any]:
     return {**kwargs, **_optional_kwargs(spec, rootless)}
 
 
+# The neutral options of ContainerSpec.options as podman-py's create() keywords.
+PODMAN_OPTIONS = {"shm_size": "shm_size"}
+
+
 def _label_opts(spec: ContainerSpec) -> list[str]:
     return [] if spec.label_confinement else ["label=disable"]
 
@@ -622,7 +626,7 @@ def _optional_kwargs(spec: ContainerSpec, rootless: bool) -> dict[str, Any]:
         # Rootful podman runs the user's ids as themselves already; rootless maps them (keep-id).
         "userns_mode": "keep-id" if spec.keep_user_ids and rootless else None,
         "pids_limit": spec.pids_limit,
-        "shm_size": spec.shm_size,
+        **{PODMAN_OPTIONS[name]: value for name, value in spec.options},
     }
     return {key: value for key, value in optional.items() if value is not None}
 

@@ -59,7 +59,9 @@ class ContainerSpec:
     systemd: bool = False  # the main process is systemd (an init profile)
     stop_timeout: int = 5
     pids_limit: int | None = None
-    shm_size: str | None = None  # a private /dev/shm of this size (podman --shm-size)
+    # Settings the profile's key table passes through by a neutral name (profile/keys.py
+    # `engine_option`), e.g. ("shm_size", "1g"); each engine maps the names it knows.
+    options: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

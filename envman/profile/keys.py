@@ -38,6 +38,7 @@ class Key:
     check: Check | None = None  # value check of each string (item) the YAML reader applies
     generic: bool = True  # read and written by the table-driven YAML code
     ini_lost: str = ""  # the warning when a set value cannot go into a distrobox ini
+    engine_option: str = ""  # passed to the engine as this neutral option (ContainerSpec.options)
 
     @property
     def field(self) -> str:
@@ -266,6 +267,7 @@ KEYS: tuple[Key, ...] = (
         "container",
         "size of a private /dev/shm (unshares ipc): 64m, 1g",
         check=_check_size,
+        engine_option="shm_size",
         ini_lost="the ini has no such key; distrobox gives no private /dev/shm",
     ),
     Key(
@@ -318,6 +320,17 @@ def run_settings(profile: Profile) -> tuple[tuple[str, str], ...]:
         (k.path, str(value_of(profile, k)))
         for k in KEYS
         if k.affects == "run" and value_of(profile, k)
+    )
+
+
+def engine_options(profile: Profile) -> tuple[tuple[str, str], ...]:
+    """The set values of keys the engine takes as neutral options (`engine_option`), sorted."""
+    return tuple(
+        sorted(
+            (k.engine_option, str(value_of(profile, k)))
+            for k in KEYS
+            if k.engine_option and value_of(profile, k) is not None
+        )
     )
 
 

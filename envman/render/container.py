@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from envman.engine.types import ContainerSpec, Mount
 from envman.errors import ProfileSchemaError
 from envman.host.facts import KCM_SOCKETS, SYSTEM_BUS, HostFacts
+from envman.profile.keys import engine_options
 from envman.profile.model import FileLine, Integration, Profile
 from envman.profile.validate import ENV_KEY_RE
 from envman.profile.yaml_format import hook_to_data
@@ -205,7 +206,7 @@ def container_spec(
         devices=extra.devices,
         cap_add=extra.cap_add,
         systemd=systemd,
-        shm_size=p.shm_size,
+        options=engine_options(p),
     )
     return replace(spec, labels=(*spec.labels, (SPEC_LABEL, spec_hash(spec))))
 
@@ -221,8 +222,9 @@ def setup_hash(p: Profile) -> str:
 def spec_hash(spec: ContainerSpec) -> str:
     """A short hash of everything that goes into `podman create` (its own label left out)."""
     data = asdict(spec)
-    if data["shm_size"] is None:
-        del data["shm_size"]  # unset keeps the hash of containers made before the setting existed
+    # Each option hashes as a field of its own, an unset one not at all: a new key leaves the hash
+    # of every container that does not set it as it was.
+    data.update(data.pop("options"))
     data["labels"] = [pair for pair in data["labels"] if pair[0] != SPEC_LABEL]
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -252,8 +252,8 @@ def test_shm_size_reaches_the_container_spec_and_makes_ipc_private() -> None:
         return container_spec(p, FACTS, name="x", image="img", labels={})
 
     plain, sized = spec("envman: 1\n"), spec("envman: 1\nshm_size: 1g\n")
-    assert plain.shm_size is None and plain.host_ipc
-    assert sized.shm_size == "1g" and not sized.host_ipc
+    assert plain.options == () and plain.host_ipc
+    assert sized.options == (("shm_size", "1g"),) and not sized.host_ipc
     assert spec_hash(plain) != spec_hash(sized)
 
 
@@ -335,3 +335,19 @@ def test_every_ini_scalar_set_on_both_sides_is_a_clash() -> None:
     home = "envman: 1\nintegration: {{home: {}}}\n"
     homes = [read_yaml_profile(home.format(h), "x", "x") for h in ("~/a", "~/b")]
     assert conflicting_scalars(*homes) == ["home"]
+
+
+def test_every_engine_option_a_key_declares_is_one_the_podman_adapter_maps() -> None:
+    from envman.engine.podman_api import PODMAN_OPTIONS
+
+    declared = {k.engine_option for k in KEYS if k.engine_option}
+    assert declared and declared <= PODMAN_OPTIONS.keys()
+
+
+def test_a_generation_saved_with_shm_size_as_a_field_reads_back_as_an_option() -> None:
+    from envman.history import spec_from_data
+
+    old = {"name": "x", "image": "i", "hostname": "h", "shm_size": "1g"}
+    assert spec_from_data(old).options == (("shm_size", "1g"),)
+    unset = {"name": "x", "image": "i", "hostname": "h", "shm_size": None}
+    assert spec_from_data(unset).options == ()
