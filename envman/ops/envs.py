@@ -63,7 +63,6 @@ from envman.ops.plan import (
     rollback_key,
 )
 from envman.ops.swap import commit, repair, replace_container
-from envman.ops.team_images import lookup, pinned_by_lock, pull_verified
 from envman.profile.keys import run_settings
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
@@ -180,6 +179,8 @@ def _up_locked(
         image = _build(ctx, engine, resolved, plan, no_cache=no_cache, pull=wants_pull)
         chosen = after_build(chosen, _facts_with_image(ctx, resolved, gathered.facts, image.id))
     elif chosen.has("pull"):
+        from envman.ops.team_images import pull_verified
+
         pulled = pull_verified(ctx, engine, resolved, gathered.facts.published)
         image, pulled_from = pulled.image, pulled.source
         chosen = after_build(chosen, _facts_with_image(ctx, resolved, gathered.facts, image.id))
@@ -268,6 +269,9 @@ def gather(
     image = engine.image(resolved.tag)
     published = Published()
     if image is None and not no_cache:
+        # the registry client and signature checks load only when the image is missing
+        from envman.ops.team_images import lookup, pinned_by_lock
+
         found = lookup(ctx, resolved, strict=strict)
         published = pinned_by_lock(found, locked_published(resolved))
     plan = resolved.plan

@@ -25,7 +25,6 @@ from envman.lockfile_format import (
 from envman.ops.build_inputs import Resolved, resolve_profile
 from envman.ops.context import Context
 from envman.ops.lock_hash import hashed_as_tag
-from envman.ops.team_images import lookup
 from envman.profile.model import DEFAULT_IMAGE
 from envman.profile.resolver import list_profiles
 from envman.sources.lookup import lookup_dirs
@@ -213,6 +212,8 @@ def _entry(ctx: Context, resolved: Resolved, arg: str) -> LockedProfile:
     files = tuple((key, now) for key, now, _ in _file_changes(ctx, pinned, None))
     # The hash `up` will ask the registry for, as resolve_for_up computes it from this lock.
     as_up = hashed_as_tag(ctx.engine(), pinned, resolved.base_image, base.digest)
+    from envman.ops.team_images import lookup  # the registry client: only when locking
+
     found = lookup(ctx, as_up, strict=False)
     published = f"{found.image.rpartition(':')[0]}@{found.digest}" if found.digest else ""
     return LockedProfile(

@@ -1,5 +1,5 @@
-"""`envman ls` and a no-change `envman up NAME` load neither typer nor podman-py (issue 13);
-`ls` not even yaml.
+"""`envman ls` and a no-change `envman up NAME` load neither typer nor podman-py, nor the
+registry client and cryptography a team-image lookup needs (issue 13); `ls` not even yaml.
 
 Each runs the real entry point in a subprocess that reports, when it exits, which of the heavy
 modules it loaded; the same command through typer (run_app) must print the same.
@@ -20,7 +20,7 @@ from tests.integration.envman_cli import PROFILE_IMAGE, Envman, make_envman, uni
 
 pytestmark = pytest.mark.podman
 
-HEAVY = ("typer", "rich", "podman", "requests", "http.client", "tarfile", "yaml")
+HEAVY = ("typer", "rich", "podman", "requests", "http.client", "tarfile", "yaml", "cryptography")
 REPORT = (
     "import atexit, sys; "
     f"atexit.register(lambda: sys.stderr.write('\\nloaded: ' + ' '.join("

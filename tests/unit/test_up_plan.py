@@ -10,7 +10,7 @@ import pytest
 from envman.engine.types import BuildRequest, ImageInfo
 from envman.errors import ImageNotPublished
 from envman.history import load_history
-from envman.ops import envs, generations
+from envman.ops import envs, generations, team_images
 from envman.ops.build_inputs import Resolved
 from envman.ops.context import Context
 from envman.ops.lockfile import resolve_for_up
@@ -203,8 +203,8 @@ def _registry_says(
         eng.tag(image.id, resolved.tag)
         return Pulled(image, ref, "sha256:key")
 
-    monkeypatch.setattr(envs, "lookup", lookup)
-    monkeypatch.setattr(envs, "pull_verified", pull)
+    monkeypatch.setattr(team_images, "lookup", lookup)
+    monkeypatch.setattr(team_images, "pull_verified", pull)
     return asked
 
 
