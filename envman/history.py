@@ -136,14 +136,21 @@ LEGACY_GPU = "nvidia.com/gpu=all"
 LEGACY_LABEL = "label=disable"
 
 
+def _shm_size_as_option(data: dict[str, Any]) -> dict[str, Any]:
+    """`shm_size` was a spec field before keys reached the engine as options."""
+    if "shm_size" not in data:
+        return data
+    size = data["shm_size"]
+    new = {k: v for k, v in data.items() if k != "shm_size"}
+    new["options"] = [["shm_size", size]] if size is not None else []
+    return new
+
+
 def _neutral(data: dict[str, Any]) -> dict[str, Any]:
     """A spec saved before the spec was engine-neutral (podman's userns/network/pid/ipc words,
     the CDI GPU device, label=disable, shm_size as a field) in today's fields, so old
     generations still roll back."""
-    if "shm_size" in data:
-        size = data["shm_size"]
-        data = {k: v for k, v in data.items() if k != "shm_size"}
-        data["options"] = [["shm_size", size]] if size is not None else []
+    data = _shm_size_as_option(data)
     if not {"userns", "network", "pid", "ipc"} & data.keys():
         return data
     new = {k: v for k, v in data.items() if k not in ("userns", "network", "pid", "ipc")}
