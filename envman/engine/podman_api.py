@@ -308,10 +308,7 @@ class PodmanEngine:
         if response.status_code >= 400:
             raise BuildFailed(f"podman refused the build of {tag}: {response.text.strip()}")
         image_id = ""
-        for raw in response.iter_lines():
-            if not raw:
-                continue
-            event = json.loads(raw)
+        for event in _events(response):
             if "error" in event:
                 lines.flush()
                 message = str(event["error"]).strip()
@@ -528,19 +525,23 @@ def _asked(command: tuple[str, ...], *flags: str) -> str:
     return found
 
 
+def _events(response: Any) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a streamed build, pull or push answer, one per line; podman's
+    stream may hold blank or non-JSON lines, which are no events."""
+    for raw in response.iter_lines():
+        try:
+            event = json.loads(raw) if raw else None
+        except ValueError:
+            continue
+        if isinstance(event, dict):
+            yield event
+
+
 def _push_failure(response: Any) -> str | None:
     """The error of a push: its HTTP status, or an `error` line of the progress stream."""
     if response.status_code >= 400:
         return _api_message(response.text)
-    for raw in response.iter_lines():
-        if not raw:
-            continue
-        try:
-            event = json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(event, dict):
-            continue
+    for event in _events(response):
         message = event.get("errorMessage") or event.get("error")
         if isinstance(message, dict):
             message = message.get("message")
@@ -653,10 +654,7 @@ def _pulled_id(response: Any, ref: str) -> str:
     if response.status_code >= 400:
         raise RegistryError(f"podman refused to pull {ref}: {response.text.strip()}")
     image_id = ""
-    for raw in response.iter_lines():
-        if not raw:
-            continue
-        event = json.loads(raw)
+    for event in _events(response):
         if "error" in event:
             message = str(event["error"]).strip()
             if REGISTRY_FAILURE.search(message):

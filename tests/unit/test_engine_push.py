@@ -43,3 +43,15 @@ def test_an_http_error_gives_the_message_of_its_body() -> None:
     body = json.dumps({"cause": "image not known", "message": "no such image", "response": 404})
     assert _push_failure(Reply(404, text=body)) == "no such image"
     assert _push_failure(Reply(500, text="plain text\n")) == "plain text"
+
+
+def test_a_pull_stream_with_stray_lines_gives_its_image_and_an_error_line_raises() -> None:
+    import pytest
+
+    from envman.engine.podman_api import _pulled_id
+    from envman.errors import RegistryError
+
+    lines = [b"", b"not json", b"[1]", json.dumps({"id": "sha256:" + "ab" * 32}).encode()]
+    assert _pulled_id(Reply(200, lines), "r@sha256:x") == "ab" * 32
+    with pytest.raises(RegistryError, match="manifest unknown"):
+        _pulled_id(Reply(200, [json.dumps({"error": "manifest unknown"}).encode()]), "r")
