@@ -21,6 +21,7 @@ from envman.errors import (
     UsageError,
 )
 from envman.host.readfile import RUN_FILE_MAX, Refused, read_text
+from envman.host.state_home import state_home
 from envman.names import is_name
 from envman.session_env import FORWARDED_ENV
 
@@ -51,14 +52,6 @@ USAGE = {
     "enter": "usage: envman enter NAME [-w DIR] [--root] [-- COMMAND [ARG]...]; "
     "see `envman enter -h`",
 }
-
-
-def state_home() -> str:
-    """$XDG_STATE_HOME/envman, as envman/paths.py computes it."""
-    base = os.environ.get("XDG_STATE_HOME", "")
-    if not base.startswith("/"):
-        base = os.path.join(os.environ.get("HOME") or os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "envman")
 
 
 def read_run_file(name: str) -> dict[str, str]:

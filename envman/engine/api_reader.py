@@ -14,7 +14,7 @@ import json
 import re
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from envman.errors import EngineUnavailable
@@ -23,6 +23,19 @@ API = "/v4.0.0/libpod"
 LISTING_ATTEMPTS = 8  # 1.4 s of waits in all: under load other clients remove images often
 _RACE = re.compile(rb"(image|layer) not known")
 _CHUNK = 1 << 16
+
+# Told of every answer (socket, path after API, decoded body): how `up` records what it inspected.
+LISTENERS: list[Callable[[str, str, Any], None]] = []
+
+# What envman reads of an inspect answer (podman_api.py's _container_from_inspect and
+# _image_info), dotted: a recorded inspect is compared on these alone, since the rest moves on
+# its own (a container lists its exec sessions).
+_CONTAINER_KEYS = ("Id", "Name", "Image", "ImageName", "State.Status", "Config.Labels", "PidFile")
+_IMAGE_KEYS = ("Id", "RepoTags", "Names", "Labels", "Created", "Size", "Digest", "RepoDigests")
+INSPECTED = {
+    "containers": (*_CONTAINER_KEYS, "Created"),
+    "images": (*_IMAGE_KEYS, "Config.Labels", "Config.Entrypoint", "Config.User", "RootFS.Layers"),
+}
 
 
 class ApiReader:
@@ -45,10 +58,15 @@ class ApiReader:
                 break
             time.sleep(0.05 * (attempt + 1))
         if status == 404:
+            for listener in LISTENERS:
+                listener(self.socket_path, url.removeprefix(API), None)
             return None
         if status >= 400:
             raise EngineUnavailable(f"podman's API refused GET {url}: {_message(body)}")
-        return json.loads(body) if body else None
+        data = json.loads(body) if body else None
+        for listener in LISTENERS:
+            listener(self.socket_path, url.removeprefix(API), data)
+        return data
 
     def _get(self, url: str) -> tuple[int, bytes]:
         request = f"GET {url} HTTP/1.0\r\nHost: d\r\n\r\n".encode("ascii")
@@ -125,3 +143,21 @@ def label_query(labels: Mapping[str, str], **extra: str) -> dict[str, str]:
     if not values:  # podman refuses an empty label filter: no labels asks for everything
         return dict(extra)
     return {"filters": json.dumps({"label": values}), **extra}
+
+
+def inspected(path: str, data: Any) -> str | None:
+    """The parts of an inspect answer envman reads, as canonical JSON ("null": not there);
+    None for any other request (`path` as given to ApiReader.get, with its query)."""
+    kind, _, rest = path.removeprefix("/").partition("/")
+    keys = INSPECTED.get(kind)
+    if keys is None or not rest.endswith("/json") or "?" in rest or rest.count("/") != 1:
+        return None
+    if not isinstance(data, dict):
+        return "null"
+    view: dict[str, Any] = {}
+    for key in keys:
+        value: Any = data
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        view[key] = value
+    return json.dumps(view, sort_keys=True)
