@@ -12,7 +12,7 @@ import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from envman.cli.progress import View
     from envman.ops.context import Context
@@ -72,7 +72,13 @@ def dispatch(argv: list[str]) -> bool:
         return True
     # FILE.ini may hold several sections: typer's `up` brings up each
     if len(argv) == 2 and argv[0] == "up" and not argv[1].startswith("-") and ".ini" not in argv[1]:
-        guarded(lambda: say_up(up(argv[1]), quiet=False))
+        from envman.ops.up_stamp import replay
+
+        said = replay(argv[1])
+        if said is not None:
+            say_outcome(said.name, "up-to-date", said.image, said.pulled_from, said.warnings)
+        else:
+            guarded(lambda: say_up(up(argv[1], stamp=True), quiet=False))
         return True
     return False
 
@@ -105,10 +111,12 @@ def up(
     replace: bool = False,
     no_build: bool = False,
     image: str | None = None,
+    stamp: bool = False,
 ) -> UpResult:
     """`up` with the build shown as asked: live on a terminal, the full log, or quiet.
 
-    With `image`, NAME is made from just that image (envman writes its profile).
+    With `image`, NAME is made from just that image (envman writes its profile); with `stamp`,
+    a run that finds nothing to do leaves the up-to-date stamp the next `up NAME` checks.
     """
     from envman.cli.progress import build_view
     from envman.ops.envs import up as do_up
@@ -128,6 +136,10 @@ def up(
                 ),
                 replace_profile=replace,
             )
+        if stamp:
+            from envman.ops.up_stamp import up_recorded
+
+            return up_recorded(ctx, name)
         return do_up(
             ctx, name, no_cache=no_cache, pull=pull, replace_profile=replace, no_build=no_build
         )
@@ -137,24 +149,36 @@ def up(
 
 def say_up(result: UpResult, *, quiet: bool, json_out: bool = False) -> None:
     """What `up` did, its plan's steps and the exports it changed, for people (or as JSON)."""
-    from envman.cli.output import note, say
+    from envman.cli.output import say
 
-    for warning in result.warnings:
-        note(f"warning: {warning}")
     if json_out:
-        from envman.cli.output import emit_json
+        from envman.cli.output import emit_json, note
 
+        for warning in result.warnings:
+            note(f"warning: {warning}")
         emit_json(result)
         return
-    say(f"{result.name}: {result.action} (image {result.image})")
-    if result.pulled_from and not quiet:
-        say(f"  image from {result.pulled_from} (signature verified)")
+    pulled_from = "" if quiet else result.pulled_from
+    say_outcome(result.name, result.action, result.image, pulled_from, result.warnings)
     if result.plan is not None and not quiet:
         say_plan(result.plan, layers=False)
     for key in result.exported:
         say(f"  exported {key}")
     for key in result.unexported:
         say(f"  unexported {key}")
+
+
+def say_outcome(
+    name: str, action: str, image: str, pulled_from: str, warnings: Sequence[str]
+) -> None:
+    """The warnings, then `NAME: ACTION (image IMAGE)` and where the image came from."""
+    from envman.cli.output import note, say
+
+    for warning in warnings:
+        note(f"warning: {warning}")
+    say(f"{name}: {action} (image {image})")
+    if pulled_from:
+        say(f"  image from {pulled_from} (signature verified)")
 
 
 def say_plan(plan: Plan, *, layers: bool) -> None:

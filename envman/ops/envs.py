@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 
 from envman import runner
@@ -63,6 +63,7 @@ from envman.ops.plan import (
     rollback_key,
 )
 from envman.ops.swap import commit, repair, replace_container
+from envman.ops.up_stamp import forget as forget_stamp
 from envman.profile.keys import run_settings
 from envman.profile.model import Integration
 from envman.render.container import SPEC_LABEL, container_spec
@@ -120,6 +121,7 @@ def existing_container(ctx: Context, engine: Engine, name: str) -> ContainerInfo
 def changing(ctx: Context, name: str) -> Iterator[None]:
     """Hold an environment for an operation that changes it; finish a half-done swap first."""
     with hold(env_lock(ctx.paths, name), name, wait=ctx.wait):
+        forget_stamp(str(ctx.paths.state), name)
         repaired = repair(ctx, ctx.engine(), name)
         if repaired:
             ctx.notify(repaired)
@@ -134,12 +136,14 @@ def up(
     pull: bool = False,
     replace_profile: bool = False,
     no_build: bool = False,
+    done: Callable[[UpResult], None] | None = None,
 ) -> UpResult:
     """Build (or pull the team's image) when the content changed, (re)create when the spec
     changed, start when stopped.
 
     `replace_profile`: remake the environment from another profile than it was made from;
-    `no_build`: refuse (exit 35) rather than build an image the team registry does not have.
+    `no_build`: refuse (exit 35) rather than build an image the team registry does not have;
+    `done`: told of the result while the environment is still held.
     """
     # resolving refuses what cannot be built (check_usable)
     resolved = resolve_for_up(ctx, address_for_up(ctx.paths, arg))
@@ -148,9 +152,12 @@ def up(
         existing = existing_container(ctx, engine, resolved.name)
         if not replace_profile:
             check_not_moved(ctx.paths, resolved, arg, existing)
-        return _up_locked(
+        result = _up_locked(
             ctx, engine, resolved, existing, no_cache=no_cache, pull=pull, no_build=no_build
         )
+        if done is not None:
+            done(result)
+        return result
 
 
 def _up_locked(
@@ -689,6 +696,7 @@ def _rm_plan(ctx: Context, engine: Engine, name: str, force_state: bool) -> Remo
 
 
 def _rm_locked(ctx: Context, engine: Engine, name: str, force_state: bool) -> Removed:
+    forget_stamp(str(ctx.paths.state), name)
     state, history = _records(ctx, name, force_state)
     containers = _owned_containers(engine, name, state, history, ctx)
     exports = remove_exports(ctx, name)

@@ -217,6 +217,7 @@ def test_files_md_names_every_path_where_the_code_puts_it(tmp_path: Path) -> Non
     from envman.host.writer_locks import env_lock, sources_lock
     from envman.journal import journal_file
     from envman.ops.buildlog import log_dir
+    from envman.ops.up_stamp import stamp_file
     from envman.state import run_file, state_file
 
     paths = Paths.from_env({"HOME": str(tmp_path)}, cwd=tmp_path)
@@ -228,6 +229,7 @@ def test_files_md_names_every_path_where_the_code_puts_it(tmp_path: Path) -> Non
             history_file(paths, "NAME"),
             ledger_dir(paths) / "NAME.json",
             journal_file(paths, "NAME"),
+            Path(stamp_file(str(paths.state), "NAME")),
             log_dir(Context(paths=paths, environ={})) / "NAME-TIMESTAMP.log",
             env_lock(paths, "NAME"),
             sources_lock(paths),
