@@ -106,7 +106,7 @@ def replay(arg: str, environ: Mapping[str, str] | None = None) -> Said | None:
     state = state_home(env)
     try:
         stamp = json.loads(read_text(stamp_file(state, arg), STAMP_MAX))
-        if not _same_caller(stamp, arg, env):
+        if not isinstance(stamp, dict) or not _same_caller(stamp, arg, env):
             return None
         lock = try_hold(os.path.join(state, "locks", f"env-{arg}.lock"))
         if lock is None:
@@ -118,8 +118,10 @@ def replay(arg: str, environ: Mapping[str, str] | None = None) -> Said | None:
             return Said(arg, str(said["image"]), str(said["pulled_from"]), list(said["warnings"]))
         finally:
             os.close(lock)
-    except (OSError, Refused, ValueError, KeyError, TypeError, EnvmanError):
-        return None
+    except (OSError, Refused, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None  # a stamp envman did not write as it reads it: the full run
+    except EnvmanError:
+        return None  # podman did not answer: the full run says why
 
 
 def _same_caller(stamp: dict[str, object], arg: str, env: Mapping[str, str]) -> bool:

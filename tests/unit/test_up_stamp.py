@@ -93,6 +93,9 @@ def test_a_missing_damaged_or_foreign_stamp_means_the_full_run(tmp_path: Path) -
     assert up_stamp.replay("box", env) is None
     stamp.write_bytes(b"\xff\xfe")
     assert up_stamp.replay("box", env) is None
+    for text in ("[]", "[" * 100_000, '{"format": 1, "arg": "box", "cwd": 5}', "null"):
+        stamp.write_text(text)
+        assert up_stamp.replay("box", env) is None
     (tmp_path / "state" / "envman" / "locks" / "env-box.lock").unlink()
     write_stamp(tmp_path)
     (tmp_path / "state" / "envman" / "locks" / "env-box.lock").unlink()
