@@ -1,7 +1,7 @@
 """The unit under a real systemd user manager: install (enable + start), rewrite, crash, restart.
 
 systemd is not PID 1 here, so the test runs a private `systemd --user` in its own mount namespace
-(research/path-bridge.md section 4.2); `systemctl --user` reaches it through $XDG_RUNTIME_DIR.
+(tests/systemd_user.py); `systemctl --user` reaches it through $XDG_RUNTIME_DIR.
 """
 
 from __future__ import annotations
@@ -18,16 +18,11 @@ from typer.testing import CliRunner
 
 from envman.bridge.unit import UNIT_NAME
 from envman.cli.bridge import app
+from tests import systemd_user
 from tests.bridge.conftest import have, manifest, need, wait_until, write_rules
 from tests.bridge.flatpak_apps import FIREFOX, KPXC, install_apps
 
 NAME = "org.keepassxc.keepassxc_browser.json"
-MANAGER = "/lib/systemd/systemd"
-# A private /run/systemd (with system/ in it) makes `systemd --user` run without systemd as PID 1.
-START = (
-    "mkdir -p /run/systemd && mount --make-rprivate / && mount -t tmpfs tmpfs /run/systemd && "
-    "mkdir -p /run/systemd/system && exec " + MANAGER + " --user"
-)
 runner = CliRunner()
 
 
@@ -46,38 +41,12 @@ def show(env: dict[str, str], *props: str) -> dict[str, str]:
 def manager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A running user manager for a temp HOME; its environment for systemctl."""
     need(
-        os.geteuid() == 0 and have("unshare", MANAGER, "systemctl", "systemd-analyze"),
+        os.geteuid() == 0 and systemd_user.available() and have("systemd-analyze"),
         "root, unshare and systemd (for a private user manager)",
     )
     base = tmp_path_factory.mktemp("systemd")
-    home, runtime = base / "home", base / "runtime"
-    home.mkdir()
-    runtime.mkdir(mode=0o700)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "XDG_RUNTIME_DIR": str(runtime),
-        "LANG": "C.UTF-8",
-    }
-    log = (base / "manager.log").open("w")
-    process = subprocess.Popen(
-        ["unshare", "-m", "sh", "-c", START], env=env, stdout=log, stderr=log
-    )
-
-    def up() -> bool:
-        if process.poll() is not None:
-            pytest.fail(f"systemd --user exited: {(base / 'manager.log').read_text()}")
-        return show(env, "SystemState").get("SystemState") == "running" or bool(show(env, "Id"))
-
-    wait_until(up, timeout=20, what="the user manager")
-    yield env
-    subprocess.run(["systemctl", "--user", "exit"], env=env, check=False, capture_output=True)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-    log.close()
+    with systemd_user.user_manager(base, os.environ.get("PATH", "/usr/bin:/bin")) as env:
+        yield env
 
 
 def path_of(target: Path) -> str | None:
