@@ -30,6 +30,7 @@ from envman.names import is_name
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
     from envman.ops.context import Context
     from envman.ops.envs import UpResult
@@ -108,20 +109,26 @@ def replay(arg: str, environ: Mapping[str, str] | None = None) -> Said | None:
         stamp = json.loads(read_text(stamp_file(state, arg), STAMP_MAX))
         if not isinstance(stamp, dict) or not _same_caller(stamp, arg, env):
             return None
-        lock = try_hold(os.path.join(state, "locks", f"env-{arg}.lock"))
-        if lock is None:
-            return None  # another envman is changing it: the full run waits for it
-        try:
-            if not _same_inputs(stamp):
-                return None
-            said = stamp["said"]
-            return Said(arg, str(said["image"]), str(said["pulled_from"]), list(said["warnings"]))
-        finally:
-            os.close(lock)
+        return _held_and_checked(stamp, arg, os.path.join(state, "locks", f"env-{arg}.lock"))
     except (OSError, Refused, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None  # a stamp envman did not write as it reads it: the full run
     except EnvmanError:
         return None  # podman did not answer: the full run says why
+
+
+def _held_and_checked(stamp: dict[str, Any], arg: str, lock_path: str) -> Said | None:
+    """The stamp's inputs compared while holding the environment (None: another envman is
+    changing it, and the full run waits for it)."""
+    lock = try_hold(lock_path)
+    if lock is None:
+        return None
+    try:
+        if not _same_inputs(stamp):
+            return None
+        said = stamp["said"]
+        return Said(arg, str(said["image"]), str(said["pulled_from"]), list(said["warnings"]))
+    finally:
+        os.close(lock)
 
 
 def _same_caller(stamp: dict[str, object], arg: str, env: Mapping[str, str]) -> bool:
@@ -133,7 +140,7 @@ def _same_caller(stamp: dict[str, object], arg: str, env: Mapping[str, str]) -> 
     )
 
 
-def _same_inputs(stamp: dict[str, list[list[object]]]) -> bool:
+def _same_inputs(stamp: dict[str, Any]) -> bool:
     for path, how, sig in stamp["paths"]:
         if _json_sig(signature(str(path), str(how))) != sig:
             return False
