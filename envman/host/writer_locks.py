@@ -80,24 +80,38 @@ def _acquire(fd: int, path: Path, what: str, wait: float | None) -> None:
 def try_hold(path: str) -> int | None:
     """Hold an existing lock file now, without waiting: its descriptor (close it to let go), or
     None when another process holds it or it cannot be opened."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
+    fd = _open_existing(path)
+    if fd is None or _take(fd):
+        return fd
+    os.close(fd)
+    return None
 
 
 def is_held(path: Path) -> bool:
     """Whether some process holds `path` now (for doctor and repair decisions)."""
+    fd = _open_existing(path)
+    if fd is None:
+        return False
     try:
-        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+        return not _take(fd)
+    finally:
+        os.close(fd)
+
+
+def _open_existing(path: str | Path) -> int | None:
+    try:
+        return os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _take(fd: int) -> bool:
+    """Whether the lock was free and is now held through `fd`."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         return False
+    return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -77,12 +77,21 @@ def stamp_file(state: str, name: str) -> str:
 
 
 def host_key(environ: Mapping[str, str]) -> str:
-    """Who runs envman where: user, groups, host name, envman's version and the environment."""
+    """Who runs which envman where: user, group, host name, envman's version and installed
+    files, and the environment."""
     entry = pwd.getpwuid(os.getuid())
     who = [os.getuid(), os.getgid(), entry.pw_name, entry.pw_dir, entry.pw_shell]
     env = sorted((k, v) for k, v in environ.items() if k not in SESSION_ENV)
-    text = json.dumps([__version__, who, os.uname().nodename, env])
+    text = json.dumps([__version__, _code_identity(), who, os.uname().nodename, env])
     return _sha256_hex(text.encode("utf-8", "surrogateescape"))
+
+
+def _code_identity() -> list[int]:
+    """The envman that runs, as an upgrade or reinstall changes it: its package's first file."""
+    import envman
+
+    found = os.stat(str(envman.__file__))
+    return [found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns]
 
 
 def _sha256_hex(data: bytes) -> str:

@@ -219,3 +219,21 @@ def test_what_a_stamp_compares_of_an_inspect_is_all_envman_reads(box: tuple[Envm
             at[last] = value
         assert parse(rebuilt) == parse(raw)
     assert set(INSPECTED) == {"containers", "images"}
+
+
+def test_an_exported_wrapper_deleted_behind_envmans_back_is_put_back(tmp_path: Path) -> None:
+    envman = make_envman(tmp_path / "user")
+    name = unique("itest-stamp-exports")
+    bins = tmp_path / "bin"
+    envman.write_profile(name, PROFILE + f"exports:\n  bins: [/usr/bin/env]\n  bins_path: {bins}\n")
+    try:
+        envman.run("up", name, check=True)
+        wrapper = bins / "env"
+        assert wrapper.is_file()
+        stamped(envman, name)
+        wrapper.unlink()
+        used, result = replayed(envman, name)
+        assert not used and result.returncode == 0, result.stderr
+        assert wrapper.is_file() and "exported" in result.stdout
+    finally:
+        envman.run("rm", "--yes", name)
