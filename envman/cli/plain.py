@@ -76,7 +76,8 @@ def dispatch(argv: list[str]) -> bool:
 
         said = replay(argv[1])
         if said is not None:
-            say_outcome(said.name, "up-to-date", said.image, said.pulled_from, said.warnings)
+            outcome = (said.name, "up-to-date", said.image, said.pulled_from, said.warnings)
+            guarded(lambda: say_outcome(*outcome))
         else:
             guarded(lambda: say_up(up(argv[1], stamp=True), quiet=False))
         return True
