@@ -7,7 +7,8 @@ environment (as a digest). The next `up NAME` holds the environment's lock and c
 of it is as recorded, the full run would decide "up-to-date" from the same inputs and say the
 same, so that is said. Any doubt falls back to the full run: a difference, a file changed too
 recently to tell, another envman holding the environment, podman not answering, a newer envman.
-Every command that changes the environment removes the stamp first.
+`up`, `rm`, `rollback` and `export` remove the stamp before they change anything (ops/envs.py
+`changing`); any other change shows in what was recorded.
 """
 
 from __future__ import annotations
