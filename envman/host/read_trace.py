@@ -58,14 +58,9 @@ class Trace:
 
     def absolute(self, path: object) -> str | None:
         """`path` as an absolute path; None for a descriptor."""
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        if not isinstance(path, str | os.PathLike):
+        if not isinstance(path, str | bytes | os.PathLike):
             return None
-        text = os.fspath(path)
-        if isinstance(text, bytes):
-            text = os.fsdecode(text)
-        return os.path.normpath(os.path.join(self.cwd, text))
+        return os.path.normpath(os.path.join(self.cwd, os.fsdecode(path)))
 
     def refuse(self, why: str) -> None:
         """Mark the record incomplete (the first reason is kept)."""
