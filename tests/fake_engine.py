@@ -24,6 +24,8 @@ from envman.engine.types import (
 )
 from envman.errors import BuildFailed, ContainerFailed
 
+BASE = "localhost/debian:bookworm"  # the base image a fresh FakeEngine is given by the fixtures
+
 ExecHandler = Callable[[str, list[str]], tuple[int, str]]
 
 

@@ -27,11 +27,6 @@ pytestmark = pytest.mark.podman
 
 
 @pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
-
-
-@pytest.fixture
 def names(envman: Envman) -> Iterator[list[str]]:
     made: list[str] = []
     yield made

@@ -16,7 +16,7 @@ import pyte
 import pytest
 
 from envman.errors import ExitCode
-from tests.integration.envman_cli import ENVMAN, PROFILE_IMAGE, Envman, make_envman, unique
+from tests.integration.envman_cli import ENVMAN, PROFILE_IMAGE, Envman, unique
 
 pytestmark = pytest.mark.podman
 
@@ -31,11 +31,6 @@ def profile(name: str, hook: str = "echo baked > /etc/envman-itest") -> str:
         f"envman: 1\nname: {name}\nimage: {PROFILE_IMAGE}\npackages: [less]\n"
         f"hooks:\n  - run: [echo, {name}]\n    stage: before-packages\n  - sh: {hook!r}\n"
     )
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from tests.integration.envman_cli import (
     PROFILE_IMAGE,
     Envman,
     labelled,
-    make_envman,
     podman,
     unique,
 )
@@ -30,11 +29,6 @@ hooks:
 integration:
   home: {home}
 """
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import pty
-import select
 import socket
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 
 from envman.render.prompt import PROMPT_FILE, prompt_snippet
 from tests.integration.envman_cli import ENVMAN, PROFILE_IMAGE, Envman, make_envman, unique
+from tests.integration.terminal import exit_status, read_until
 
 pytestmark = pytest.mark.podman
 
@@ -69,24 +68,6 @@ def _in_pty(envman: Envman, argv: list[str], extra: dict[str, str]) -> tuple[int
     return pid, master
 
 
-def _read_until(master: int, needle: bytes, timeout: float = 60) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                seen += os.read(master, 4096)
-            except OSError:
-                break
-    return seen
-
-
-def _exit_status(pid: int) -> int:
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
-
-
 @pytest.mark.parametrize("path", ["api", "podman"])
 def test_enter_runs_a_command_in_the_login_environment_on_a_terminal(
     box: tuple[Envman, str], path: str
@@ -95,10 +76,10 @@ def test_enter_runs_a_command_in_the_login_environment_on_a_terminal(
     script = 'tty; echo "login=${ENVMAN_ITEST_LOGIN:-none}"; exit 3'
     pid, master = _in_pty(envman, ["enter", name, "--", "sh", "-c", script], PATHS[path])
     try:
-        seen = _read_until(master, b"login=")
-        seen += _read_until(master, b"\n")
+        seen = read_until(master, b"login=")
+        seen += read_until(master, b"\n")
     finally:
-        assert _exit_status(pid) == 3
+        assert exit_status(pid) == 3
         os.close(master)
     assert b"/dev/pts/" in seen and b"login=from-profile-d" in seen
     # `run` does not read the login files: that is the difference
@@ -154,14 +135,14 @@ def test_the_prompt_snippet_is_installed_and_marks_an_interactive_shell(
     assert installed == prompt_snippet()
     pid, master = _in_pty(envman, ["enter", name], PATHS["api"])
     try:
-        first = _read_until(master, "⬢".encode())  # the first prompt: type only once it is up
-        first += _read_until(master, b"# ", timeout=10)
+        first = read_until(master, "⬢".encode())  # the first prompt: type only once it is up
+        first += read_until(master, b"# ", timeout=10)
         os.write(master, b"echo marker-$((6*7)) host-$(uname -n)\n")
-        seen = _read_until(master, b"marker-42 host-")
-        seen += _read_until(master, b"\n", timeout=10)
+        seen = read_until(master, b"marker-42 host-")
+        seen += read_until(master, b"\n", timeout=10)
         os.write(master, b"exit 4\n")
     finally:
-        assert _exit_status(pid) == 4
+        assert exit_status(pid) == 4
         os.close(master)
     prompt = first.decode(errors="replace")
     assert f"⬢\x1b[0m {name} " in prompt

@@ -15,7 +15,6 @@ from tests.integration.envman_cli import (
     PROFILE_IMAGE,
     Envman,
     labelled,
-    make_envman,
     podman,
     unique,
 )
@@ -43,11 +42,6 @@ def profile(name: str, *, packages: str = "less", var: str = "one", version: str
     return PROFILE.format(
         name=name, image=PROFILE_IMAGE, packages=packages, var=var, version=version
     )
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 @pytest.fixture

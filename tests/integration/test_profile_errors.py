@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from envman.errors import ExitCode
-from tests.integration.envman_cli import Envman, make_envman
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
+from tests.integration.envman_cli import Envman
 
 
 def lines(text: str) -> list[str]:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from envman.errors import ExitCode
 from tests.helpers import assert_golden
-from tests.integration.envman_cli import Envman, make_envman
+from tests.integration.envman_cli import Envman
 from tests.integration.test_profile_cli import INI
 
 BASE = """\
@@ -29,11 +27,6 @@ env:
   EDITOR: nano
 integration: {init: true}
 """
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 def test_explain_shows_each_value_with_its_file_and_line(envman: Envman) -> None:

@@ -10,7 +10,6 @@ import fcntl
 import hashlib
 import os
 import pty
-import select
 import struct
 import subprocess
 import termios
@@ -22,6 +21,7 @@ import pytest
 
 from envman.errors import ExitCode
 from tests.integration.envman_cli import ENVMAN, PROFILE_IMAGE, Envman, make_envman, podman, unique
+from tests.integration.terminal import exit_status, read_until
 
 pytestmark = pytest.mark.podman
 
@@ -113,36 +113,18 @@ def _spawn_in_pty(envman: Envman, argv: list[str], rows: int, cols: int) -> tupl
     return pid, master
 
 
-def _read_until(master: int, needle: bytes, timeout: float = 60) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while needle not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if ready:
-            try:
-                seen += os.read(master, 4096)
-            except OSError:
-                break
-    return seen
-
-
-def _exit_status(pid: int) -> int:
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status)
-
-
 def test_a_terminal_gets_raw_mode_its_size_and_resizes(box: tuple[Envman, str]) -> None:
     envman, name = box
     script = "stty size; stty -a | grep -o -- '-icanon' || true; read x; stty size; exit 4"
     pid, master = _spawn_in_pty(envman, ["run", name, "--", "sh", "-c", script], 33, 111)
     try:
-        assert b"33 111" in _read_until(master, b"33 111")
+        assert b"33 111" in read_until(master, b"33 111")
         fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         time.sleep(0.5)  # SIGWINCH reaches envman, which resizes the session
         os.write(master, b"\n")
-        assert b"40 120" in _read_until(master, b"40 120")
+        assert b"40 120" in read_until(master, b"40 120")
     finally:
-        assert _exit_status(pid) == 4
+        assert exit_status(pid) == 4
         os.close(master)
 
 
@@ -151,11 +133,11 @@ def test_ctrl_c_on_a_terminal_reaches_the_command(box: tuple[Envman, str]) -> No
     script = "trap 'echo got-int; exit 7' INT; echo ready; while :; do sleep 0.1; done"
     pid, master = _spawn_in_pty(envman, ["run", name, "--", "sh", "-c", script], 24, 80)
     try:
-        assert b"ready" in _read_until(master, b"ready")
+        assert b"ready" in read_until(master, b"ready")
         os.write(master, b"\x03")
-        assert b"got-int" in _read_until(master, b"got-int")
+        assert b"got-int" in read_until(master, b"got-int")
     finally:
-        assert _exit_status(pid) == 7
+        assert exit_status(pid) == 7
         os.close(master)
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from envman.errors import ExitCode
 from envman.host.writer_locks import holder, is_held
-from tests.integration.envman_cli import ENVMAN, PROFILE_IMAGE, Envman, make_envman, podman, unique
+from tests.integration.envman_cli import ENVMAN, PROFILE_IMAGE, Envman, podman, unique
 
 pytestmark = pytest.mark.podman
 
@@ -28,11 +28,6 @@ hooks:
   - run: [sh, -c, "echo built > /etc/marker"]
 {extra}
 """
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 @pytest.fixture

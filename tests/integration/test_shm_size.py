@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.integration.envman_cli import PROFILE_IMAGE, Envman, make_envman, podman, unique
+from tests.integration.envman_cli import PROFILE_IMAGE, Envman, podman, unique
 
 pytestmark = pytest.mark.podman
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from envman.errors import ExitCode
-from tests.integration.envman_cli import Envman, make_envman
+from tests.integration.envman_cli import Envman
 
 SECRET = "s3cr3t-hash"
 SECRETS = [
@@ -21,11 +21,6 @@ SECRETS = [
     f"root: 1\nroot: {SECRET}\n",
 ]
 CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e")
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 def check_printed(out: str) -> None:

@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.envman_cli import PROFILE_IMAGE, Envman, make_envman, unique
+from tests.integration.envman_cli import PROFILE_IMAGE, Envman, unique
 
 pytestmark = pytest.mark.podman
-
-
-@pytest.fixture
-def envman(tmp_path: Path) -> Envman:
-    return make_envman(tmp_path)
 
 
 @pytest.fixture

@@ -24,10 +24,9 @@ from envman.ops.adopt_settings import entry_args, kind_of, settings_of
 from envman.ops.context import Context
 from envman.paths import Paths
 from envman.state import load_state, save_state
-from tests.fake_engine import FakeEngine
+from tests.fake_engine import BASE, FakeEngine
 from tests.helpers import assert_golden
 
-BASE = "localhost/debian:bookworm"
 HOME = "/home/ana"
 FACTS = HostFacts("ana", 1000, 1000, HOME, "/bin/bash", "laptop", None, True, frozenset())
 # distrobox 1.8.2.5's entrypoint arguments for the fixture's [devbox] (assemble-dry-run.txt)

@@ -23,21 +23,7 @@ from envman.ops.envs import UpResult
 from envman.paths import Paths
 from envman.registry.probe import check_reachable, registry_host
 from envman.state import state_file
-from tests.fake_engine import FakeEngine
-
-BASE = "localhost/debian:bookworm"
-
-
-@pytest.fixture
-def engine() -> FakeEngine:
-    fake = FakeEngine()
-    fake.add_image((BASE,))
-    return fake
-
-
-@pytest.fixture
-def ctx(paths: Paths, engine: FakeEngine) -> Context:
-    return Context(paths=paths, _engine=engine, wait=0)  # type: ignore[arg-type]
+from tests.fake_engine import BASE, FakeEngine
 
 
 def box(ctx: Context, name: str, image: str = BASE) -> UpResult:

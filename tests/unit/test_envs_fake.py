@@ -12,9 +12,8 @@ from envman.ops import envs, generations, listing, swap
 from envman.ops.context import Context
 from envman.paths import Paths
 from envman.state import load_state
-from tests.fake_engine import FakeEngine
+from tests.fake_engine import BASE, FakeEngine
 
-BASE = "localhost/debian:bookworm"
 PROFILE = """\
 envman: 1
 name: {name}
@@ -23,18 +22,6 @@ env: {{GREETING: "{greeting}"}}
 hooks:
   - run: [sh, -c, "echo {build} > /etc/marker"]
 """
-
-
-@pytest.fixture
-def engine() -> FakeEngine:
-    fake = FakeEngine()
-    fake.add_image((BASE,))
-    return fake
-
-
-@pytest.fixture
-def ctx(paths: Paths, engine: FakeEngine) -> Context:
-    return Context(paths=paths, _engine=engine, wait=0)  # type: ignore[arg-type]
 
 
 def write(paths: Paths, name: str = "box", greeting: str = "hi", build: str = "1") -> None:

@@ -16,22 +16,9 @@ from envman.ops.context import Context
 from envman.ops.lockfile import resolve_for_up
 from envman.ops.plan import Plan, Published
 from envman.ops.team_images import Pulled
-from envman.paths import Paths
 from envman.state import load_state
 from tests.fake_engine import FakeEngine
-from tests.unit.test_envs_fake import BASE, write
-
-
-@pytest.fixture
-def engine() -> FakeEngine:
-    fake = FakeEngine()
-    fake.add_image((BASE,))
-    return fake
-
-
-@pytest.fixture
-def ctx(paths: Paths, engine: FakeEngine) -> Context:
-    return Context(paths=paths, _engine=engine, wait=0)  # type: ignore[arg-type]
+from tests.unit.test_envs_fake import write
 
 
 def steps(plan: Plan) -> list[str]:
